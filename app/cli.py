@@ -1,0 +1,232 @@
+"""The `rouages` command: serve, demo, events, sessions and organiser accounts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, ScriptInfo
+
+from . import create_app
+from .factory import ensure_schema
+
+
+def _make_app():
+    info = click.get_current_context().find_object(ScriptInfo)
+    overrides = dict(getattr(info, "rouages_overrides", {}) or {})
+    return create_app(overrides)
+
+
+def _set_data(ctx: click.Context, _param, value):
+    if value:
+        info = ctx.ensure_object(ScriptInfo)
+        overrides = getattr(info, "rouages_overrides", {}) or {}
+        overrides["DATA_DIR"] = value
+        info.rouages_overrides = overrides
+    return value
+
+
+data_option = click.option("--data", type=click.Path(file_okay=False), callback=_set_data, expose_value=False,
+                           is_eager=True, help="Data directory (database, uploads, generated files).")
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False, set_debug_flag=False,
+             load_dotenv=False)
+@data_option
+def cli():
+    """Rouages: live workshops and booklets for in-person events."""
+
+
+def _load(ctx: click.Context, **overrides):
+    """Create the application for a command, with the schema up to date."""
+    info = ctx.ensure_object(ScriptInfo)
+    info.rouages_overrides = {**(getattr(info, "rouages_overrides", {}) or {}), **overrides}
+    app = info.load_app()
+    if app.config.get("AUTO_MIGRATE", True):
+        ensure_schema(app)
+    return app
+
+
+def _print_sessions(event) -> None:
+    from .services import network, qr
+    from .services.events import live_sessions
+
+    url = network.public_url()
+    warning = network.reachability_warning(url)
+    if warning:
+        click.secho(f"Warning: {url} is a {warning.replace('_', '-')} address: phones will not reach it. "
+                    "Set ROUAGES_PUBLIC_URL or connect this machine to the venue's network.", fg="yellow")
+    for session in live_sessions(event):
+        click.secho(f"\n{session.title}", bold=True)
+        click.echo(f"  code {session.code}   join {network.join_url(session.code)}   wall {network.wall_url(session.code)}")
+    first = next(iter(live_sessions(event)), None)
+    if first is not None:
+        click.echo(f"\nScan to join « {first.title} »:")
+        click.echo(qr.terminal(network.join_url(first.code)))
+
+
+def _run_server(app, host: str, port: int) -> None:
+    from .extensions import socketio
+
+    click.echo(f"Rouages listening on http://{host}:{port} ({app.config['ASYNC_MODE']}); press Ctrl+C to stop.")
+    socketio.run(app, host=host, port=port, log_output=False, use_reloader=False, debug=False)
+
+
+def _log_to_stderr() -> None:
+    """Send the server's log (errors with their cause) to standard error."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _server_options(fn):
+    fn = click.option("--port", default=None, type=int, help="Port to listen on [5000].")(fn)
+    fn = click.option("--host", default=None, help="Address to listen on [0.0.0.0: every interface].")(fn)
+    return data_option(fn)
+
+
+@cli.command(with_appcontext=False)
+@_server_options
+@click.pass_context
+def serve(ctx, host, port):
+    """Start the server for real use."""
+    overrides = {k: v for k, v in {"HOST": host, "PORT": port}.items() if v is not None}
+    _log_to_stderr()
+    app = _load(ctx, **overrides)
+    _run_server(app, app.config["HOST"], app.config["PORT"])
+
+
+@cli.command(with_appcontext=False)
+@_server_options
+@click.pass_context
+def demo(ctx, host, port):
+    """Import the demo event if needed, print how to join, and start the server."""
+    overrides = {k: v for k, v in {"HOST": host, "PORT": port}.items() if v is not None}
+    _log_to_stderr()
+    app = _load(ctx, **overrides)
+    from .services import accounts
+    from .services.events import demo_text, get_event, import_event
+
+    with app.app_context():
+        event = get_event("demo") or import_event(demo_text())[0]
+        email, password = "demo@rouages.invalid", "rouages-demo"
+        if accounts.find_organiser(email) is None:
+            accounts.add_organiser(email, password, "Demo")
+        from .services import network
+
+        base = network.public_url()
+        click.secho(f"\n{event.title}", bold=True)
+        click.echo(f"Console: {base}/console/   sign in as {email} / {password}")
+        _print_sessions(event)
+    _run_server(app, app.config["HOST"], app.config["PORT"])
+
+
+@cli.group()
+def event():
+    """Validate, import and export event files."""
+
+
+@event.command("validate", with_appcontext=False)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def event_validate(file: Path):
+    """Check an event file and print every problem with its line."""
+    from .services import eventfile
+
+    try:
+        eventfile.load(file)
+    except eventfile.EventFileError as exc:
+        for problem in exc.problems:
+            click.echo(f"{file}: {problem}", err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo(f"{file}: valid.")
+
+
+@event.command("import", with_appcontext=False)
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--demo", "use_demo", is_flag=True, help="Import the bundled demo event.")
+@data_option
+@click.pass_context
+def event_import(ctx, file: Path | None, use_demo: bool):
+    """Create or update the event a file describes (re-importing never duplicates)."""
+    from .services import eventfile
+    from .services.events import demo_text, import_event
+
+    if bool(file) == use_demo:
+        raise click.UsageError("Give either FILE or --demo.")
+    app = _load(ctx)
+    with app.app_context():
+        try:
+            event, counts = import_event(demo_text() if use_demo else file)
+        except eventfile.EventFileError as exc:
+            for problem in exc.problems:
+                click.echo(f"{file or 'demo'}: {problem}", err=True)
+            sys.exit(1)
+        verb = "Created" if counts["event_created"] else "Updated"
+        click.echo(f"{verb} event {event.slug!r}: {counts['sessions_created']} session(s) created, "
+                   f"{counts['sessions_updated']} updated, {counts['sessions_removed']} retired.")
+
+
+@event.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write [stdout].")
+def event_export(slug: str, output: Path | None):
+    """Write an event back as an event file."""
+    from .services.events import export_event, get_event
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    text = export_event(found)
+    if output:
+        output.write_text(text, "utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command("sessions")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def sessions_command(slug: str, as_json: bool):
+    """List an event's sessions with their join codes and URLs."""
+    from .services import network
+    from .services.events import get_event, live_sessions
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    rows = [{"key": s.key, "title": s.title, "code": s.code, "workshop": s.workshop,
+             "join_url": network.join_url(s.code), "wall_url": network.wall_url(s.code)}
+            for s in live_sessions(found)]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['code']}  {row['title']}\n        {row['join_url']}")
+
+
+@cli.group()
+def user():
+    """Manage organiser accounts."""
+
+
+@user.command("add", with_appcontext=False)
+@click.argument("email")
+@click.option("--name", default="", help="Name shown in the console.")
+@click.password_option(help="Password (prompted when not given).")
+@click.pass_context
+def user_add(ctx, email: str, name: str, password: str):
+    """Create an organiser account."""
+    from .services import accounts
+    from .services.errors import ServiceError
+
+    app = _load(ctx)
+    with app.app_context():
+        try:
+            accounts.add_organiser(email, password, name)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc.message)) from None
+    click.echo(f"Organiser {accounts.normalise_email(email)} created.")
+

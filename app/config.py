@@ -1,0 +1,57 @@
+"""The only reader of ROUAGES_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ASYNC_MODES = ("gevent", "eventlet")
+DEFAULT_ASYNC_MODE = "gevent"
+
+
+def async_mode(environ: os._Environ | dict | None = None) -> str:
+    """Return the async runtime chosen for `rouages serve` (gevent unless told otherwise)."""
+    value = (environ or os.environ).get("ROUAGES_ASYNC_MODE", DEFAULT_ASYNC_MODE).strip().lower()
+    if value not in ASYNC_MODES:
+        raise SystemExit(f"ROUAGES_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, not {value!r}")
+    return value
+
+
+def load_secret_key(data_dir: Path) -> str:
+    """Read the instance secret key, creating it on first start."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environ(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the application settings from the environment, then apply overrides."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    data_dir = Path(overrides.pop("DATA_DIR", None) or env.get("ROUAGES_DATA_DIR") or instance_path)
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "DATA_DIR": data_dir,
+        "SQLALCHEMY_DATABASE_URI": env.get("ROUAGES_DATABASE_URL") or f"sqlite:///{data_dir / 'rouages.db'}",
+        "HOST": env.get("ROUAGES_HOST", "0.0.0.0"),
+        "PORT": int(env.get("ROUAGES_PORT", "5000")),
+        "PUBLIC_URL": (env.get("ROUAGES_PUBLIC_URL") or "").rstrip("/") or None,
+        "ASYNC_MODE": env.get("ROUAGES_ASYNC_MODE", DEFAULT_ASYNC_MODE),
+        "MESSAGE_QUEUE": env.get("ROUAGES_MESSAGE_QUEUE") or None,
+        "BABEL_DEFAULT_LOCALE": env.get("ROUAGES_LOCALE", "fr"),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": env.get("ROUAGES_SECURE_COOKIES", "") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "AUTO_MIGRATE": True,
+    }
+    settings.update(overrides)
+    if "SECRET_KEY" not in settings:
+        settings["SECRET_KEY"] = env.get("ROUAGES_SECRET_KEY") or load_secret_key(data_dir)
+    return settings

@@ -1,0 +1,98 @@
+"""Typed SQLAlchemy models: the stored shape of events, sessions, participants and posts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time without tzinfo (stored the same way on SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Organiser(UserMixin, db.Model):
+    """A person who prepares and runs events from the console."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(db.Model):
+    """A rencontre, as described by its event file."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    spec: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    sessions: Mapped[list[Session]] = relationship(back_populates="event", order_by="Session.position")
+
+
+class Session(db.Model):
+    """A programme item that runs a live workshop: it has a join code and collects posts."""
+
+    __table_args__ = (UniqueConstraint("event_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    workshop: Mapped[str] = mapped_column(String(40), default="board")
+    question: Mapped[str | None] = mapped_column(String(300))
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    is_open: Mapped[bool] = mapped_column(default=True)
+    # Countdown end as Unix time in milliseconds: every worker and client computes the same remaining time.
+    timer_ends_at: Mapped[int | None] = mapped_column(BigInteger)
+    timer_seconds: Mapped[int | None]
+    last_seq: Mapped[int] = mapped_column(default=0)
+    last_rev: Mapped[int] = mapped_column(default=0)
+    removed: Mapped[bool] = mapped_column(default=False)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+
+
+class Participant(db.Model):
+    """A phone that joined an event, known by the token it keeps in a cookie; no account."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(80))
+    organisation: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Post(db.Model):
+    """An idea a participant posted to a session, with its tags."""
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "seq"),
+        UniqueConstraint("participant_id", "client_id"),
+        Index("ix_post_session_rev", "session_id", "rev"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int]
+    rev: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    tags: Mapped[dict] = mapped_column(JSON, default=dict)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participant: Mapped[Participant] = relationship()

@@ -1,0 +1,125 @@
+"""Socket.IO handlers: parse the payload, call a service, return the ack."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import current_app, request
+from flask import session as socket_session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_socketio import join_room
+
+from .extensions import db, socketio
+from .services import moderation, posting, sessions
+from .services.errors import ServiceError, require_dict
+from .services.joining import join as join_session
+from .services.joining import participant_payload
+from .services.posting import post_payload
+
+
+def _fail(error: ServiceError) -> dict:
+    return {"ok": False, "error": error.as_dict()}
+
+
+def handler(event: str, organiser_only: bool = False):
+    """Register a Socket.IO event whose errors become `{ok: false, error}` acks and change nothing."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(data=None, *extra):
+            try:
+                if organiser_only and not current_user.is_authenticated:
+                    raise ServiceError("forbidden", _l("Only organisers can do this."), 403)
+                return {"ok": True, **fn(require_dict(data))}
+            except ServiceError as error:
+                db.session.rollback()
+                return _fail(error)
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("Socket.IO event %r failed (sid %s)", event, request.sid)
+                return _fail(ServiceError("internal_error", _l("Something went wrong on the server. Try again.")))
+
+        socketio.on_event(event, wrapper)
+        return wrapper
+
+    return decorate
+
+
+def _joined() -> dict:
+    """Return {session code: participant id} for this connection."""
+    return socket_session.setdefault("joined", {})
+
+
+@handler("join")
+def on_join(data: dict) -> dict:
+    """A phone joins a session, keeping its identity if it sends back its token."""
+    if "token" not in data and request.cookies.get("rouages_participant"):
+        data = {**data, "token": request.cookies["rouages_participant"]}
+    participant, session = join_session(data)
+    _joined()[session.code] = participant.id
+    socket_session.modified = True
+    join_room(sessions.room(session))
+    return {"participant": participant_payload(participant), "session": sessions.session_payload(session),
+            "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)]}
+
+
+@handler("post")
+def on_post(data: dict) -> dict:
+    """A phone posts an idea to a session it joined."""
+    session = sessions.get_session(data.get("code"))
+    participant_id = _joined().get(session.code)
+    if participant_id is None:
+        raise ServiceError("not_joined", _l("Join the workshop before posting."), 403)
+    from .models import Participant
+
+    participant = db.session.get(Participant, participant_id)
+    post, _created = posting.create_post(session, participant, data)
+    return {"post": post_payload(post, session)}
+
+
+@handler("watch")
+def on_watch(data: dict) -> dict:
+    """A wall or console follows a session; it gets every visible post after `since`."""
+    session = sessions.get_session(data.get("code"))
+    since = posting.check_cursor(data.get("since"), "since")
+    rev = posting.check_cursor(data.get("rev"), "rev")
+    organiser = current_user.is_authenticated
+    join_room(sessions.room(session))
+    posts = [post_payload(p, session) for p in posting.posts_since(session, since, include_hidden=organiser)]
+    changed = [post_payload(p, session) for p in posting.changed_since(session, since, rev)] if since and rev else []
+    if not organiser:
+        # Hidden posts travel to public screens only as their id, never their text.
+        changed = [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")}
+                   for p in changed]
+    return {"session": sessions.session_payload(session), "posts": posts, "changed": changed}
+
+
+@handler("session_open", organiser_only=True)
+def on_session_open(data: dict) -> dict:
+    """Open or close posting."""
+    return sessions.set_open(sessions.get_session(data.get("code")), data.get("open"))
+
+
+@handler("timer_start", organiser_only=True)
+def on_timer_start(data: dict) -> dict:
+    """Start the countdown."""
+    return {"timer": sessions.start_timer(sessions.get_session(data.get("code")), data.get("seconds"))}
+
+
+@handler("timer_stop", organiser_only=True)
+def on_timer_stop(data: dict) -> dict:
+    """Stop the countdown."""
+    return {"timer": sessions.stop_timer(sessions.get_session(data.get("code")))}
+
+
+@handler("post_hide", organiser_only=True)
+def on_post_hide(data: dict) -> dict:
+    """Hide a post from the wall."""
+    return {"post": moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), True)}
+
+
+@handler("post_restore", organiser_only=True)
+def on_post_restore(data: dict) -> dict:
+    """Bring a hidden post back."""
+    return {"post": moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), False)}

@@ -1,0 +1,270 @@
+"""Read and check the organisers' event file (YAML), reporting each problem with its field and line."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+KNOWN_WORKSHOP_FORMATS = ("board",)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in an event file."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.path or '(file)'}: {self.message}{where}"
+
+
+class EventFileError(Exception):
+    """The event file cannot be used; `problems` says why."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def schema() -> dict:
+    """Return the JSON Schema of the event file."""
+    return json.loads(resources.files("app.data").joinpath("event.schema.json").read_text("utf-8"))
+
+
+def default_frameworks() -> list[dict]:
+    """Return the "Rouages de la Coopération" frameworks used when a file names none."""
+    return yaml.safe_load(resources.files("app.data").joinpath("frameworks.yaml").read_text("utf-8"))
+
+
+def format_path(parts) -> str:
+    """Render a path like programme[1].items[3].end."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class _Reader:
+    """Turn a YAML node tree into plain values, remembering the line of every path."""
+
+    _scalars = yaml.constructor.SafeConstructor()
+
+    def __init__(self):
+        self.lines: dict[tuple, int] = {}
+        self.problems: list[Problem] = []
+
+    def value(self, node, path: tuple) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            out = {}
+            for key_node, value_node in node.value:
+                key = self.value(key_node, path + ("<key>",))
+                if not isinstance(key, str):
+                    key = str(key)
+                if key in out:
+                    self.problems.append(Problem(format_path(path + (key,)), "is given twice", key_node.start_mark.line + 1))
+                out[key] = self.value(value_node, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.value(child, path + (i,)) for i, child in enumerate(node.value)]
+        # Times (10:30) and dates stay text: YAML 1.1 would read them as base-60 numbers and date objects.
+        if node.tag.endswith((":int", ":float")) and ":" in node.value:
+            return node.value
+        if node.tag.endswith(":timestamp"):
+            return node.value
+        return self._scalars.construct_object(node)
+
+
+def parse(text: str) -> tuple[dict, dict[tuple, int]]:
+    """Parse YAML text into a dict and a map of path -> line number."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise EventFileError([Problem("", f"not valid YAML: {getattr(exc, 'problem', None) or exc}", line)]) from None
+    if node is None:
+        raise EventFileError([Problem("", "the file is empty", 1)])
+    reader = _Reader()
+    data = reader.value(node, ())
+    if not isinstance(data, dict):
+        raise EventFileError([Problem("", "the file must be a mapping of fields (slug, title, programme…)", 1)])
+    if reader.problems:
+        raise EventFileError(reader.problems)
+    return data, reader.lines
+
+
+_checker = jsonschema.FormatChecker(formats=())
+
+
+@_checker.checks("time-of-day")
+def _is_time(value) -> bool:
+    match = _TIME.match(value) if isinstance(value, str) else None
+    return bool(match) and int(match[1]) < 24 and int(match[2]) < 60
+
+
+@_checker.checks("date")
+def _is_date(value) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+@_checker.checks("email")
+def _is_email(value) -> bool:
+    return isinstance(value, str) and bool(_EMAIL.match(value))
+
+
+_TYPE_NAMES = {"string": "text", "object": "a mapping of fields", "array": "a list", "boolean": "true or false",
+               "integer": "a whole number", "number": "a number"}
+_FORMAT_MESSAGES = {"time-of-day": "is not a time (HH:MM)", "date": "is not a date (YYYY-MM-DD)",
+                    "email": "is not an e-mail address"}
+
+
+def _message(error: jsonschema.ValidationError) -> tuple[tuple, str]:
+    """Turn a schema error into (path, plain message)."""
+    path = tuple(error.absolute_path)
+    v, inst = error.validator, error.instance
+    if v == "required":
+        missing = next((name for name in error.validator_value if name not in inst), "?")
+        return path + (missing,), "is required"
+    if v == "additionalProperties":
+        extra = sorted(set(inst) - set(error.schema.get("properties", {})))
+        return path + (extra[0],), "is not a known field"
+    if v == "type":
+        return path, f"must be {_TYPE_NAMES.get(error.validator_value, error.validator_value)}"
+    if v == "format":
+        return path, f"{inst} {_FORMAT_MESSAGES.get(error.validator_value, 'is not valid')}"
+    if v == "enum":
+        return path, f"{inst!r} is not one of: {', '.join(map(str, error.validator_value))}"
+    if v == "pattern":
+        return path, f"{inst!r} may only use lower-case letters, digits, '-' and '_'"
+    if v in ("minLength", "minItems"):
+        return path, "must not be empty"
+    if v in ("maxLength", "maxItems"):
+        return path, f"is too long (at most {error.validator_value})"
+    return path, error.message
+
+
+def _minutes(value: str) -> int:
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _semantic_problems(data: dict) -> list[tuple[tuple, str]]:
+    """Checks the schema cannot express: times in order, unique keys, known frameworks and formats."""
+    problems = []
+    frameworks = data.get("frameworks") or default_frameworks()
+    known = {}
+    for i, framework in enumerate(frameworks):
+        if framework["key"] in known:
+            problems.append((("frameworks", i, "key"), f"{framework['key']!r} is used by another framework"))
+        items = [item["key"] for item in framework["items"]]
+        for j, key in enumerate(items):
+            if key in items[:j]:
+                problems.append((("frameworks", i, "items", j, "key"), f"{key!r} is used twice in this framework"))
+        known[framework["key"]] = framework
+    seen_sheets = set()
+    for i, sheet in enumerate(data.get("sheets", [])):
+        if sheet["key"] in seen_sheets:
+            problems.append((("sheets", i, "key"), f"{sheet['key']!r} is used by another sheet"))
+        seen_sheets.add(sheet["key"])
+    ids: set[str] = set()
+    for d, day in enumerate(data["programme"]):
+        for n, item in enumerate(day["items"]):
+            base = ("programme", d, "items", n)
+            if _minutes(item["end"]) <= _minutes(item["start"]):
+                problems.append((base + ("end",), f"{item['end']} is not after the start ({item['start']})"))
+            key = item_key(item)
+            if "workshop" in item or "id" in item:
+                if key in ids:
+                    problems.append((base + ("id",), f"{key!r} is used by another item: give each workshop its own id"))
+                ids.add(key)
+            if "workshop" in item and item["workshop"] not in KNOWN_WORKSHOP_FORMATS:
+                problems.append((base + ("workshop",), f"{item['workshop']!r} is not a workshop format "
+                                 f"(known: {', '.join(KNOWN_WORKSHOP_FORMATS)})"))
+            if "workshop" not in item:
+                for field in ("question", "tags", "settings"):
+                    if field in item:
+                        problems.append((base + (field,), "only applies to a workshop item (add workshop: board)"))
+            used = []
+            for t, tag in enumerate(item.get("tags", [])):
+                if tag["framework"] not in known:
+                    problems.append((base + ("tags", t, "framework"),
+                                     f"{tag['framework']!r} is not a framework of this event (known: {', '.join(known)})"))
+                elif tag["framework"] in used:
+                    problems.append((base + ("tags", t, "framework"), f"{tag['framework']!r} is listed twice"))
+                used.append(tag["framework"])
+    dates = [day["date"] for day in data["programme"]]
+    for d, value in enumerate(dates):
+        if value in dates[:d]:
+            problems.append((("programme", d, "date"), f"{value} is already another day of the programme"))
+    return problems
+
+
+def item_key(item: dict) -> str:
+    """Return the stable key of a programme item: its id, else a slug of its title."""
+    if item.get("id"):
+        return item["id"]
+    from .text import slugify
+
+    return slugify(item["title"])
+
+
+def check(data: dict, lines: dict[tuple, int] | None = None) -> list[Problem]:
+    """Return every problem in an event document, schema errors first, in file order."""
+    lines = lines or {}
+
+    def line_of(path: tuple) -> int | None:
+        while path not in lines and path:
+            path = path[:-1]
+        return lines.get(path)
+
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=_checker)
+    found = [_message(e) for e in validator.iter_errors(data)]
+    if not found:
+        found = _semantic_problems(data)
+    problems = {Problem(format_path(path), message, line_of(path)) for path, message in found}
+    return sorted(problems, key=lambda p: (p.line or 0, p.path, p.message))
+
+
+def load(source: str | Path) -> dict:
+    """Read, check and normalise an event file; raise EventFileError listing every problem."""
+    text = Path(source).read_text("utf-8") if isinstance(source, Path) else source
+    data, lines = parse(text)
+    problems = check(data, lines)
+    if problems:
+        raise EventFileError(problems)
+    return data
+
+
+def normalise(data: dict) -> dict:
+    """Fill in the defaults a checked document leaves implicit."""
+    data = json.loads(json.dumps(data))
+    data.setdefault("frameworks", default_frameworks())
+    for day in data["programme"]:
+        for item in day["items"]:
+            if "workshop" in item:
+                item.setdefault("id", item_key(item))
+                item.setdefault("kind", "workshop")
+    return data
+
+
+def dump(data: dict) -> str:
+    """Write an event document back as YAML."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)

@@ -1,0 +1,91 @@
+"""Events: importing an event file into the database and exporting it back."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Event, Session
+from . import eventfile
+from .sessions import new_join_code
+
+
+def demo_text() -> str:
+    """Return the bundled demo event file."""
+    return resources.files("app.data").joinpath("demo.yaml").read_text("utf-8")
+
+
+def workshop_items(spec: dict):
+    """Yield (position, day, item) for every programme item that runs a workshop."""
+    position = 0
+    for day in spec["programme"]:
+        for item in day["items"]:
+            if "workshop" in item:
+                yield position, day, item
+                position += 1
+
+
+def import_event(source: str | Path) -> tuple[Event, dict]:
+    """Create or update the event a file describes; return it with counts of what changed.
+
+    Re-importing the same file changes nothing: sessions are matched by item id and keep their join codes.
+    """
+    spec = eventfile.normalise(eventfile.load(source))
+    event = db.session.scalar(select(Event).where(Event.slug == spec["slug"]))
+    created = event is None
+    if created:
+        event = Event(slug=spec["slug"], title=spec["title"], spec=spec)
+        db.session.add(event)
+        db.session.flush()
+    else:
+        event.title = spec["title"]
+        event.spec = spec
+    existing = {s.key: s for s in db.session.scalars(select(Session).where(Session.event_id == event.id))}
+    counts = {"event_created": created, "sessions_created": 0, "sessions_updated": 0, "sessions_removed": 0}
+    seen = set()
+    for position, day, item in workshop_items(spec):
+        key = item["id"]
+        seen.add(key)
+        session = existing.get(key)
+        if session is None:
+            session = Session(event_id=event.id, key=key, code=new_join_code(), is_open=True)
+            db.session.add(session)
+            counts["sessions_created"] += 1
+        values = {
+            "position": position,
+            "title": item["title"],
+            "workshop": item["workshop"],
+            "question": item.get("question"),
+            "settings": {"tags": item.get("tags", []), "format": item.get("settings", {}),
+                         "day": day["date"], "start": item["start"], "end": item["end"], "room": item.get("room")},
+            "removed": False,
+        }
+        if session.id is not None and any(getattr(session, k) != v for k, v in values.items()):
+            counts["sessions_updated"] += 1
+        for name, value in values.items():
+            setattr(session, name, value)
+    for key, session in existing.items():
+        # A session dropped from the file keeps its posts: it is retired, never deleted.
+        if key not in seen and not session.removed:
+            session.removed = True
+            counts["sessions_removed"] += 1
+    db.session.commit()
+    return event, counts
+
+
+def get_event(slug: str) -> Event | None:
+    """Return the event with this slug."""
+    return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
+def export_event(event: Event) -> str:
+    """Return the event as an event file that re-imports to the same event."""
+    return eventfile.dump(event.spec)
+
+
+def live_sessions(event: Event) -> list[Session]:
+    """Return the event's sessions that are still in its programme."""
+    return [s for s in event.sessions if not s.removed]

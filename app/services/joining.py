@@ -1,0 +1,56 @@
+"""Participants: joining a session from a phone, with no account."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Participant, Session
+from .errors import ServiceError, optional_str, require_dict
+from .sessions import get_session
+
+NAME_MAX = 80
+ORGANISATION_MAX = 120
+
+
+def participant_by_token(session: Session, token) -> Participant | None:
+    """Return the participant of the session's event holding this token, if any."""
+    if not isinstance(token, str) or not 16 <= len(token) <= 64:
+        return None
+    return db.session.scalar(
+        select(Participant).where(Participant.token == token, Participant.event_id == session.event_id))
+
+
+def join(data) -> tuple[Participant, Session]:
+    """Join a session by code: reuse the participant behind a known token, else create one."""
+    data = require_dict(data)
+    session = get_session(data.get("code"))
+    name = optional_str(data, "name", NAME_MAX)
+    organisation = optional_str(data, "organisation", ORGANISATION_MAX)
+    participant = participant_by_token(session, data.get("token"))
+    if participant is None:
+        participant = Participant(event_id=session.event_id, token=secrets.token_urlsafe(24))
+        db.session.add(participant)
+    if name is not None:
+        participant.name = name
+    if organisation is not None:
+        participant.organisation = organisation
+    db.session.commit()
+    return participant, session
+
+
+def participant_payload(participant: Participant) -> dict:
+    """Return what a phone keeps about itself."""
+    return {"id": participant.id, "token": participant.token, "name": participant.name,
+            "organisation": participant.organisation}
+
+
+def require_participant(session: Session, token) -> Participant:
+    """Return the participant behind a token, or refuse as not joined."""
+    participant = participant_by_token(session, token)
+    if participant is None:
+        raise ServiceError("not_joined", _l("Join the workshop before posting."), 403)
+    return participant

@@ -1,0 +1,127 @@
+"""Live sessions: join codes, what clients are told about a session, posting state and countdowns."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db, socketio
+from ..models import Event, Session
+from .errors import ServiceError
+
+# No 0/O, 1/I/L: a code read aloud or from the back of a hall must not be ambiguous.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+MAX_TIMER_SECONDS = 4 * 3600
+
+
+def new_join_code() -> str:
+    """Return a random join code that no session uses yet."""
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if db.session.scalar(select(Session.id).where(Session.code == code)) is None:
+            return code
+
+
+def normalise_code(code) -> str:
+    """Upper-case a typed code and drop spaces and dashes."""
+    if not isinstance(code, str):
+        return ""
+    return code.strip().upper().replace(" ", "").replace("-", "")[:CODE_LENGTH + 2]
+
+
+def get_session(code) -> Session:
+    """Return the live session with this join code, or refuse."""
+    code = normalise_code(code)
+    session = db.session.scalar(select(Session).where(Session.code == code)) if code else None
+    if session is None or session.removed:
+        raise ServiceError("unknown_code", _l("No workshop has this code. Check the code shown on the screen."), 404)
+    return session
+
+
+def room(session: Session) -> str:
+    """Return the Socket.IO room of everyone joined to or watching a session."""
+    return f"session:{session.id}"
+
+
+def frameworks_of(session: Session) -> list[dict]:
+    """Return the frameworks posts of this session are tagged with, with their items."""
+    by_key = {fw["key"]: fw for fw in session.event.spec.get("frameworks", [])}
+    out = []
+    for tag in session.settings.get("tags", []):
+        fw = by_key.get(tag["framework"])
+        if fw is None:
+            continue
+        out.append({
+            "key": fw["key"],
+            "label": fw["label"],
+            "required": bool(tag.get("required", False)),
+            "items": [{"key": item["key"], "label": item["label"]} for item in fw["items"]],
+        })
+    return out
+
+
+def now_ms() -> int:
+    """Return the current Unix time in milliseconds."""
+    return int(time.time() * 1000)
+
+
+def timer_payload(session: Session) -> dict:
+    """Return the countdown as clients render it; `now` lets them correct their clock."""
+    ends_at = session.timer_ends_at if session.timer_ends_at and session.timer_ends_at > now_ms() else None
+    return {"code": session.code, "ends_at": ends_at, "seconds": session.timer_seconds if ends_at else None,
+            "now": now_ms()}
+
+
+def session_payload(session: Session) -> dict:
+    """Return the public description of a session sent in join and watch acks."""
+    event: Event = session.event
+    return {
+        "code": session.code,
+        "key": session.key,
+        "title": session.title,
+        "question": session.question,
+        "workshop": session.workshop,
+        "event": {"slug": event.slug, "title": event.title},
+        "is_open": session.is_open,
+        "frameworks": frameworks_of(session),
+        "timer": timer_payload(session),
+        "seq": session.last_seq,
+        "rev": session.last_rev,
+    }
+
+
+def set_open(session: Session, is_open) -> dict:
+    """Open or close posting, and tell every client of the session."""
+    if not isinstance(is_open, bool):
+        raise ServiceError("invalid_field", _l("The field %(field)s must be true or false.", field="open"))
+    session.is_open = is_open
+    db.session.commit()
+    payload = {"code": session.code, "is_open": session.is_open}
+    socketio.emit("session_state", payload, to=room(session))
+    return payload
+
+
+def start_timer(session: Session, seconds) -> dict:
+    """Start a countdown of `seconds`, shown in sync on the wall and the phones."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_TIMER_SECONDS:
+        raise ServiceError("invalid_timer", _l("The countdown must last between 1 second and 4 hours."))
+    session.timer_seconds = seconds
+    session.timer_ends_at = now_ms() + seconds * 1000
+    db.session.commit()
+    payload = timer_payload(session)
+    socketio.emit("timer", payload, to=room(session))
+    return payload
+
+
+def stop_timer(session: Session) -> dict:
+    """Stop the countdown everywhere."""
+    session.timer_ends_at = None
+    session.timer_seconds = None
+    db.session.commit()
+    payload = timer_payload(session)
+    socketio.emit("timer", payload, to=room(session))
+    return payload

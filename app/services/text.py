@@ -1,0 +1,23 @@
+"""Small text helpers shared by the domain."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+# Control characters other than tab and newline never belong in a post.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def slugify(value: str) -> str:
+    """Return a lower-case ASCII slug made of letters, digits and dashes."""
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "item"
+
+
+def clean_post_text(value: str) -> str:
+    """Normalise a participant's text: NFC, no control characters, single spaces, trimmed."""
+    value = _CONTROL.sub("", unicodedata.normalize("NFC", value))
+    lines = [_SPACES.sub(" ", line).strip() for line in value.splitlines()]
+    return "\n".join(line for line in lines if line).strip()

@@ -1,0 +1,73 @@
+"""HTTP API: the same contract as the Socket.IO events, for phones whose WebSocket is blocked."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import csrf, db
+from ..services import posting, sessions
+from ..services.errors import ServiceError
+from ..services.joining import join, participant_payload, require_participant
+from ..services.posting import post_payload
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+# Participants authenticate with their token, not a cookie session; JSON bodies cannot be sent cross-site
+# without a CORS preflight this server never grants, so CSRF tokens add nothing here.
+csrf.exempt(bp)
+
+
+def _body() -> dict:
+    if not request.is_json:
+        raise ServiceError("invalid_payload", _l("The request is malformed."), 415)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ServiceError("invalid_payload", _l("The request is malformed."))
+    return data
+
+
+@bp.errorhandler(ServiceError)
+def service_error(error: ServiceError):
+    """Answer a refused request with its code and message."""
+    db.session.rollback()
+    return jsonify(ok=False, error=error.as_dict()), error.status
+
+
+@bp.get("/sessions/<code>")
+def session_info(code: str):
+    """Describe a session."""
+    return jsonify(ok=True, session=sessions.session_payload(sessions.get_session(code)))
+
+
+@bp.get("/sessions/<code>/posts")
+def list_posts(code: str):
+    """List the visible posts after sequence `since` (walls that cannot hold a WebSocket poll this)."""
+    session = sessions.get_session(code)
+    try:
+        since = int(request.args.get("since", 0))
+    except ValueError:
+        since = -1
+    since = posting.check_cursor(since, "since")
+    return jsonify(ok=True, session=sessions.session_payload(session),
+                   posts=[post_payload(p, session) for p in posting.posts_since(session, since)])
+
+
+@bp.post("/sessions/<code>/join")
+def join_http(code: str):
+    """Join a session over HTTP."""
+    data = {**_body(), "code": code}
+    data.setdefault("token", request.cookies.get("rouages_participant"))
+    participant, session = join(data)
+    return jsonify(ok=True, participant=participant_payload(participant),
+                   session=sessions.session_payload(session),
+                   posts=[post_payload(p, session) for p in posting.posts_of(session, participant)])
+
+
+@bp.post("/sessions/<code>/posts")
+def create_post(code: str):
+    """Post an idea over HTTP: same payload, idempotency and errors as the `post` event."""
+    data = _body()
+    session = sessions.get_session(code)
+    participant = require_participant(session, data.get("token") or request.cookies.get("rouages_participant"))
+    post, created = posting.create_post(session, participant, data)
+    return jsonify(ok=True, post=post_payload(post, session)), 201 if created else 200

@@ -1,0 +1,102 @@
+"""Organiser pages: sign in, the console listing sessions, and one session's controls."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from ..extensions import db, login_manager
+from ..models import Event, Organiser
+from ..services import accounts, network
+from ..services.errors import ServiceError
+from ..services.events import live_sessions
+from ..services.sessions import get_session, session_payload
+
+bp = Blueprint("organiser", __name__)
+
+
+class LoginForm(FlaskForm):
+    """The organiser sign-in form."""
+
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+def init_login(app: Flask) -> None:
+    """Tell Flask-Login how to load organisers."""
+    login_manager.login_message = _l("Sign in to open the console.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(Organiser, int(user_id)) if user_id.isdigit() else None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow `next` to a path on this server."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("organiser.console")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign an organiser in."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        organiser = accounts.authenticate(form.email.data, form.password.data)
+        if organiser is not None:
+            login_user(organiser)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_l("Wrong e-mail address or password."), "error")
+    return render_template("organiser/login.html", form=form), 200 if request.method == "GET" or form.errors else 401
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign the organiser out."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    logout_user()
+    return redirect(url_for("public.home"))
+
+
+@bp.get("/console/")
+@login_required
+def console():
+    """List every event and its sessions with their codes."""
+    events = list(db.session.scalars(select(Event).order_by(Event.title)))
+    url = network.public_url()
+    return render_template("organiser/console.html", events=events, live_sessions=live_sessions,
+                           public_url=url, warning=network.reachability_warning(url),
+                           addresses=network.lan_addresses(), logout_form=FlaskForm())
+
+
+@bp.get("/console/s/<code>")
+@login_required
+def session_console(code: str):
+    """Run one session: posting, countdown, moderation."""
+    try:
+        session = get_session(code)
+    except ServiceError:
+        abort(404)
+    return render_template("organiser/session.html", session=session, payload=session_payload(session),
+                           join_url=network.join_url(session.code), wall_url=network.wall_url(session.code),
+                           logout_form=FlaskForm())
+
+
+@bp.get("/console/s/<code>/print")
+@login_required
+def session_print(code: str):
+    """A printable A4 poster with the session's QR code and join code."""
+    try:
+        session = get_session(code)
+    except ServiceError:
+        abort(404)
+    return render_template("organiser/poster.html", session=session, join_url=network.join_url(session.code))

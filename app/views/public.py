@@ -1,0 +1,69 @@
+"""Pages anyone can open: home, the phone page, the projector wall, QR codes, health."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+
+from ..services import network, qr
+from ..services.errors import ServiceError
+from ..services.joining import participant_by_token
+from ..services.sessions import get_session, normalise_code, session_payload
+
+bp = Blueprint("public", __name__)
+
+
+def _session_or_404(code: str):
+    try:
+        return get_session(code)
+    except ServiceError:
+        abort(404)
+
+
+@bp.get("/")
+def home():
+    """Ask a participant for the code shown on the screen."""
+    code = normalise_code(request.args.get("code", ""))
+    if code:
+        return redirect(url_for("public.phone", code=code))
+    return render_template("home.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    """Tell load balancers and scripts the server is up."""
+    return jsonify(status="ok")
+
+
+@bp.get("/j/<code>")
+def phone(code: str):
+    """The participant's phone page for one session."""
+    if code != normalise_code(code):
+        return redirect(url_for("public.phone", code=normalise_code(code)))
+    session = _session_or_404(code)
+    participant = participant_by_token(session, request.cookies.get("rouages_participant"))
+    return render_template("phone.html", session=session, payload=session_payload(session), participant=participant)
+
+
+@bp.get("/wall/<code>")
+def wall(code: str):
+    """The full-screen projector wall of one session."""
+    session = _session_or_404(code)
+    return render_template("wall.html", session=session, payload=session_payload(session),
+                           join_url=network.join_url(session.code))
+
+
+@bp.get("/qr/<code>.svg")
+def qr_svg(code: str):
+    """The session's join QR code for screens."""
+    session = _session_or_404(code)
+    return Response(qr.svg(network.join_url(session.code)), mimetype="image/svg+xml")
+
+
+@bp.get("/qr/<code>.png")
+def qr_png(code: str):
+    """The session's join QR code for print."""
+    session = _session_or_404(code)
+    response = Response(qr.png(network.join_url(session.code)), mimetype="image/png")
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="rouages-{session.code}.png"'
+    return response

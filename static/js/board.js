@@ -1,0 +1,68 @@
+// Follow a session's posts as a wall or console does: watch, resync after a disconnect, apply hides and restores.
+import { Socket } from "./socket.js";
+
+export class Board {
+  constructor(code, { onChange, onSession, onTimer, onStatus } = {}) {
+    this.code = code;
+    this.posts = new Map();
+    this.since = 0;
+    this.rev = 0;
+    this.onChange = onChange || (() => {});
+    this.onSession = onSession || (() => {});
+    this.onTimer = onTimer || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.socket = new Socket();
+    this.socket.on("connect", () => this.watch());
+    this.socket.on("disconnect", () => this.onStatus("offline"));
+    this.socket.on("reconnecting", () => this.onStatus("offline"));
+    this.socket.on("post", (post) => this.mine(post) && this.upsert(post) && this.onChange());
+    this.socket.on("post_restored", (post) => this.mine(post) && this.upsert(post) && this.onChange());
+    this.socket.on("post_hidden", (info) => this.mine(info) && this.hide(info) && this.onChange());
+    this.socket.on("session_state", (state) => this.mine(state) && this.onSession(state));
+    this.socket.on("timer", (timer) => this.mine(timer) && this.onTimer(timer));
+  }
+
+  mine(payload) {
+    return payload && payload.code === this.code;
+  }
+
+  start() {
+    this.socket.open();
+    return this;
+  }
+
+  emit(event, data) {
+    return this.socket.emit(event, { code: this.code, ...data });
+  }
+
+  async watch() {
+    const ack = await this.socket.emit("watch", { code: this.code, since: this.since, rev: this.rev });
+    if (!ack.ok) { this.onStatus("error", ack.error); return; }
+    for (const post of ack.posts) this.upsert(post);
+    for (const post of ack.changed) post.hidden && !post.text ? this.hide(post) : this.upsert(post);
+    this.rev = Math.max(this.rev, ack.session.rev);
+    this.onSession(ack.session);
+    this.onTimer(ack.session.timer);
+    this.onStatus("online");
+    this.onChange();
+  }
+
+  upsert(post) {
+    this.since = Math.max(this.since, post.seq);
+    this.rev = Math.max(this.rev, post.rev);
+    this.posts.set(post.id, post);
+    return true;
+  }
+
+  hide(info) {
+    this.since = Math.max(this.since, info.seq);
+    this.rev = Math.max(this.rev, info.rev);
+    const post = this.posts.get(info.id);
+    if (post) post.hidden = true;
+    return true;
+  }
+
+  sorted({ includeHidden = false } = {}) {
+    return [...this.posts.values()].filter((post) => includeHidden || !post.hidden).sort((a, b) => b.seq - a.seq);
+  }
+}

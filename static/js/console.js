@@ -1,0 +1,88 @@
+// The facilitator's console for one session: posting, countdown, moderation.
+import { Board } from "./board.js";
+import { Countdown, el, readJSON, t } from "./page.js";
+
+const session = readJSON("rouages-session");
+const list = document.getElementById("posts");
+const counts = document.getElementById("counts");
+const toggle = document.getElementById("toggle-open");
+const openState = document.getElementById("open-state");
+const feedback = document.getElementById("feedback");
+const countdown = new Countdown(document.getElementById("countdown"));
+let isOpen = session.is_open;
+
+function say(message, isError = false) {
+  feedback.textContent = message;
+  feedback.classList.toggle("feedback--error", isError);
+}
+
+async function act(event, data) {
+  try {
+    const ack = await board.emit(event, data);
+    if (!ack.ok) say(ack.error.message, true);
+    return ack;
+  } catch {
+    say(t("Not connected: try again in a moment."), true);
+    return { ok: false };
+  }
+}
+
+function labelOf(framework, key) {
+  const item = framework.items.find((candidate) => candidate.key === key);
+  return item ? item.label : null;
+}
+
+function render() {
+  const posts = board.sorted({ includeHidden: true });
+  const visible = posts.filter((post) => !post.hidden);
+  counts.replaceChildren(el("li", { text: t("%(count)s ideas", { count: visible.length }) }));
+  for (const framework of session.frameworks) {
+    for (const item of framework.items) {
+      const n = visible.filter((post) => post.tags[framework.key] === item.key).length;
+      if (n) counts.append(el("li", { text: `${item.label} : ${n}` }));
+    }
+  }
+  list.replaceChildren(...posts.map((post) => {
+    const button = el("button", { type: "button", class: "button button--small",
+      text: post.hidden ? t("Restore") : t("Hide") });
+    button.addEventListener("click", () => act(post.hidden ? "post_restore" : "post_hide", { post_id: post.id }));
+    const tags = session.frameworks.map((framework) => labelOf(framework, post.tags[framework.key])).filter(Boolean);
+    return el("li", { class: `console-post${post.hidden ? " console-post--hidden" : ""}` }, [
+      el("p", { class: "console-post__text", text: post.text }),
+      el("p", { class: "console-post__meta" }, [
+        el("span", { text: `#${post.seq}` }),
+        ...tags.map((label) => el("span", { class: "tag", text: label })),
+        post.author ? el("span", { text: post.author }) : null,
+        post.hidden ? el("strong", { text: t("Hidden") }) : null,
+      ]),
+      button,
+    ]);
+  }));
+}
+
+function showOpen(value) {
+  isOpen = value;
+  openState.textContent = isOpen ? t("Posting is open") : t("Posting is closed");
+  toggle.textContent = isOpen ? t("Close posting") : t("Open posting");
+}
+
+const board = new Board(session.code, {
+  onChange: render,
+  onSession: (state) => showOpen(state.is_open),
+  onTimer: (timer) => countdown.set(timer),
+  onStatus: (state, error) => say(state === "online" ? "" : (error ? error.message : t("Reconnecting…")), state !== "online"),
+}).start();
+
+toggle.addEventListener("click", () => act("session_open", { open: !isOpen }));
+for (const button of document.querySelectorAll("[data-minutes]")) {
+  button.addEventListener("click", () => act("timer_start", { seconds: Number(button.dataset.minutes) * 60 }));
+}
+document.getElementById("timer-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const minutes = Number(document.getElementById("timer-minutes").value);
+  if (minutes > 0) act("timer_start", { seconds: Math.round(minutes * 60) });
+});
+document.getElementById("timer-stop").addEventListener("click", () => act("timer_stop", {}));
+showOpen(isOpen);
+countdown.set(session.timer);
+render();

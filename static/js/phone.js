@@ -1,0 +1,228 @@
+// The participant's phone: join, post with an outbox that survives reloads and bad Wi-Fi, follow the countdown.
+import { Socket } from "./socket.js";
+import { Countdown, el, newId, readJSON, t } from "./page.js";
+
+const session = readJSON("rouages-session");
+const code = session.code;
+const storeKey = (name) => `rouages.${name}.${session.event.slug}`;
+const outboxKey = `rouages.outbox.${code}`;
+const HTTP_FALLBACK_AFTER = 5000;
+
+const form = document.getElementById("post-form");
+const textarea = document.getElementById("post-text");
+const counter = document.getElementById("post-count");
+const formError = document.getElementById("post-error");
+const status = document.getElementById("connection");
+const closedBanner = document.getElementById("closed");
+const list = document.getElementById("my-posts");
+const nameInput = document.getElementById("participant-name");
+const orgInput = document.getElementById("participant-organisation");
+const countdown = new Countdown(document.getElementById("countdown"));
+
+let token = localStorage.getItem(storeKey("token")) || cookieToken();
+let outbox = JSON.parse(localStorage.getItem(outboxKey) || "[]");
+let delivered = new Map();
+let joined = false;
+let offlineSince = Date.now();
+const inflight = new Set();
+
+function cookieToken() {
+  const match = document.cookie.match(/(?:^|;\s*)rouages_participant=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+function keepToken(value) {
+  token = value;
+  localStorage.setItem(storeKey("token"), value);
+  document.cookie = `rouages_participant=${encodeURIComponent(value)}; path=/; max-age=${30 * 86400}; SameSite=Lax`;
+}
+
+function saveOutbox() {
+  localStorage.setItem(outboxKey, JSON.stringify(outbox));
+}
+
+function identity() {
+  return { name: nameInput.value.trim() || null, organisation: orgInput.value.trim() || null };
+}
+
+function setStatus(state) {
+  status.dataset.state = state;
+  status.textContent = t({ online: "Connected", offline: "Offline: your ideas will be sent when the connection returns",
+    http: "Connected (slow mode)" }[state]);
+}
+
+function setOpen(isOpen) {
+  closedBanner.hidden = isOpen;
+  form.querySelector("button[type=submit]").disabled = !isOpen;
+}
+
+function render() {
+  list.replaceChildren();
+  const items = [...delivered.values()].sort((a, b) => b.seq - a.seq);
+  const pending = outbox.filter((entry) => !delivered.has(entry.client_id));
+  for (const entry of [...pending].reverse()) list.append(card(entry.text, entry.tags, entry.state, entry.error));
+  for (const post of items) list.append(card(post.text, post.tags, post.hidden ? "hidden" : "sent"));
+  document.getElementById("my-posts-empty").hidden = list.children.length > 0;
+}
+
+function tagLabels(tags) {
+  const labels = [];
+  for (const framework of session.frameworks) {
+    const item = framework.items.find((candidate) => candidate.key === tags[framework.key]);
+    if (item) labels.push(item.label);
+  }
+  return labels;
+}
+
+function card(text, tags, state, error) {
+  const stateText = { pending: t("Waiting to send…"), sent: t("Sent"), refused: error || t("Refused"),
+    hidden: t("Hidden by the facilitators") }[state];
+  return el("li", { class: `mine mine--${state}` }, [
+    el("p", { class: "mine__text", text }),
+    el("p", { class: "mine__meta" }, [
+      ...tagLabels(tags).map((label) => el("span", { class: "tag", text: label })),
+      el("span", { class: "mine__state", text: stateText }),
+    ]),
+  ]);
+}
+
+function accept(post) {
+  delivered.set(post.client_id, post);
+  outbox = outbox.filter((entry) => entry.client_id !== post.client_id);
+  saveOutbox();
+}
+
+function refuse(entry, error) {
+  entry.state = "refused";
+  entry.error = error.message;
+  saveOutbox();
+}
+
+async function http(path, body) {
+  const response = await fetch(`/api/sessions/${code}/${path}`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  return response.json();
+}
+
+async function sendOne(entry) {
+  const payload = { code, client_id: entry.client_id, text: entry.text, tags: entry.tags };
+  let ack;
+  if (socket.connected && joined) {
+    ack = await socket.emit("post", payload);
+  } else {
+    if (!token) {
+      const joinAck = await http("join", identity());
+      if (!joinAck.ok) throw new Error(joinAck.error.message);
+      keepToken(joinAck.participant.token);
+    }
+    ack = await http("posts", { ...payload, token });
+    if (ack.ok) setStatus("http");
+  }
+  if (ack.ok) accept(ack.post);
+  else if (ack.error.code === "not_joined" || ack.error.code === "internal_error") throw new Error(ack.error.message);
+  else refuse(entry, ack.error);
+}
+
+async function flush() {
+  const useHttp = !socket.connected && Date.now() - offlineSince > HTTP_FALLBACK_AFTER;
+  if (!(socket.connected && joined) && !useHttp) return;
+  for (const entry of outbox.filter((candidate) => candidate.state === "pending")) {
+    if (inflight.has(entry.client_id)) continue;
+    inflight.add(entry.client_id);
+    try {
+      await sendOne(entry);
+    } catch {
+      // Not delivered: the entry stays pending and is sent again with the same id, so it is stored once.
+      break;
+    } finally {
+      inflight.delete(entry.client_id);
+    }
+  }
+  render();
+}
+
+function chosenTags() {
+  const tags = {};
+  for (const framework of session.frameworks) {
+    const checked = form.querySelector(`input[name="tag-${framework.key}"]:checked`);
+    if (checked) tags[framework.key] = checked.value;
+  }
+  return tags;
+}
+
+function submit(event) {
+  event.preventDefault();
+  const text = textarea.value.trim();
+  const tags = chosenTags();
+  const missing = session.frameworks.find((framework) => framework.required && !tags[framework.key]);
+  formError.textContent = "";
+  if (!text) { formError.textContent = t("Write something before sending."); textarea.focus(); return; }
+  if (missing) { formError.textContent = t("Choose one: %(label)s.", { label: missing.label }); return; }
+  outbox.push({ client_id: newId(), text, tags, state: "pending" });
+  saveOutbox();
+  textarea.value = "";
+  updateCounter();
+  render();
+  flush();
+  textarea.focus();
+}
+
+function updateCounter() {
+  const left = 500 - textarea.value.length;
+  counter.textContent = t("%(count)s characters left", { count: left });
+  counter.classList.toggle("counter--low", left < 50);
+}
+
+async function join() {
+  const ack = await socket.emit("join", { code, token, ...identity() });
+  if (!ack.ok) {
+    setStatus("offline");
+    formError.textContent = ack.error.message;
+    return;
+  }
+  keepToken(ack.participant.token);
+  joined = true;
+  delivered = new Map(ack.posts.map((post) => [post.client_id, post]));
+  outbox = outbox.filter((entry) => !delivered.has(entry.client_id));
+  saveOutbox();
+  setOpen(ack.session.is_open);
+  countdown.set(ack.session.timer);
+  setStatus("online");
+  render();
+  flush();
+}
+
+const socket = new Socket();
+socket.on("connect", () => join().catch(() => setStatus("offline")));
+socket.on("disconnect", () => { joined = false; offlineSince = Date.now(); setStatus("offline"); });
+socket.on("reconnecting", () => setStatus("offline"));
+socket.on("session_state", (state) => { if (state.code === code) setOpen(state.is_open); });
+socket.on("timer", (timer) => { if (timer.code === code) countdown.set(timer); });
+socket.on("post_hidden", (info) => {
+  for (const post of delivered.values()) if (post.id === info.id) post.hidden = true;
+  render();
+});
+socket.on("post_restored", (post) => {
+  if (delivered.has(post.client_id)) delivered.get(post.client_id).hidden = false;
+  render();
+});
+
+nameInput.value = localStorage.getItem(storeKey("name")) || nameInput.value;
+orgInput.value = localStorage.getItem(storeKey("organisation")) || orgInput.value;
+for (const input of [nameInput, orgInput]) {
+  input.addEventListener("change", () => {
+    localStorage.setItem(storeKey(input === nameInput ? "name" : "organisation"), input.value.trim());
+    if (socket.connected) join();
+  });
+}
+form.addEventListener("submit", submit);
+textarea.addEventListener("input", updateCounter);
+setOpen(session.is_open);
+countdown.set(session.timer);
+updateCounter();
+render();
+setStatus("offline");
+socket.open();
+setInterval(flush, 3000);

@@ -1,0 +1,118 @@
+// A small Socket.IO v5 client over a native WebSocket (Engine.IO v4, WebSocket transport only).
+// It covers what Rouages uses: the default namespace, events, acks, heartbeats and reconnection.
+
+const EIO_OPEN = "0", EIO_CLOSE = "1", EIO_PING = "2", EIO_PONG = "3", EIO_MESSAGE = "4";
+const SIO_CONNECT = "0", SIO_EVENT = "2", SIO_ACK = "3", SIO_CONNECT_ERROR = "4";
+
+export class Socket {
+  constructor({ path = "/socket.io/", ackTimeout = 10000 } = {}) {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    this.url = `${scheme}//${location.host}${path}?EIO=4&transport=websocket`;
+    this.ackTimeout = ackTimeout;
+    this.handlers = new Map();
+    this.acks = new Map();
+    this.nextAckId = 0;
+    this.connected = false;
+    this.attempts = 0;
+    this.stopped = false;
+    this.heartbeat = null;
+  }
+
+  on(event, callback) {
+    if (!this.handlers.has(event)) this.handlers.set(event, []);
+    this.handlers.get(event).push(callback);
+    return this;
+  }
+
+  fire(event, ...args) {
+    for (const callback of this.handlers.get(event) || []) {
+      try { callback(...args); } catch (error) { console.error(error); }
+    }
+  }
+
+  open() {
+    this.stopped = false;
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onmessage = (message) => this.receive(String(message.data));
+    ws.onclose = () => this.lost(ws);
+    ws.onerror = () => ws.close();
+    return this;
+  }
+
+  close() {
+    this.stopped = true;
+    if (this.ws) this.ws.close();
+  }
+
+  receive(data) {
+    const type = data[0];
+    if (type === EIO_OPEN) {
+      const info = JSON.parse(data.slice(1));
+      this.pingWindow = info.pingInterval + info.pingTimeout;
+      this.watchHeartbeat();
+      this.ws.send(EIO_MESSAGE + SIO_CONNECT);
+    } else if (type === EIO_PING) {
+      this.watchHeartbeat();
+      this.ws.send(EIO_PONG);
+    } else if (type === EIO_CLOSE) {
+      this.ws.close();
+    } else if (type === EIO_MESSAGE) {
+      this.packet(data.slice(1));
+    }
+  }
+
+  packet(data) {
+    const type = data[0];
+    const match = /^(\d*)(.*)$/s.exec(data.slice(1));
+    const id = match[1] === "" ? null : Number(match[1]);
+    const payload = match[2] ? JSON.parse(match[2]) : undefined;
+    if (type === SIO_CONNECT) {
+      this.connected = true;
+      this.attempts = 0;
+      this.fire("connect");
+    } else if (type === SIO_CONNECT_ERROR) {
+      this.fire("connect_error", payload);
+      this.ws.close();
+    } else if (type === SIO_EVENT && Array.isArray(payload)) {
+      this.fire(payload[0], ...payload.slice(1));
+    } else if (type === SIO_ACK && id !== null && this.acks.has(id)) {
+      const { resolve, timer } = this.acks.get(id);
+      clearTimeout(timer);
+      this.acks.delete(id);
+      resolve(Array.isArray(payload) ? payload[0] : payload);
+    }
+  }
+
+  // Resolve with the server's ack; reject when not connected or when no ack comes in time.
+  emit(event, data) {
+    return new Promise((resolve, reject) => {
+      if (!this.connected) { reject(new Error("offline")); return; }
+      const id = this.nextAckId++;
+      const timer = setTimeout(() => { this.acks.delete(id); reject(new Error("timeout")); }, this.ackTimeout);
+      this.acks.set(id, { resolve, reject, timer });
+      this.ws.send(EIO_MESSAGE + SIO_EVENT + id + JSON.stringify([event, data]));
+    });
+  }
+
+  watchHeartbeat() {
+    clearTimeout(this.heartbeat);
+    // A silent server (Wi-Fi gone, laptop asleep) shows up as missing pings: reconnect then.
+    this.heartbeat = setTimeout(() => this.ws && this.ws.close(), (this.pingWindow || 45000) + 2000);
+  }
+
+  lost(ws) {
+    if (ws !== this.ws) return;
+    clearTimeout(this.heartbeat);
+    const wasConnected = this.connected;
+    this.connected = false;
+    for (const { reject, timer } of this.acks.values()) { clearTimeout(timer); reject(new Error("disconnected")); }
+    this.acks.clear();
+    if (wasConnected) this.fire("disconnect");
+    if (this.stopped) return;
+    this.attempts += 1;
+    this.fire("reconnecting", this.attempts);
+    const delay = Math.min(10000, 500 * 2 ** Math.min(this.attempts, 5)) * (0.75 + Math.random() / 2);
+    setTimeout(() => { if (!this.stopped) this.open(); }, delay);
+  }
+}

@@ -1,0 +1,53 @@
+// The projector wall: posts appear live, grouped by the session's first framework, with counts.
+import { Board } from "./board.js";
+import { Countdown, el, readJSON, t } from "./page.js";
+
+const session = readJSON("rouages-session");
+const grouping = session.frameworks[0] || null;
+const columns = document.getElementById("columns");
+const total = document.getElementById("total");
+const status = document.getElementById("connection");
+const closed = document.getElementById("closed");
+const countdown = new Countdown(document.getElementById("countdown"));
+
+function groups() {
+  if (!grouping) return [{ key: null, label: t("Ideas") }];
+  return [...grouping.items, { key: "", label: t("Other") }];
+}
+
+function card(post) {
+  const labels = [];
+  for (const framework of session.frameworks.slice(grouping ? 1 : 0)) {
+    const item = framework.items.find((candidate) => candidate.key === post.tags[framework.key]);
+    if (item) labels.push(el("span", { class: "tag", text: item.label }));
+  }
+  const author = [post.author, post.organisation].filter(Boolean).join(" · ");
+  return el("li", { class: "card", dataset: { seq: post.seq } }, [
+    el("p", { class: "card__text", text: post.text }),
+    labels.length || author ? el("p", { class: "card__meta" }, [...labels, author ? el("span", { class: "card__author", text: author }) : null]) : null,
+  ]);
+}
+
+function render() {
+  const posts = board.sorted();
+  total.textContent = t("%(count)s ideas", { count: posts.length });
+  columns.replaceChildren();
+  for (const group of groups()) {
+    const mine = posts.filter((post) => !grouping || (post.tags[grouping.key] || "") === group.key);
+    if (group.key === "" && mine.length === 0) continue;
+    columns.append(el("section", { class: "column", "aria-label": group.label }, [
+      el("h2", { class: "column__title" }, [el("span", { text: group.label }), el("span", { class: "column__count", text: String(mine.length) })]),
+      el("ol", { class: "column__posts" }, mine.map(card)),
+    ]));
+  }
+}
+
+const board = new Board(session.code, {
+  onChange: render,
+  onSession: (state) => { closed.hidden = state.is_open; },
+  onTimer: (timer) => countdown.set(timer),
+  onStatus: (state) => { status.dataset.state = state; status.textContent = state === "online" ? "" : t("Reconnecting…"); },
+}).start();
+
+countdown.set(session.timer);
+render();

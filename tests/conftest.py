@@ -1,0 +1,152 @@
+"""Shared fixtures: an app on a fresh migrated SQLite database, clients, and the demo-like event."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from app import create_app
+from app.extensions import db, socketio
+from app.factory import ensure_schema
+
+DATA = Path(__file__).parent / "data"
+PUBLIC_URL = "http://127.0.0.1:5999"
+
+
+def base_config(data_dir: Path) -> dict:
+    """Return the settings every test app uses: loopback URL, threading, no migrations on start."""
+    return {"DATA_DIR": data_dir, "SECRET_KEY": "test-only-key", "PUBLIC_URL": PUBLIC_URL,
+            "ASYNC_MODE": "threading", "MESSAGE_QUEUE": None, "AUTO_MIGRATE": False, "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'rouages.db'}"}
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory) -> Path:
+    """Build one database through the real Alembic migrations; tests start from copies of it."""
+    data_dir = tmp_path_factory.mktemp("template")
+    template = create_app(base_config(data_dir))
+    ensure_schema(template)
+    with template.app_context():
+        # Closing the last connection checkpoints the WAL into the file that tests copy.
+        db.engine.dispose()
+    return data_dir / "rouages.db"
+
+
+@pytest.fixture
+def app(tmp_path, migrated_db):
+    """An application on its own copy of the migrated database.
+
+    No application context stays pushed: each request and Socket.IO event gets its own, as in production
+    (a shared one would let Flask-Login's cached user leak from the console client to the wall client).
+    """
+    shutil.copy(migrated_db, tmp_path / "rouages.db")
+    application = create_app(base_config(tmp_path))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def read(app):
+    """Run a function in a fresh application context and return its result (for checking stored rows)."""
+
+    def run(fn):
+        with app.app_context():
+            return fn()
+
+    return run
+
+
+@pytest.fixture
+def client(app):
+    """An HTTP test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner bound to the app."""
+    return app.test_cli_runner()
+
+
+def import_file(app, source) -> SimpleNamespace:
+    """Import an event file and return plain values: slug, id and its sessions (id, key, code, title)."""
+    from app.services.events import import_event
+
+    with app.app_context():
+        imported, _ = import_event(source)
+        sessions = [SimpleNamespace(id=s.id, key=s.key, code=s.code, title=s.title) for s in imported.sessions]
+        return SimpleNamespace(id=imported.id, slug=imported.slug, sessions=sessions)
+
+
+@pytest.fixture
+def event(app):
+    """The small two-session event from tests/data/small.yaml, imported."""
+    return import_file(app, DATA / "small.yaml")
+
+
+@pytest.fixture
+def cafe(event):
+    """The world-café session of the small event (function tag required, category optional)."""
+    return next(s for s in event.sessions if s.key == "world-cafe")
+
+
+@pytest.fixture
+def organiser(app):
+    """An organiser account (password: correct-horse-battery)."""
+    from app.services.accounts import add_organiser
+
+    with app.app_context():
+        add_organiser("orga@example.org", "correct-horse-battery", "Orga")
+    return "orga@example.org"
+
+
+def socket_client(app, http_client=None):
+    """Return a Flask-SocketIO test client, sharing cookies with `http_client` when given."""
+    return socketio.test_client(app, flask_test_client=http_client)
+
+
+@pytest.fixture
+def phone(app):
+    """A Socket.IO test client playing a participant's phone."""
+    client = socket_client(app)
+    yield client
+    if client.is_connected():
+        client.disconnect()
+
+
+@pytest.fixture
+def wall(app):
+    """A Socket.IO test client playing the projector wall."""
+    client = socket_client(app)
+    yield client
+    if client.is_connected():
+        client.disconnect()
+
+
+@pytest.fixture
+def console(app, organiser):
+    """A Socket.IO test client of a signed-in organiser."""
+    http = app.test_client()
+    login(http)
+    client = socket_client(app, http)
+    yield client
+    if client.is_connected():
+        client.disconnect()
+
+
+def login(http, email="orga@example.org", password="correct-horse-battery"):
+    """Sign in through the real login form, CSRF token included."""
+    import re
+
+    page = http.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    return http.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def events_named(client, name: str) -> list:
+    """Return the payloads of every `name` event a Socket.IO test client received since last asked."""
+    return [msg["args"][0] for msg in client.get_received() if msg["name"] == name]
