@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import get_locale
 
 from . import config as config_module
@@ -19,6 +19,8 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 
 def select_locale() -> str:
     """Pick the interface language: an explicit choice, else French."""
+    if not has_request_context():
+        return None
     chosen = request.args.get("lang") or request.cookies.get("rouages_lang")
     return chosen if chosen in LOCALES else None
 

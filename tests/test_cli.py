@@ -1,0 +1,107 @@
+"""The `rouages` command: event files, sessions, organisers, and the entry point's runtime choice."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Event, Organiser, Session
+from app.cli import cli
+from app.server import _command
+from conftest import DATA, PUBLIC_URL
+
+
+def test_validate_prints_each_problem_with_its_line_and_fails(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((DATA / "small.yaml").read_text("utf-8").replace('end: "11:30"', 'end: "10:70"'), "utf-8")
+    result = runner.invoke(cli, args=["event", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}: programme[0].items[1].end: 10:70 is not a time (HH:MM) (line 15)" in result.output
+    assert "1 problem(s) found." in result.output
+
+
+def test_validate_accepts_a_good_file(runner):
+    result = runner.invoke(cli, args=["event", "validate", str(DATA / "small.yaml")])
+    assert result.exit_code == 0 and "valid" in result.output
+
+
+def test_import_is_idempotent_and_keeps_join_codes(app, runner, read):
+    first = runner.invoke(cli, args=["event", "import", str(DATA / "small.yaml")])
+    assert first.exit_code == 0, first.output
+    assert "Created event 'petite-rencontre': 2 session(s) created" in first.output
+    codes = read(lambda: sorted(db.session.scalars(select(Session.code))))
+    again = runner.invoke(cli, args=["event", "import", str(DATA / "small.yaml")])
+    assert "Updated event 'petite-rencontre': 0 session(s) created, 0 updated, 0 retired." in again.output
+    assert read(lambda: sorted(db.session.scalars(select(Session.code)))) == codes
+    assert read(lambda: db.session.scalar(select(func.count(Event.id)))) == 1
+
+
+def test_reimport_updates_changed_sessions_and_retires_dropped_ones(runner, read, tmp_path):
+    runner.invoke(cli, args=["event", "import", str(DATA / "small.yaml")])
+    changed = tmp_path / "changed.yaml"
+    text = (DATA / "small.yaml").read_text("utf-8").replace("title: World café", "title: Le world café")
+    text = text[: text.index("      - id: arbres")]
+    changed.write_text(text, "utf-8")
+    result = runner.invoke(cli, args=["event", "import", str(changed)])
+    assert "0 session(s) created, 1 updated, 1 retired." in result.output
+    rows = read(lambda: [(s.key, s.title, s.removed) for s in db.session.scalars(select(Session).order_by(Session.key))])
+    assert rows == [("arbres", "Arbres à idées", True), ("world-cafe", "Le world café", False)]
+
+
+def test_import_refuses_a_bad_file_and_changes_nothing(runner, read, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((DATA / "small.yaml").read_text("utf-8").replace("workshop: board", "workshop: nope", 1), "utf-8")
+    result = runner.invoke(cli, args=["event", "import", str(bad)])
+    assert result.exit_code == 1 and "'nope' is not a workshop format" in result.output
+    assert read(lambda: db.session.scalar(select(func.count(Event.id)))) == 0
+
+
+def test_export_reimports_to_the_same_event(runner, read, tmp_path):
+    runner.invoke(cli, args=["event", "import", "--demo"])
+    out = tmp_path / "demo.yaml"
+    assert runner.invoke(cli, args=["event", "export", "demo", "-o", str(out)]).exit_code == 0
+    before = read(lambda: (db.session.scalar(select(Event)).spec, sorted(db.session.scalars(select(Session.code)))))
+    result = runner.invoke(cli, args=["event", "import", str(out)])
+    assert "0 session(s) created, 0 updated, 0 retired." in result.output
+    after = read(lambda: (db.session.scalar(select(Event)).spec, sorted(db.session.scalars(select(Session.code)))))
+    assert after == before
+    assert yaml.safe_load(out.read_text("utf-8"))["slug"] == "demo"
+
+
+def test_export_of_an_unknown_event_fails(runner):
+    result = runner.invoke(cli, args=["event", "export", "nope"])
+    assert result.exit_code == 1 and "No event has the slug 'nope'" in result.output
+
+
+def test_sessions_json_lists_codes_and_loopback_urls(runner, event):
+    result = runner.invoke(cli, args=["sessions", "petite-rencontre", "--json"])
+    rows = json.loads(result.output)
+    assert [(r["key"], r["code"]) for r in rows] == [(s.key, s.code) for s in event.sessions]
+    assert rows[0]["join_url"] == f"{PUBLIC_URL}/j/{rows[0]['code']}"
+    assert rows[0]["wall_url"] == f"{PUBLIC_URL}/wall/{rows[0]['code']}"
+
+
+def test_user_add_hashes_the_password_with_scrypt(runner, read):
+    result = runner.invoke(cli, args=["user", "add", "Orga@Example.org", "--password", "long-enough-pass"])
+    assert result.exit_code == 0, result.output
+    stored = read(lambda: db.session.scalar(select(Organiser)))
+    assert stored.email == "orga@example.org"
+    assert stored.password_hash.startswith("scrypt:") and "long-enough-pass" not in stored.password_hash
+
+
+def test_user_add_refuses_short_passwords_and_duplicates(runner, read):
+    assert "au moins 10 caractères" in runner.invoke(cli, args=["user", "add", "a@example.org", "--password", "short"]).output
+    runner.invoke(cli, args=["user", "add", "a@example.org", "--password", "long-enough-pass"])
+    result = runner.invoke(cli, args=["user", "add", "A@example.org", "--password", "long-enough-pass"])
+    assert result.exit_code == 1 and "déjà" in result.output
+    assert read(lambda: db.session.scalar(select(func.count(Organiser.id)))) == 1
+
+
+def test_only_serve_and_demo_patch_the_runtime():
+    assert _command(["serve", "--port", "5000"]) == "serve"
+    assert _command(["--data", "/tmp/x", "demo"]) == "demo"
+    assert _command(["event", "import", "--demo"]) == "event"
+    assert _command(["--help"]) is None

@@ -1,0 +1,179 @@
+"""Real `rouages serve` processes under gevent and eventlet, driven by real python-socketio clients."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+import socketio
+
+from conftest import DATA
+from server import Server
+
+pytestmark = pytest.mark.server
+MODES = ["gevent", "eventlet"]
+
+
+def connect(url: str, **kwargs) -> socketio.Client:
+    """Connect a real Socket.IO client over WebSocket."""
+    client = socketio.Client(reconnection=False)
+    client.connect(url, transports=["websocket"], wait_timeout=10, **kwargs)
+    return client
+
+
+@pytest.fixture(params=MODES)
+def server(request, tmp_path):
+    """A real server with the small event imported, under each async runtime."""
+    srv = Server(tmp_path / "data", async_mode=request.param)
+    srv.cli("event", "import", str(DATA / "small.yaml"))
+    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    srv.sessions = json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+    with srv:
+        yield srv
+
+
+def cafe_code(srv) -> str:
+    return next(s["code"] for s in srv.sessions if s["key"] == "world-cafe")
+
+
+class Wall:
+    """A real Socket.IO client watching a session and recording every post it receives."""
+
+    def __init__(self, url: str, code: str):
+        self.posts: list[dict] = []
+        self.lock = threading.Lock()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("post", self._on_post)
+        self.client.connect(url, transports=["websocket"], wait_timeout=10)
+        self.ack = self.client.call("watch", {"code": code}, timeout=10)
+
+    def _on_post(self, post):
+        with self.lock:
+            self.posts.append(post)
+
+    def wait_for(self, count: int, timeout: float = 20) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.posts) < count:
+            time.sleep(0.05)
+        time.sleep(0.3)  # anything arriving late would be a duplicate
+        return list(self.posts)
+
+
+def run_phones(url: str, code: str, phones: int, posts_each: int) -> list[dict]:
+    """Join `phones` real clients and have them post concurrently; return every ack."""
+    acks: list[dict] = []
+    errors: list[BaseException] = []
+
+    def phone(index: int):
+        try:
+            client = connect(url)
+            joined = client.call("join", {"code": code, "name": f"Phone {index}"}, timeout=10)
+            assert joined["ok"], joined
+            for n in range(posts_each):
+                ack = client.call("post", {"code": code, "client_id": uuid.uuid4().hex,
+                                           "text": f"Idée {n} du téléphone {index}",
+                                           "tags": {"function": "animation"}}, timeout=10)
+                acks.append(ack)
+            client.disconnect()
+        except BaseException as exc:  # surfaced below with the test's own assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=phone, args=(i,)) for i in range(phones)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    return acks
+
+
+def test_wall_gets_every_post_exactly_once_in_sequence_order(server):
+    code = cafe_code(server)
+    wall = Wall(server.url, code)
+    assert wall.ack["ok"] and wall.ack["posts"] == []
+    acks = run_phones(server.url, code, phones=6, posts_each=8)
+    assert len(acks) == 48 and all(ack["ok"] for ack in acks)
+    assert sorted(ack["post"]["seq"] for ack in acks) == list(range(1, 49))
+    received = wall.wait_for(48)
+    assert [p["seq"] for p in received] == list(range(1, 49))
+    assert {p["id"]: p["text"] for p in received} == {a["post"]["id"]: a["post"]["text"] for a in acks}
+    wall.client.disconnect()
+
+
+def test_acked_posts_survive_sigkill_and_resends_are_stored_once(server):
+    code = cafe_code(server)
+    phone = connect(server.url)
+    token = phone.call("join", {"code": code}, timeout=10)["participant"]["token"]
+    sent = []
+    for n in range(20):
+        payload = {"code": code, "client_id": f"crash-{n:04d}", "text": f"Idée {n}", "tags": {"function": "support"}}
+        ack = phone.call("post", payload, timeout=10)
+        assert ack["ok"]
+        sent.append((payload, ack["post"]))
+    server.kill()
+    phone.disconnect()
+    server.start()
+
+    wall = Wall(server.url, code)
+    assert [(p["seq"], p["text"]) for p in wall.ack["posts"]] == [(post["seq"], post["text"]) for _, post in sent]
+
+    # The phone never saw the last ack (say): it resends with the same client id after the restart.
+    phone = connect(server.url)
+    assert phone.call("join", {"code": code, "token": token}, timeout=10)["ok"]
+    payload, stored = sent[-1]
+    again = phone.call("post", payload, timeout=10)
+    assert again["post"] == stored
+    assert wall.wait_for(1, timeout=1) == []
+    assert len(requests.get(f"{server.url}/api/sessions/{code}/posts", timeout=5).json()["posts"]) == 20
+    phone.disconnect()
+    wall.client.disconnect()
+
+
+def test_http_fallback_shares_the_contract_with_the_socket(server):
+    code = cafe_code(server)
+    wall = Wall(server.url, code)
+    joined = requests.post(f"{server.url}/api/sessions/{code}/join", json={"name": "Sans WebSocket"}, timeout=5).json()
+    body = {"client_id": "http-00001", "text": "Par HTTP", "tags": {"function": "valorisation"},
+            "token": joined["participant"]["token"]}
+    first = requests.post(f"{server.url}/api/sessions/{code}/posts", json=body, timeout=5)
+    second = requests.post(f"{server.url}/api/sessions/{code}/posts", json=body, timeout=5)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json() == second.json()
+    assert [p["text"] for p in wall.wait_for(1)] == ["Par HTTP"]
+    bad = requests.post(f"{server.url}/api/sessions/{code}/posts", json={**body, "client_id": "http-00002", "text": ""},
+                        timeout=5)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "empty_text"
+    wall.client.disconnect()
+
+
+def test_console_actions_need_a_signed_in_organiser(server):
+    code = cafe_code(server)
+    phone = connect(server.url)
+    phone.call("join", {"code": code}, timeout=10)
+    refused = phone.call("session_open", {"code": code, "open": False}, timeout=10)
+    assert refused["error"]["code"] == "forbidden"
+
+    http = requests.Session()
+    page = http.get(f"{server.url}/login", timeout=5).text
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    http.post(f"{server.url}/login", data={"email": "orga@example.org", "password": "correct-horse-battery",
+                                           "csrf_token": csrf}, timeout=5)
+    cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+    states = []
+    phone.on("session_state", states.append)
+    console = connect(server.url, headers={"Cookie": cookie})
+    assert console.call("session_open", {"code": code, "open": False}, timeout=10)["is_open"] is False
+    deadline = time.monotonic() + 5
+    while not states and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert states == [{"code": code, "is_open": False}]
+    closed = phone.call("post", {"code": code, "client_id": "late-00001", "text": "Trop tard",
+                                 "tags": {"function": "animation"}}, timeout=10)
+    assert closed["error"]["code"] == "session_closed"
+    console.disconnect()
+    phone.disconnect()
