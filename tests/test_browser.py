@@ -1,0 +1,152 @@
+"""End to end in a real Chromium: a phone posts, the wall shows it; an idea typed while the server is down is not lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA
+from server import Server
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Screenshots for a person to look at: ROUAGES_SCREENSHOTS=/some/dir pytest tests/test_browser.py
+SHOTS = Path(os.environ["ROUAGES_SCREENSHOTS"]) if os.environ.get("ROUAGES_SCREENSHOTS") else None
+
+if CHROMIUM is None and os.environ.get("CI"):
+    raise RuntimeError("CI must run the browser tests: install Debian's chromium (.ci/run does)")
+if CHROMIUM is None:
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Debian Chromium that talks to nothing but this machine."""
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A real gevent server with the small event and an organiser."""
+    srv = Server(tmp_path / "data")
+    srv.cli("event", "import", str(DATA / "small.yaml"))
+    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+                    if s["key"] == "world-cafe")
+    with srv:
+        yield srv
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def watch_requests(page, server) -> list[str]:
+    """Record every URL the page asks for that is not on the test server."""
+    foreign: list[str] = []
+    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(
+        (server.url, server.url.replace("http", "ws"), "data:")) else None)
+    return foreign
+
+
+def test_a_post_from_the_phone_appears_on_the_wall(browser, server):
+    wall = browser.new_page(viewport={"width": 1600, "height": 900})
+    foreign = watch_requests(wall, server)
+    wall.goto(f"{server.url}/wall/{server.code}")
+    expect(wall.locator(".wall__code")).to_have_text(server.code)
+
+    phone = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    foreign += watch_requests(phone, server)
+    phone.goto(f"{server.url}/j/{server.code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    phone.get_by_label("Nom").fill("Camille")
+    phone.get_by_label("Structure").fill("Tiers-lieu de Bray")
+    phone.locator(".tag-choice", has_text="Animation").click()
+    phone.get_by_label("Votre idée").fill("Des repas partagés <b>entre</b> membres")
+    phone.get_by_role("button", name="Envoyer").click()
+
+    mine = phone.locator(".mine").first
+    expect(mine).to_contain_text("Des repas partagés <b>entre</b> membres")
+    expect(mine.locator(".mine__state")).to_have_text("Envoyée")
+    column = wall.locator(".column", has=wall.locator(".column__title", has_text="Animation"))
+    card = column.locator(".card")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("Des repas partagés <b>entre</b> membres")
+    expect(card).to_contain_text("Camille · Tiers-lieu de Bray")
+    expect(column.locator(".column__count")).to_have_text("1")
+    assert wall.locator(".card b").count() == 0  # the text is shown, never interpreted as markup
+    shot(phone, "phone")
+    shot(wall, "wall")
+    assert foreign == []
+
+    # Posting without a required tag is stopped on the phone, with the reason.
+    phone.get_by_label("Votre idée").fill("Sans fonction")
+    phone.locator(".tag-choice input:checked").evaluate("input => input.checked = false")
+    phone.get_by_role("button", name="Envoyer").click()
+    expect(phone.locator("#post-error")).to_have_text("Choisissez une option\u00a0: Fonctions.")
+
+
+def test_an_idea_typed_while_the_server_is_down_is_sent_once_when_it_returns(browser, server):
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    server.kill()
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "offline", timeout=60_000)
+    phone.locator(".tag-choice", has_text="Support").click()
+    phone.get_by_label("Votre idée").fill("Mutualiser un poste de comptable")
+    phone.get_by_role("button", name="Envoyer").click()
+    expect(phone.locator(".mine__state").first).to_have_text("En attente d’envoi…")
+    shot(phone, "phone-offline")
+    # The outbox is kept in the browser's storage, so closing the page would not lose the idea either.
+    stored = phone.evaluate(f"JSON.parse(localStorage.getItem('rouages.outbox.{server.code}'))")
+    assert [(e["text"], e["state"]) for e in stored] == [("Mutualiser un poste de comptable", "pending")]
+    server.start()
+    expect(phone.locator(".mine__state").first).to_have_text("Envoyée", timeout=30_000)
+
+    wall = browser.new_page(viewport={"width": 1280, "height": 800})
+    wall.goto(f"{server.url}/wall/{server.code}")
+    expect(wall.locator(".card")).to_have_count(1)
+    expect(wall.locator(".card")).to_contain_text("Mutualiser un poste de comptable")
+
+
+def test_the_console_hides_a_post_and_the_wall_drops_it(browser, server):
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    phone.locator(".tag-choice", has_text="Valorisation").click()
+    phone.get_by_label("Votre idée").fill("Un message hors sujet")
+    phone.get_by_role("button", name="Envoyer").click()
+    expect(phone.locator(".mine__state").first).to_have_text("Envoyée")
+
+    wall = browser.new_page(viewport={"width": 1280, "height": 800})
+    wall.goto(f"{server.url}/wall/{server.code}")
+    expect(wall.locator(".card")).to_have_count(1)
+
+    console = browser.new_page(viewport={"width": 1280, "height": 900})
+    console.goto(f"{server.url}/console/s/{server.code}")
+    console.get_by_label("Adresse e-mail").fill("orga@example.org")
+    console.get_by_label("Mot de passe").fill("correct-horse-battery")
+    console.get_by_role("button", name="Se connecter").click()
+    expect(console.locator(".console-post")).to_have_count(1)
+    console.get_by_role("button", name="Masquer").click()
+    expect(wall.locator(".card")).to_have_count(0)
+    expect(console.locator(".console-post--hidden")).to_have_count(1)
+    console.get_by_role("button", name="5 min", exact=True).click()
+    expect(wall.locator("#countdown")).to_be_visible()
+    expect(phone.locator("#countdown")).to_contain_text("4:")
+    console.get_by_role("button", name="Fermer les contributions").click()
+    expect(phone.locator("#closed")).to_be_visible()
+    expect(phone.get_by_role("button", name="Envoyer")).to_be_disabled()
+    shot(console, "console")
