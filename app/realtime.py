@@ -54,7 +54,7 @@ def _joined() -> dict:
 @handler("join")
 def on_join(data: dict) -> dict:
     """A phone joins a session, keeping its identity if it sends back its token."""
-    if "token" not in data and request.cookies.get("rouages_participant"):
+    if not data.get("token") and request.cookies.get("rouages_participant"):
         data = {**data, "token": request.cookies["rouages_participant"]}
     participant, session = join_session(data)
     _joined()[session.code] = participant.id

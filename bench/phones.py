@@ -231,16 +231,25 @@ async def bench(srv: Server, code: str, args) -> dict:
         phones = [p if p is not None else live[i % len(live)] for i, p in enumerate(phones)]
         plan = schedule(args)
 
-        cpu0, bench_cpu0 = sum(proc.cpu_times()[:2]), time.process_time()
+        cpu0, bench_cpu0, busy0 = sum(proc.cpu_times()[:2]), time.process_time(), machine_busy()
         start, end = await offer_load(phones, code, plan, run)
         await drain(run, end + DRAIN)
         stop = time.perf_counter()
-        cpu1, bench_cpu1 = sum(proc.cpu_times()[:2]), time.process_time()
+        cpu1, bench_cpu1, busy1 = sum(proc.cpu_times()[:2]), time.process_time(), machine_busy()
         disconnects_during_load = run.disconnects
     finally:
         await close_all(clients)
-    return summarise(run, args, len(live), connect_s, start, end, stop, cpu1 - cpu0, bench_cpu1 - bench_cpu0,
-                     disconnects_during_load)
+    result = summarise(run, args, len(live), connect_s, start, end, stop, cpu1 - cpu0, bench_cpu1 - bench_cpu0,
+                       disconnects_during_load)
+    # Whatever else ran on the machine meanwhile competed for the same cores and skews every figure.
+    result["other_cpu_s"] = round(max(0.0, busy1 - busy0 - (cpu1 - cpu0) - (bench_cpu1 - bench_cpu0)), 2)
+    return result
+
+
+def machine_busy() -> float:
+    """Return the CPU seconds all cores of the machine spent busy (or stolen by the hypervisor) since boot."""
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + t.irq + t.softirq + t.steal
 
 
 def ms(value: float | None) -> float | None:
@@ -325,6 +334,7 @@ def table(result: dict) -> str:
         ("server CPU s (load + drain)", f"{result['server_cpu_s']}  ({result['server_cpu_pct']}% of one core)"),
         ("server peak RSS MiB", result["server_peak_rss_mib"]),
         ("load generator CPU s", result["bench_cpu_s"]),
+        ("other processes' CPU s", result["other_cpu_s"]),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
@@ -380,6 +390,8 @@ def main(argv=None) -> int:
                          if "ERROR" in line or "Traceback" in line]
         result["server_log_errors"] = len(server_errors)
     print(table(result))
+    if result["other_cpu_s"] > 0.1 * result["send_window_s"]:
+        print(f"warning: other processes used {result['other_cpu_s']} CPU s during the run; the figures are skewed")
     if server_errors:
         print(f"server log: {len(server_errors)} error lines, first: {server_errors[0]}")
     if args.json:

@@ -136,3 +136,11 @@ def test_api_join_then_post_with_the_cookie_token(client, cafe):
     assert response.get_json()["post"]["author"] == "Dominique"
     listed = client.get(f"/api/sessions/{cafe.code}/posts").get_json()["posts"]
     assert [p["text"] for p in listed] == ["Idée"]
+
+
+def test_api_failures_are_json(client, cafe):
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404 and response.get_json()["ok"] is False
+    response = client.delete(f"/api/sessions/{cafe.code}/posts")
+    assert response.status_code == 405 and response.get_json()["error"]["code"] == "http_error"
+    assert client.get("/no-such-page").mimetype == "text/html"

@@ -304,3 +304,18 @@ def test_a_participant_token_is_only_valid_in_its_event(read, app, phone, cafe):
     other_phone = app.extensions["socketio"].test_client(app)
     ack = join(other_phone, other_event.sessions[0].code, token=token)
     assert ack["participant"]["token"] != token
+
+
+def test_signing_out_revokes_an_open_console_connection(app, cafe, organiser):
+    import re
+
+    from conftest import login, socket_client
+
+    http = app.test_client()
+    login(http)
+    console = socket_client(app, http)
+    assert console.emit("timer_start", {"code": cafe.code, "seconds": 60}, callback=True)["ok"]
+    page = http.get("/console/").get_data(as_text=True)
+    http.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]})
+    ack = console.emit("timer_stop", {"code": cafe.code}, callback=True)
+    assert ack["error"]["code"] == "forbidden"

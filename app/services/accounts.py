@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -43,6 +44,13 @@ def set_password(organiser: Organiser, password: str) -> None:
     if len(password or "") < PASSWORD_MIN:
         raise ServiceError("weak_password", _l("The password must have at least %(min)s characters.", min=PASSWORD_MIN))
     organiser.password_hash = generate_password_hash(password, _METHOD)
+    organiser.login_token = secrets.token_hex(16)
+    db.session.commit()
+
+
+def sign_out_everywhere(organiser: Organiser) -> None:
+    """Invalidate every session of an organiser, on every device and open WebSocket."""
+    organiser.login_token = secrets.token_hex(16)
     db.session.commit()
 
 

@@ -71,7 +71,7 @@ def create_post(session: Session, participant: Participant, data) -> tuple[Post,
     existing = _existing(participant, client_id)
     if existing is not None:
         if existing.session_id != session.id:
-            raise ServiceError("client_id_reused", _l("The request is malformed."))
+            raise ServiceError("client_id_reused", _l("This idea was already sent to another workshop."), 409)
         return existing, False
     text = check_text(data.get("text"))
     tags = check_tags(session, data.get("tags"))

@@ -98,10 +98,11 @@ def set_open(session: Session, is_open) -> dict:
     """Open or close posting, and tell every client of the session."""
     if not isinstance(is_open, bool):
         raise ServiceError("invalid_field", _l("The field %(field)s must be true or false.", field="open"))
-    session.is_open = is_open
-    db.session.commit()
-    payload = {"code": session.code, "is_open": session.is_open}
-    socketio.emit("session_state", payload, to=room(session))
+    payload = {"code": session.code, "is_open": is_open}
+    if session.is_open != is_open:
+        session.is_open = is_open
+        db.session.commit()
+        socketio.emit("session_state", payload, to=room(session))
     return payload
 
 

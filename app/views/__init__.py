@@ -11,3 +11,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser.bp)
     app.register_blueprint(api.bp)
     organiser.init_login(app)
+    api.register_json_errors(app)

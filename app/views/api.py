@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import csrf, db
@@ -31,6 +32,27 @@ def service_error(error: ServiceError):
     """Answer a refused request with its code and message."""
     db.session.rollback()
     return jsonify(ok=False, error=error.as_dict()), error.status
+
+
+def register_json_errors(app) -> None:
+    """Answer every failure under /api/ in JSON, unexpected ones included."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if not request.path.startswith(bp.url_prefix + "/"):
+            return error
+        return jsonify(ok=False, error={"code": "http_error", "message": error.description}), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        db.session.rollback()
+        current_app.logger.exception("Request %s %s failed", request.method, request.path)
+        if not request.path.startswith(bp.url_prefix + "/"):
+            return InternalServerError()
+        message = str(_l("Something went wrong on the server. Try again."))
+        return jsonify(ok=False, error={"code": "internal_error", "message": message}), 500
 
 
 @bp.get("/sessions/<code>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -34,7 +36,9 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(Organiser, int(user_id)) if user_id.isdigit() else None
+        organiser_id, _, token = user_id.partition(".")
+        organiser = db.session.get(Organiser, int(organiser_id)) if organiser_id.isdigit() else None
+        return organiser if organiser is not None and secrets.compare_digest(organiser.login_token, token) else None
 
 
 def _safe_next(target: str | None) -> str:
@@ -63,6 +67,7 @@ def logout():
     """Sign the organiser out."""
     if not FlaskForm().validate_on_submit():
         abort(400)
+    accounts.sign_out_everywhere(current_user)
     logout_user()
     return redirect(url_for("public.home"))
 

@@ -204,8 +204,8 @@ socket.on("post_hidden", (info) => {
   for (const post of delivered.values()) if (post.id === info.id) post.hidden = true;
   render();
 });
-socket.on("post_restored", (post) => {
-  if (delivered.has(post.client_id)) delivered.get(post.client_id).hidden = false;
+socket.on("post_restored", (restored) => {
+  for (const post of delivered.values()) if (post.id === restored.id) post.hidden = false;
   render();
 });
 
