@@ -87,14 +87,18 @@ def _server_options(fn):
     return data_option(fn)
 
 
+def _server_app(ctx: click.Context, host: str | None, port: int | None):
+    """Create the application a server command runs, logging to standard error."""
+    _log_to_stderr()
+    return _load(ctx, **{k: v for k, v in {"HOST": host, "PORT": port}.items() if v is not None})
+
+
 @cli.command(with_appcontext=False)
 @_server_options
 @click.pass_context
 def serve(ctx, host, port):
     """Start the server for real use."""
-    overrides = {k: v for k, v in {"HOST": host, "PORT": port}.items() if v is not None}
-    _log_to_stderr()
-    app = _load(ctx, **overrides)
+    app = _server_app(ctx, host, port)
     _run_server(app, app.config["HOST"], app.config["PORT"])
 
 
@@ -103,9 +107,7 @@ def serve(ctx, host, port):
 @click.pass_context
 def demo(ctx, host, port):
     """Import the demo event if needed, print how to join, and start the server."""
-    overrides = {k: v for k, v in {"HOST": host, "PORT": port}.items() if v is not None}
-    _log_to_stderr()
-    app = _load(ctx, **overrides)
+    app = _server_app(ctx, host, port)
     from .services import accounts
     from .services.events import demo_text, get_event, import_event
 

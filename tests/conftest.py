@@ -109,22 +109,23 @@ def socket_client(app, http_client=None):
     return socketio.test_client(app, flask_test_client=http_client)
 
 
-@pytest.fixture
-def phone(app):
-    """A Socket.IO test client playing a participant's phone."""
-    client = socket_client(app)
+def _connected(app, http_client=None):
+    client = socket_client(app, http_client)
     yield client
     if client.is_connected():
         client.disconnect()
+
+
+@pytest.fixture
+def phone(app):
+    """A Socket.IO test client playing a participant's phone."""
+    yield from _connected(app)
 
 
 @pytest.fixture
 def wall(app):
     """A Socket.IO test client playing the projector wall."""
-    client = socket_client(app)
-    yield client
-    if client.is_connected():
-        client.disconnect()
+    yield from _connected(app)
 
 
 @pytest.fixture
@@ -132,10 +133,7 @@ def console(app, organiser):
     """A Socket.IO test client of a signed-in organiser."""
     http = app.test_client()
     login(http)
-    client = socket_client(app, http)
-    yield client
-    if client.is_connected():
-        client.disconnect()
+    yield from _connected(app, http)
 
 
 def login(http, email="orga@example.org", password="correct-horse-battery"):

@@ -15,9 +15,9 @@ from wtforms.validators import DataRequired, Length
 from ..extensions import db, login_manager
 from ..models import Event, Organiser
 from ..services import accounts, network
-from ..services.errors import ServiceError
 from ..services.events import live_sessions
-from ..services.sessions import get_session, session_payload
+from ..services.sessions import session_payload
+from .public import session_or_404
 
 bp = Blueprint("organiser", __name__)
 
@@ -87,10 +87,7 @@ def console():
 @login_required
 def session_console(code: str):
     """Run one session: posting, countdown, moderation."""
-    try:
-        session = get_session(code)
-    except ServiceError:
-        abort(404)
+    session = session_or_404(code)
     return render_template("organiser/session.html", session=session, payload=session_payload(session),
                            join_url=network.join_url(session.code), wall_url=network.wall_url(session.code),
                            logout_form=FlaskForm())
@@ -100,8 +97,5 @@ def session_console(code: str):
 @login_required
 def session_print(code: str):
     """A printable A4 poster with the session's QR code and join code."""
-    try:
-        session = get_session(code)
-    except ServiceError:
-        abort(404)
+    session = session_or_404(code)
     return render_template("organiser/poster.html", session=session, join_url=network.join_url(session.code))

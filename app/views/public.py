@@ -12,7 +12,8 @@ from ..services.sessions import get_session, normalise_code, session_payload
 bp = Blueprint("public", __name__)
 
 
-def _session_or_404(code: str):
+def session_or_404(code: str):
+    """Return the live session with this code, or answer 404."""
     try:
         return get_session(code)
     except ServiceError:
@@ -39,7 +40,7 @@ def phone(code: str):
     """The participant's phone page for one session."""
     if code != normalise_code(code):
         return redirect(url_for("public.phone", code=normalise_code(code)))
-    session = _session_or_404(code)
+    session = session_or_404(code)
     participant = participant_by_token(session, request.cookies.get("rouages_participant"))
     return render_template("phone.html", session=session, payload=session_payload(session), participant=participant)
 
@@ -47,7 +48,7 @@ def phone(code: str):
 @bp.get("/wall/<code>")
 def wall(code: str):
     """The full-screen projector wall of one session."""
-    session = _session_or_404(code)
+    session = session_or_404(code)
     return render_template("wall.html", session=session, payload=session_payload(session),
                            join_url=network.join_url(session.code))
 
@@ -55,14 +56,14 @@ def wall(code: str):
 @bp.get("/qr/<code>.svg")
 def qr_svg(code: str):
     """The session's join QR code for screens."""
-    session = _session_or_404(code)
+    session = session_or_404(code)
     return Response(qr.svg(network.join_url(session.code)), mimetype="image/svg+xml")
 
 
 @bp.get("/qr/<code>.png")
 def qr_png(code: str):
     """The session's join QR code for print."""
-    session = _session_or_404(code)
+    session = session_or_404(code)
     response = Response(qr.png(network.join_url(session.code)), mimetype="image/png")
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="rouages-{session.code}.png"'
