@@ -44,7 +44,6 @@ RSS_MAX_SAMPLES = 4 * 3600 * 2  # four hours of samples at most
 class Record:
     """What the benchmark learns about one post, all times from time.perf_counter()."""
 
-    phone: int
     scheduled: float
     sent: float | None = None
     acked: float | None = None
@@ -183,7 +182,7 @@ async def offer_load(phones: list, code: str, plan: list[tuple[float, int]], run
         if delay > 0:
             await asyncio.sleep(delay)
         client_id = f"b{prefix}-{n:07d}"
-        record = run.records[client_id] = Record(phone=index, scheduled=start + offset)
+        record = run.records[client_id] = Record(scheduled=start + offset)
         tasks.append(asyncio.create_task(send_post(phones[index], code, client_id, record, run)))
     end = time.perf_counter()
     # Each call is bounded by CALL_TIMEOUT; the outer bound only guards against a stuck task.
@@ -214,6 +213,8 @@ async def close_all(clients: list) -> None:
 async def bench(srv: Server, code: str, args) -> dict:
     """Connect the phones and the wall, offer the load, and return the measurements."""
     run = Run()
+    # SIGTERM cancels the run like Ctrl+C does, so the clients are closed and the server stopped.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     proc = psutil.Process(srv.process.pid)
     clients: list = []
     try:
@@ -257,6 +258,11 @@ def ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 1)
 
 
+def spread(values: list[float]) -> dict:
+    """Return p50, p95, p99 and max of latencies in milliseconds."""
+    return {f"p{p}": ms(percentile(values, p)) for p in (50, 95, 99)} | {"max": ms(max(values, default=None))}
+
+
 def summarise(run: Run, args, phones: int, connect_s: float, start: float, end: float, stop: float,
               server_cpu: float, bench_cpu: float, disconnects: int) -> dict:
     """Turn the raw records into the figures reported."""
@@ -290,10 +296,11 @@ def summarise(run: Run, args, phones: int, connect_s: float, start: float, end: 
         "seq_gapless": seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else True,
         "achieved_posts_per_s": round(len(acked) / (last_ack - start), 1) if acked and last_ack > start else 0.0,
         "send_window_s": round(end - start, 2),
+        "elapsed_s": round(stop - start, 2),
         "send_lag_ms": {"p50": ms(percentile(send_lag, 50)), "p99": ms(percentile(send_lag, 99)),
                         "max": ms(max(send_lag, default=None))},
-        "ack_latency_ms": {f"p{p}": ms(percentile(ack_lat, p)) for p in (50, 95, 99)} | {"max": ms(max(ack_lat, default=None))},
-        "wall_latency_ms": {f"p{p}": ms(percentile(wall_lat, p)) for p in (50, 95, 99)} | {"max": ms(max(wall_lat, default=None))},
+        "ack_latency_ms": spread(ack_lat),
+        "wall_latency_ms": spread(wall_lat),
         "server_cpu_s": round(server_cpu, 2),
         "server_cpu_pct": round(100 * server_cpu / (stop - start), 1) if stop > start else None,
         "bench_cpu_s": round(bench_cpu, 2),
@@ -314,8 +321,10 @@ def table(result: dict) -> str:
     def lat(d):
         return " / ".join("-" if d[k] is None else f"{d[k]:.1f}" for k in ("p50", "p95", "p99", "max"))
 
-    rate = "burst: every phone once in %.0f s" % BURST_WINDOW if result["mode"] == "burst" else \
-        f"{result['offered_rate']:g}/s for {result['duration_s']:g} s"
+    if result["mode"] == "burst":
+        rate = f"burst: every phone once in {BURST_WINDOW:g} s"
+    else:
+        rate = f"{result['offered_rate']:g}/s for {result['duration_s']:g} s"
     rows = [
         ("server", f"{result['async_mode']}  (machine: {result['machine']['nproc']} cpu, {result['machine']['cpu']})"),
         ("offered load", rate),
@@ -323,7 +332,7 @@ def table(result: dict) -> str:
                              f"(connect+join {result['connect_join_s']} s)"),
         ("posts sent / acked / seen by wall", f"{result['sent']} / {result['acked']} / {result['seen_by_wall']}"),
         ("duplicates on wall", result["duplicates_on_wall"]),
-        ("lost (acked, unseen after %g s)" % DRAIN, result["lost"]),
+        (f"lost (acked, unseen after {DRAIN:g} s)", result["lost"]),
         ("errors", f"{result['errors']} {result['error_kinds'] or ''}".strip()),
         ("disconnects during load", result["disconnects_during_load"]),
         ("achieved posts/s (acked)", result["achieved_posts_per_s"]),
@@ -363,21 +372,22 @@ def parse(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     """Start a server on loopback, run the benchmark, stop the server, print the figures."""
     args = parse(argv)
-    # SIGTERM unwinds like Ctrl+C so that the server is stopped too.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # SIGTERM unwinds like Ctrl+C so that the server is stopped too (inside the run, bench() takes over).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="rouages-bench-") as tmp:
         srv = Server(Path(tmp) / "data", async_mode=args.async_mode)
-        srv.cli("event", "import", str(EVENT_FILE))
-        sessions = json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
-        code = next(s["code"] for s in sessions if s["key"] == SESSION_KEY)
         sampler = None
         try:
+            srv.cli("event", "import", str(EVENT_FILE))
+            sessions = json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+            code = next(s["code"] for s in sessions if s["key"] == SESSION_KEY)
             srv.start()
             sampler = RssSampler(psutil.Process(srv.process.pid))
             sampler.start()
             result = asyncio.run(bench(srv, code, args))
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            # asyncio.run turns Ctrl+C into a cancellation, which may surface as either.
+            print("interrupted; server stopped", file=sys.stderr)
             return 130
         finally:
             if sampler is not None:
@@ -392,6 +402,9 @@ def main(argv=None) -> int:
     print(table(result))
     if result["other_cpu_s"] > 0.1 * result["send_window_s"]:
         print(f"warning: other processes used {result['other_cpu_s']} CPU s during the run; the figures are skewed")
+    if result["bench_cpu_s"] > 0.85 * result["elapsed_s"]:
+        # Every phone also receives every post, so the generator's work grows with phones × posts.
+        print("warning: the load generator was CPU-bound; latencies include its own backlog, not only the server's")
     if server_errors:
         print(f"server log: {len(server_errors)} error lines, first: {server_errors[0]}")
     if args.json:
