@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from .extensions import db, socketio
+from .models import Participant
 from .services import moderation, posting, sessions
 from .services.errors import ServiceError, require_dict
 from .services.joining import join as join_session
@@ -71,8 +72,6 @@ def on_post(data: dict) -> dict:
     participant_id = _joined().get(session.code)
     if participant_id is None:
         raise ServiceError("not_joined", _l("Join the workshop before posting."), 403)
-    from .models import Participant
-
     participant = db.session.get(Participant, participant_id)
     post, _created = posting.create_post(session, participant, data)
     return {"post": post_payload(post, session)}

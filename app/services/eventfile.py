@@ -13,6 +13,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .text import slugify
+
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KNOWN_WORKSHOP_FORMATS = ("board",)
@@ -219,11 +221,7 @@ def _semantic_problems(data: dict) -> list[tuple[tuple, str]]:
 
 def item_key(item: dict) -> str:
     """Return the stable key of a programme item: its id, else a slug of its title."""
-    if item.get("id"):
-        return item["id"]
-    from .text import slugify
-
-    return slugify(item["title"])
+    return item.get("id") or slugify(item["title"])
 
 
 def check(data: dict, lines: dict[tuple, int] | None = None) -> list[Problem]:

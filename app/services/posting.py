@@ -12,6 +12,7 @@ from ..extensions import db, socketio
 from ..models import Participant, Post, Session
 from .errors import ServiceError, require_dict
 from .sessions import frameworks_of, room
+from .text import clean_post_text
 
 TEXT_MAX = 500
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -19,8 +20,6 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 def check_text(text) -> str:
     """Return the cleaned text of a post, or refuse it."""
-    from .text import clean_post_text
-
     if not isinstance(text, str):
         raise ServiceError("invalid_field", _l("The field %(field)s must be text.", field="text"))
     text = clean_post_text(text)
