@@ -16,9 +16,12 @@ def test_join_code_alphabet_has_no_ambiguous_characters():
 
 def test_join_codes_are_six_random_characters(app):
     with app.app_context():
-        codes = {new_join_code() for _ in range(2000)}
+        codes = [new_join_code() for _ in range(2000)]
     assert all(re.fullmatch(f"[{CODE_ALPHABET}]{{6}}", code) for code in codes)
-    assert len(codes) == 2000  # 31**6 ≈ 887 million codes: a repeat here would mean a broken generator
+    # Every position draws from the whole alphabet (a fixed or skewed position would show here).
+    for position in range(6):
+        assert len({code[position] for code in codes}) == len(CODE_ALPHABET)
+    assert len(set(codes)) >= 1990
 
 
 def test_join_code_skips_codes_already_taken(app, event, monkeypatch):
