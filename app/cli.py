@@ -232,3 +232,24 @@ def user_add(ctx, email: str, name: str, password: str):
             raise click.ClickException(str(exc.message)) from None
     click.echo(f"Organiser {accounts.normalise_email(email)} created.")
 
+
+@user.command("password", with_appcontext=False)
+@click.argument("email")
+@click.password_option(help="New password (prompted when not given).")
+@click.pass_context
+def user_password(ctx, email: str, password: str):
+    """Set an organiser's password; their open sessions are signed out."""
+    from .services import accounts
+    from .services.errors import ServiceError
+
+    app = _load(ctx)
+    with app.app_context():
+        organiser = accounts.find_organiser(email)
+        if organiser is None:
+            raise click.ClickException(f"No organiser has the address {email!r}.")
+        try:
+            accounts.set_password(organiser, password)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc.message)) from None
+    click.echo(f"Password of {accounts.normalise_email(email)} changed.")
+

@@ -105,3 +105,17 @@ def test_only_serve_and_demo_patch_the_runtime():
     assert _command(["--data", "/tmp/x", "demo"]) == "demo"
     assert _command(["event", "import", "--demo"]) == "event"
     assert _command(["--help"]) is None
+
+
+def test_user_password_changes_the_password_and_signs_out_everywhere(runner, read):
+    from app.services.accounts import authenticate
+
+    runner.invoke(cli, args=["user", "add", "a@example.org", "--password", "long-enough-pass"])
+    before = read(lambda: db.session.scalar(select(Organiser)).login_token)
+    result = runner.invoke(cli, args=["user", "password", "A@example.org", "--password", "another-long-pass"])
+    assert result.exit_code == 0, result.output
+    assert read(lambda: authenticate("a@example.org", "another-long-pass")) is not None
+    assert read(lambda: authenticate("a@example.org", "long-enough-pass")) is None
+    assert read(lambda: db.session.scalar(select(Organiser)).login_token) != before
+    missing = runner.invoke(cli, args=["user", "password", "nobody@example.org", "--password", "another-long-pass"])
+    assert missing.exit_code == 1 and "No organiser" in missing.output

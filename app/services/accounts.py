@@ -24,13 +24,17 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def _check_password(password: str) -> None:
+    if len(password or "") < PASSWORD_MIN:
+        raise ServiceError("weak_password", _l("The password must have at least %(min)s characters.", min=PASSWORD_MIN))
+
+
 def add_organiser(email: str, password: str, name: str = "") -> Organiser:
     """Create an organiser account, or refuse a bad address, a short password or a taken address."""
     email = normalise_email(email)
     if not _EMAIL.match(email):
         raise ServiceError("invalid_email", _l("This is not an e-mail address."))
-    if len(password or "") < PASSWORD_MIN:
-        raise ServiceError("weak_password", _l("The password must have at least %(min)s characters.", min=PASSWORD_MIN))
+    _check_password(password)
     if find_organiser(email) is not None:
         raise ServiceError("email_taken", _l("An organiser already has this address."), 409)
     organiser = Organiser(email=email, name=name or "", password_hash=generate_password_hash(password, _METHOD))
@@ -40,12 +44,10 @@ def add_organiser(email: str, password: str, name: str = "") -> Organiser:
 
 
 def set_password(organiser: Organiser, password: str) -> None:
-    """Replace an organiser's password."""
-    if len(password or "") < PASSWORD_MIN:
-        raise ServiceError("weak_password", _l("The password must have at least %(min)s characters.", min=PASSWORD_MIN))
+    """Replace an organiser's password and sign them out everywhere."""
+    _check_password(password)
     organiser.password_hash = generate_password_hash(password, _METHOD)
-    organiser.login_token = secrets.token_hex(16)
-    db.session.commit()
+    sign_out_everywhere(organiser)
 
 
 def sign_out_everywhere(organiser: Organiser) -> None:

@@ -45,8 +45,6 @@ def register_json_errors(app) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
-        if isinstance(error, HTTPException):
-            return http_error(error)
         db.session.rollback()
         current_app.logger.exception("Request %s %s failed", request.method, request.path)
         if not request.path.startswith(bp.url_prefix + "/"):
