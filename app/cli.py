@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 from flask.cli import FlaskGroup, ScriptInfo
 
+from workshops import registry
+
 from . import create_app
 from .factory import ensure_schema
 
@@ -112,7 +114,7 @@ def demo(ctx, host, port):
     from .services.events import demo_text, get_event, import_event
 
     with app.app_context():
-        event = get_event("demo") or import_event(demo_text())[0]
+        event = get_event("demo") or import_event(demo_text(), registry())[0]
         email, password = "demo@rouages.invalid", "rouages-demo"
         if accounts.find_organiser(email) is None:
             accounts.add_organiser(email, password, "Demo")
@@ -123,6 +125,13 @@ def demo(ctx, host, port):
         click.echo(f"Console: {base}/console/   sign in as {email} / {password}")
         _print_sessions(event)
     _run_server(app, app.config["HOST"], app.config["PORT"])
+
+
+@cli.command("formats", with_appcontext=False)
+def formats_command():
+    """List the workshop formats an event file can use."""
+    for slug, fmt in registry().items():
+        click.echo(f"{slug:<20} {fmt.description}")
 
 
 @cli.group()
@@ -137,7 +146,7 @@ def event_validate(file: Path):
     from .services import eventfile
 
     try:
-        eventfile.load(file)
+        eventfile.load(file, registry())
     except eventfile.EventFileError as exc:
         for problem in exc.problems:
             click.echo(f"{file}: {problem}", err=True)
@@ -161,7 +170,7 @@ def event_import(ctx, file: Path | None, use_demo: bool):
     app = _load(ctx)
     with app.app_context():
         try:
-            event, counts = import_event(demo_text() if use_demo else file)
+            event, counts = import_event(demo_text() if use_demo else file, registry())
         except eventfile.EventFileError as exc:
             for problem in exc.problems:
                 click.echo(f"{file or 'demo'}: {problem}", err=True)

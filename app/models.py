@@ -61,6 +61,8 @@ class Session(db.Model):
     question: Mapped[str | None] = mapped_column(String(300))
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     is_open: Mapped[bool] = mapped_column(default=True)
+    # Key of the current phase among settings["phases"], which the workshop format defines.
+    phase: Mapped[str | None] = mapped_column(String(40))
     # Countdown end as Unix time in milliseconds: every worker and client computes the same remaining time.
     timer_ends_at: Mapped[int | None] = mapped_column(BigInteger)
     timer_seconds: Mapped[int | None]

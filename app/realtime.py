@@ -100,6 +100,12 @@ def on_session_open(data: dict) -> dict:
     return sessions.set_open(sessions.get_session(data.get("code")), data.get("open"))
 
 
+@handler("phase_set", organiser_only=True)
+def on_phase_set(data: dict) -> dict:
+    """Move the workshop to a given phase, or to the next one."""
+    return sessions.set_phase(sessions.get_session(data.get("code")), data.get("phase"))
+
+
 @handler("timer_start", organiser_only=True)
 def on_timer_start(data: dict) -> dict:
     """Start the countdown."""

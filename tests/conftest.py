@@ -11,6 +11,7 @@ import pytest
 from app import create_app
 from app.extensions import db, socketio
 from app.factory import ensure_schema
+from workshops import registry
 
 DATA = Path(__file__).parent / "data"
 PUBLIC_URL = "http://127.0.0.1:5999"
@@ -77,7 +78,7 @@ def import_file(app, source) -> SimpleNamespace:
     from app.services.events import import_event
 
     with app.app_context():
-        imported, _ = import_event(source)
+        imported, _ = import_event(source, registry())
         sessions = [SimpleNamespace(id=s.id, key=s.key, code=s.code, title=s.title) for s in imported.sessions]
         return SimpleNamespace(id=imported.id, slug=imported.slug, sessions=sessions)
 

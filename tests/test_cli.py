@@ -119,3 +119,9 @@ def test_user_password_changes_the_password_and_signs_out_everywhere(runner, rea
     assert read(lambda: db.session.scalar(select(Organiser)).login_token) != before
     missing = runner.invoke(cli, args=["user", "password", "nobody@example.org", "--password", "another-long-pass"])
     assert missing.exit_code == 1 and "No organiser" in missing.output
+
+
+def test_formats_lists_every_registered_format(runner):
+    result = runner.invoke(cli, args=["formats"])
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.output.splitlines()] == ["board", "world_cafe"]

@@ -10,6 +10,7 @@ import pytest
 
 from app.services import eventfile
 from app.services.events import demo_text
+from workshops import registry
 
 SMALL = (Path(__file__).parent / "data" / "small.yaml").read_text("utf-8")
 
@@ -17,7 +18,7 @@ SMALL = (Path(__file__).parent / "data" / "small.yaml").read_text("utf-8")
 def problems_of(text: str) -> list[str]:
     """Return the problems of an event file as printed strings."""
     with pytest.raises(eventfile.EventFileError) as caught:
-        eventfile.load(text)
+        eventfile.load(text, registry())
     return [str(p) for p in caught.value.problems]
 
 
@@ -27,7 +28,7 @@ def line_of(text: str, needle: str) -> int:
 
 
 def test_small_file_is_valid_and_keeps_times_as_text():
-    data = eventfile.load(SMALL)
+    data = eventfile.load(SMALL, registry())
     item = data["programme"][0]["items"][1]
     assert (item["start"], item["end"]) == ("10:00", "11:30")
     assert data["programme"][0]["date"] == "2026-06-09"
@@ -35,7 +36,7 @@ def test_small_file_is_valid_and_keeps_times_as_text():
 
 def test_unquoted_times_and_dates_stay_text():
     text = SMALL.replace('"10:00"', "10:00").replace('"2026-06-09"', "2026-06-09")
-    data = eventfile.load(text)
+    data = eventfile.load(text, registry())
     assert data["programme"][0]["items"][1]["start"] == "10:00"
     assert data["programme"][0]["date"] == "2026-06-09"
 
@@ -73,7 +74,7 @@ def test_every_problem_is_reported_at_once():
 def test_unknown_workshop_format_is_refused():
     text = SMALL.replace("workshop: board\n        question: Quelles", "workshop: fishbowl\n        question: Quelles")
     assert problems_of(text) == [
-        f"programme[0].items[1].workshop: 'fishbowl' is not a workshop format (known: board) "
+        f"programme[0].items[1].workshop: 'fishbowl' is not a workshop format (known: board, world_cafe) "
         f"(line {line_of(text, 'fishbowl')})"]
 
 
@@ -124,7 +125,7 @@ def test_schema_is_a_valid_json_schema_and_accepts_the_demo():
 
 
 def test_demo_event_is_valid_and_runs_the_seed_workshops():
-    data = eventfile.normalise(eventfile.load(demo_text()))
+    data = eventfile.normalise(eventfile.load(demo_text(), registry()))
     assert data["slug"] == "demo"
     assert [fw["key"] for fw in data["frameworks"]][:3] == ["function", "movement", "category"]
     functions = [item["label"] for item in data["frameworks"][0]["items"]]
@@ -140,5 +141,5 @@ def test_demo_event_is_valid_and_runs_the_seed_workshops():
 
 
 def test_dump_then_load_round_trips():
-    data = eventfile.normalise(eventfile.load(demo_text()))
-    assert eventfile.normalise(eventfile.load(eventfile.dump(data))) == data
+    data = eventfile.normalise(eventfile.load(demo_text(), registry()))
+    assert eventfile.normalise(eventfile.load(eventfile.dump(data), registry())) == data

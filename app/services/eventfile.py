@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,6 @@ from .text import slugify
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-KNOWN_WORKSHOP_FORMATS = ("board",)
 
 
 @dataclass(frozen=True)
@@ -109,16 +109,16 @@ def parse(text: str) -> tuple[dict, dict[tuple, int]]:
     return data, reader.lines
 
 
-_checker = jsonschema.FormatChecker(formats=())
+format_checker = jsonschema.FormatChecker(formats=())
 
 
-@_checker.checks("time-of-day")
+@format_checker.checks("time-of-day")
 def _is_time(value) -> bool:
     match = _TIME.match(value) if isinstance(value, str) else None
     return bool(match) and int(match[1]) < 24 and int(match[2]) < 60
 
 
-@_checker.checks("date")
+@format_checker.checks("date")
 def _is_date(value) -> bool:
     try:
         date.fromisoformat(value)
@@ -127,7 +127,7 @@ def _is_date(value) -> bool:
     return True
 
 
-@_checker.checks("email")
+@format_checker.checks("email")
 def _is_email(value) -> bool:
     return isinstance(value, str) and bool(_EMAIL.match(value))
 
@@ -138,7 +138,7 @@ _FORMAT_MESSAGES = {"time-of-day": "is not a time (HH:MM)", "date": "is not a da
                     "email": "is not an e-mail address"}
 
 
-def _message(error: jsonschema.ValidationError) -> tuple[tuple, str]:
+def schema_message(error: jsonschema.ValidationError) -> tuple[tuple, str]:
     """Turn a schema error into (path, plain message)."""
     path = tuple(error.absolute_path)
     v, inst = error.validator, error.instance
@@ -168,7 +168,7 @@ def _minutes(value: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def _semantic_problems(data: dict) -> list[tuple[tuple, str]]:
+def _semantic_problems(data: dict, formats: Mapping) -> list[tuple[tuple, str]]:
     """Checks the schema cannot express: times in order, unique keys, known frameworks and formats."""
     problems = []
     frameworks = data.get("frameworks") or default_frameworks()
@@ -197,9 +197,12 @@ def _semantic_problems(data: dict) -> list[tuple[tuple, str]]:
                 if key in ids:
                     problems.append((base + ("id",), f"{key!r} is used by another item: give each workshop its own id"))
                 ids.add(key)
-            if "workshop" in item and item["workshop"] not in KNOWN_WORKSHOP_FORMATS:
+            if "workshop" in item and item["workshop"] not in formats:
                 problems.append((base + ("workshop",), f"{item['workshop']!r} is not a workshop format "
-                                 f"(known: {', '.join(KNOWN_WORKSHOP_FORMATS)})"))
+                                 f"(known: {', '.join(formats)})"))
+            elif "workshop" in item:
+                found = formats[item["workshop"]].settings_problems(item, {**data, "frameworks": frameworks})
+                problems += [(base + path, message) for path, message in found]
             if "workshop" not in item:
                 for field in ("question", "tags", "settings"):
                     if field in item:
@@ -224,7 +227,7 @@ def item_key(item: dict) -> str:
     return item.get("id") or slugify(item["title"])
 
 
-def check(data: dict, lines: dict[tuple, int] | None = None) -> list[Problem]:
+def check(data: dict, lines: dict[tuple, int] | None, formats: Mapping) -> list[Problem]:
     """Return every problem in an event document, schema errors first, in file order."""
     lines = lines or {}
 
@@ -233,19 +236,19 @@ def check(data: dict, lines: dict[tuple, int] | None = None) -> list[Problem]:
             path = path[:-1]
         return lines.get(path)
 
-    validator = jsonschema.Draft202012Validator(schema(), format_checker=_checker)
-    found = [_message(e) for e in validator.iter_errors(data)]
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=format_checker)
+    found = [schema_message(e) for e in validator.iter_errors(data)]
     if not found:
-        found = _semantic_problems(data)
+        found = _semantic_problems(data, formats)
     problems = {Problem(format_path(path), message, line_of(path)) for path, message in found}
     return sorted(problems, key=lambda p: (p.line or 0, p.path, p.message))
 
 
-def load(source: str | Path) -> dict:
+def load(source: str | Path, formats: Mapping) -> dict:
     """Read, check and normalise an event file; raise EventFileError listing every problem."""
     text = Path(source).read_text("utf-8") if isinstance(source, Path) else source
     data, lines = parse(text)
-    problems = check(data, lines)
+    problems = check(data, lines, formats)
     if problems:
         raise EventFileError(problems)
     return data

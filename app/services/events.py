@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -28,12 +29,13 @@ def workshop_items(spec: dict):
                 position += 1
 
 
-def import_event(source: str | Path) -> tuple[Event, dict]:
+def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
     """Create or update the event a file describes; return it with counts of what changed.
 
-    Re-importing the same file changes nothing: sessions are matched by item id and keep their join codes.
+    `formats` maps workshop slugs to their formats (workshops.registry()). Re-importing the same file
+    changes nothing: sessions are matched by item id and keep their join codes and their current phase.
     """
-    spec = eventfile.normalise(eventfile.load(source))
+    spec = eventfile.normalise(eventfile.load(source, formats))
     event = db.session.scalar(select(Event).where(Event.slug == spec["slug"]))
     created = event is None
     if created:
@@ -54,12 +56,14 @@ def import_event(source: str | Path) -> tuple[Event, dict]:
             session = Session(event_id=event.id, key=key, code=new_join_code(), is_open=True)
             db.session.add(session)
             counts["sessions_created"] += 1
+        fmt = formats[item["workshop"]]
+        phases = [phase.as_dict() for phase in fmt.phases(item.get("settings", {}))]
         values = {
             "position": position,
             "title": item["title"],
             "workshop": item["workshop"],
             "question": item.get("question"),
-            "settings": {"tags": item.get("tags", []), "format": item.get("settings", {}),
+            "settings": {"tags": fmt.tags(item, spec), "format": item.get("settings", {}), "phases": phases,
                          "day": day["date"], "start": item["start"], "end": item["end"], "room": item.get("room")},
             "removed": False,
         }
@@ -67,6 +71,8 @@ def import_event(source: str | Path) -> tuple[Event, dict]:
             counts["sessions_updated"] += 1
         for name, value in values.items():
             setattr(session, name, value)
+        if session.phase not in {phase["key"] for phase in phases}:
+            session.phase = phases[0]["key"]
     for key, session in existing.items():
         # A session dropped from the file keeps its posts: it is retired, never deleted.
         if key not in seen and not session.removed:

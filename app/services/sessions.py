@@ -87,11 +87,44 @@ def session_payload(session: Session) -> dict:
         "workshop": session.workshop,
         "event": {"slug": event.slug, "title": event.title},
         "is_open": session.is_open,
+        "phase": current_phase(session),
+        "phases": session.settings.get("phases", []),
         "frameworks": frameworks_of(session),
         "timer": timer_payload(session),
         "seq": session.last_seq,
         "rev": session.last_rev,
     }
+
+
+def current_phase(session: Session) -> dict | None:
+    """Return the session's current phase as its format defined it."""
+    return next((p for p in session.settings.get("phases", []) if p["key"] == session.phase), None)
+
+
+def set_phase(session: Session, key=None) -> dict:
+    """Move to phase `key` (the next one when None): posting and countdown follow the phase; tell everyone."""
+    phases = session.settings.get("phases", [])
+    keys = [p["key"] for p in phases]
+    if key is None:
+        index = keys.index(session.phase) + 1 if session.phase in keys else 0
+        if index >= len(keys):
+            raise ServiceError("last_phase", _l("This workshop is already at its last step."), 409)
+        key = keys[index]
+    if not isinstance(key, str) or key not in keys:
+        raise ServiceError("unknown_phase", _l("This workshop has no such step."))
+    phase = phases[keys.index(key)]
+    session.phase = key
+    session.is_open = phase["posting"]
+    if phase["minutes"]:
+        session.timer_seconds = phase["minutes"] * 60
+        session.timer_ends_at = now_ms() + session.timer_seconds * 1000
+    else:
+        session.timer_seconds = session.timer_ends_at = None
+    db.session.commit()
+    payload = {"code": session.code, "phase": phase, "index": keys.index(key), "count": len(keys),
+               "is_open": session.is_open, "timer": timer_payload(session)}
+    socketio.emit("phase", payload, to=room(session))
+    return payload
 
 
 def set_open(session: Session, is_open) -> dict:

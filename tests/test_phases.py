@@ -1,0 +1,66 @@
+"""Phases from the console: each step reaches every client, opens or closes posting and starts its countdown."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.services import eventfile
+from conftest import events_named, import_file
+from workshops import registry
+
+
+@pytest.fixture
+def world_cafe(app):
+    """An event whose only session is the world-café format's example (3 rounds of 20 minutes)."""
+    item = registry()["world_cafe"].example
+    doc = {"slug": "cafe", "title": "Café", "programme": [{"date": "2026-06-09", "items": [item]}]}
+    return import_file(app, eventfile.dump(doc)).sessions[0]
+
+
+def test_a_new_world_cafe_waits_in_its_welcome_phase(phone, world_cafe):
+    ack = phone.emit("join", {"code": world_cafe.code}, callback=True)
+    session = ack["session"]
+    assert session["phase"] == {"key": "welcome", "label": "Accueil", "posting": False, "minutes": None}
+    assert [p["key"] for p in session["phases"]] == ["welcome", "round_1", "round_2", "round_3", "harvest",
+                                                     "vote", "done"]
+    assert session["frameworks"][0]["key"] == "function" and session["frameworks"][0]["required"] is True
+
+
+def test_next_phase_reaches_every_client_and_opens_a_timed_round(phone, wall, console, world_cafe):
+    phone.emit("join", {"code": world_cafe.code}, callback=True)
+    wall.emit("watch", {"code": world_cafe.code}, callback=True)
+    phone.get_received()
+    wall.get_received()
+    ack = console.emit("phase_set", {"code": world_cafe.code}, callback=True)
+    assert ack["ok"] and ack["phase"]["key"] == "round_1" and ack["is_open"] is True
+    assert ack["index"] == 1 and ack["count"] == 7
+    timer = ack["timer"]
+    assert timer["seconds"] == 1200 and 1_199_000 <= timer["ends_at"] - timer["now"] <= 1_200_000
+    expected = {k: v for k, v in ack.items() if k != "ok"}
+    assert events_named(phone, "phase") == [expected]
+    assert events_named(wall, "phase") == [expected]
+    posted = phone.emit("post", {"code": world_cafe.code, "client_id": "round-0001", "text": "Une idée",
+                                 "tags": {"function": "animation"}}, callback=True)
+    assert posted["ok"]
+
+
+def test_harvest_closes_posting_and_stops_the_countdown(phone, console, world_cafe):
+    phone.emit("join", {"code": world_cafe.code}, callback=True)
+    ack = console.emit("phase_set", {"code": world_cafe.code, "phase": "harvest"}, callback=True)
+    assert ack["is_open"] is False and ack["timer"]["ends_at"] is None
+    refused = phone.emit("post", {"code": world_cafe.code, "client_id": "late-0001", "text": "Trop tard",
+                                  "tags": {"function": "animation"}}, callback=True)
+    assert refused["error"]["code"] == "session_closed"
+
+
+def test_phase_errors_change_nothing(phone, console, world_cafe):
+    assert console.emit("phase_set", {"code": world_cafe.code, "phase": "round_9"}, callback=True)["error"]["code"] \
+        == "unknown_phase"
+    assert console.emit("phase_set", {"code": world_cafe.code, "phase": 3}, callback=True)["error"]["code"] \
+        == "unknown_phase"
+    console.emit("phase_set", {"code": world_cafe.code, "phase": "done"}, callback=True)
+    last = console.emit("phase_set", {"code": world_cafe.code}, callback=True)
+    assert last["error"] == {"code": "last_phase", "message": "Cet atelier est déjà à sa dernière étape."}
+    refused = phone.emit("phase_set", {"code": world_cafe.code, "phase": "round_1"}, callback=True)
+    assert refused["error"]["code"] == "forbidden"
+    assert phone.emit("join", {"code": world_cafe.code}, callback=True)["session"]["phase"]["key"] == "done"

@@ -1,0 +1,102 @@
+"""Workshop formats: the contract every format implements, and the registry that finds them.
+
+A format is one folder (``workshops/<slug>/``) holding a ``WorkshopFormat`` subclass. Built-in formats
+are listed in ``BUILTIN``; formats from other packages register through the ``rouages.workshops``
+entry-point group and are found the same way. See docs/formats.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+import jsonschema
+
+from app.services import eventfile
+
+# Module paths of the built-in formats; a new built-in format adds one line here.
+BUILTIN = (
+    "workshops.board",
+    "workshops.world_cafe",
+)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One step of a workshop, advanced from the console."""
+
+    key: str
+    label: Any
+    posting: bool = True
+    minutes: int | None = None
+
+    def as_dict(self) -> dict:
+        """Return the phase as clients receive it."""
+        return {"key": self.key, "label": str(self.label), "posting": self.posting, "minutes": self.minutes}
+
+
+class WorkshopFormat(ABC):
+    """What a workshop format provides. Subclasses set the class attributes and override the hooks."""
+
+    slug: ClassVar[str]
+    title: ClassVar[Any]
+    description: ClassVar[Any] = ""
+    #: JSON Schema of the programme item's ``settings`` mapping in the event file.
+    settings_schema: ClassVar[dict] = {"type": "object", "additionalProperties": False, "properties": {}}
+    #: A complete programme item using this format with the default frameworks (docs and contract test).
+    example: ClassVar[dict]
+
+    def check_settings(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
+        """Return (path inside the item, message) for rules the settings schema cannot express."""
+        return []
+
+    def phases(self, settings: dict) -> list[Phase]:
+        """Return the ordered phases of a session with these settings."""
+        return [Phase("collect", "Collect")]
+
+    def tags(self, item: dict, event: dict) -> list[dict]:
+        """Return the frameworks a post is tagged with: [{"framework": key, "required": bool}]."""
+        return item.get("tags", [])
+
+    @abstractmethod
+    def synthesise(self, session) -> dict:
+        """Return the session's results as plain data for the booklets."""
+
+    def settings_problems(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
+        """Check an item's settings against the schema, then the format's own rules."""
+        settings = item.get("settings", {})
+        validator = jsonschema.Draft202012Validator(self.settings_schema, format_checker=eventfile.format_checker)
+        found = [eventfile.schema_message(error) for error in validator.iter_errors(settings)]
+        found = [(("settings",) + path, message) for path, message in found]
+        return found or self.check_settings(item, event)
+
+
+_registry: dict[str, WorkshopFormat] | None = None
+
+
+def _load() -> dict[str, WorkshopFormat]:
+    found: dict[str, WorkshopFormat] = {}
+    modules = [importlib.import_module(name) for name in BUILTIN]
+    modules += [entry.load() for entry in entry_points(group="rouages.workshops")]
+    for module in modules:
+        fmt: WorkshopFormat = module.FORMAT
+        if fmt.slug in found:
+            raise RuntimeError(f"two workshop formats use the slug {fmt.slug!r}")
+        found[fmt.slug] = fmt
+    return found
+
+
+def registry() -> dict[str, WorkshopFormat]:
+    """Return every registered format by slug, built-in ones first."""
+    global _registry
+    if _registry is None:
+        _registry = _load()
+    return _registry
+
+
+def get(slug: str) -> WorkshopFormat:
+    """Return the format with this slug."""
+    return registry()[slug]

@@ -1,0 +1,122 @@
+"""The world café: one table per theme, timed rounds, participants moving between tables."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.services.posting import posts_since
+from workshops import Phase, WorkshopFormat
+
+SETTINGS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["tables"],
+    "properties": {
+        "theme_framework": {"type": "string", "description": "Framework whose items are the tables' themes."},
+        "category_framework": {"type": "string", "description": "Framework of what each table harvests."},
+        "tables": {
+            "type": "array", "minItems": 1, "maxItems": 30,
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["theme"],
+                "properties": {
+                    "theme": {"type": "string"},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 80},
+                    "host": {"type": "string", "minLength": 1, "maxLength": 80},
+                },
+            },
+        },
+        "rounds": {"type": "integer", "minimum": 1, "maximum": 10},
+        "minutes": {"type": "integer", "minimum": 1, "maximum": 180},
+        "categories": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        "assignment": {"type": "string", "enum": ["free", "plan"]},
+    },
+}
+DEFAULTS = {"theme_framework": "function", "category_framework": "category", "rounds": 3, "minutes": 20,
+            "assignment": "free"}
+
+
+def settings_of(settings: dict) -> dict:
+    """Return the settings with their defaults filled in."""
+    return {**DEFAULTS, **settings}
+
+
+class WorldCafe(WorkshopFormat):
+    """Tables with a theme and a host; participants rotate in timed rounds and each table harvests."""
+
+    slug = "world_cafe"
+    title = _l("World café")
+    description = _l("One table per theme, timed rounds, a host per table who harvests what was said.")
+    settings_schema = SETTINGS_SCHEMA
+    example = {"id": "world-cafe", "start": "10:00", "end": "11:30", "title": "World café",
+               "workshop": "world_cafe", "question": "Quelles fonctions pour développer les coopérations territoriales ?",
+               "settings": {"tables": [{"theme": "animation", "host": "Camille"}, {"theme": "creativite"},
+                                       {"theme": "valorisation"}, {"theme": "support"},
+                                       {"theme": "gestion_de_projet", "name": "Gestion de projet"}],
+                            "rounds": 3, "minutes": 20, "categories": ["missions", "actions", "besoins"]}}
+
+    def check_settings(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
+        """Themes and categories must be items of the frameworks the settings name."""
+        settings = settings_of(item.get("settings", {}))
+        frameworks = {fw["key"]: fw for fw in event.get("frameworks", [])}
+        problems = []
+        for field in ("theme_framework", "category_framework"):
+            if settings[field] not in frameworks:
+                problems.append((("settings", field), f"{settings[field]!r} is not a framework of this event "
+                                 f"(known: {', '.join(frameworks)})"))
+        if problems:
+            return problems
+        themes = {i["key"] for i in frameworks[settings["theme_framework"]]["items"]}
+        names = []
+        for n, table in enumerate(settings["tables"]):
+            if table["theme"] not in themes:
+                problems.append((("settings", "tables", n, "theme"), f"{table['theme']!r} is not an item of "
+                                 f"{settings['theme_framework']!r} (known: {', '.join(sorted(themes))})"))
+            name = table.get("name") or table["theme"]
+            if name in names:
+                problems.append((("settings", "tables", n, "name"), f"{name!r} names another table too"))
+            names.append(name)
+        categories = {i["key"] for i in frameworks[settings["category_framework"]]["items"]}
+        for n, key in enumerate(settings.get("categories", [])):
+            if key not in categories:
+                problems.append((("settings", "categories", n), f"{key!r} is not an item of "
+                                 f"{settings['category_framework']!r}"))
+        return problems
+
+    def tags(self, item: dict, event: dict) -> list[dict]:
+        """Posts carry their table's theme (set by the table's QR code) and optionally a category."""
+        settings = settings_of(item.get("settings", {}))
+        return [{"framework": settings["theme_framework"], "required": True},
+                {"framework": settings["category_framework"], "required": False}]
+
+    def phases(self, settings: dict) -> list[Phase]:
+        """Welcome, the timed rounds, the hosts' harvest, the vote, the end."""
+        settings = settings_of(settings)
+        rounds = [Phase(f"round_{n}", _l("Round %(n)s", n=n), posting=True, minutes=settings["minutes"])
+                  for n in range(1, settings["rounds"] + 1)]
+        return [Phase("welcome", _l("Welcome"), posting=False), *rounds,
+                Phase("harvest", _l("Harvest"), posting=False), Phase("vote", _l("Vote"), posting=False),
+                Phase("done", _l("Done"), posting=False)]
+
+    def synthesise(self, session) -> dict:
+        """Return, per table, its theme, host and the visible posts grouped by category."""
+        settings = settings_of(session.settings.get("format", {}))
+        frameworks = {fw["key"]: fw for fw in session.event.spec["frameworks"]}
+        theme_fw, category_fw = frameworks[settings["theme_framework"]], frameworks[settings["category_framework"]]
+        labels = {item["key"]: item["label"] for item in theme_fw["items"]}
+        wanted = settings.get("categories") or [item["key"] for item in category_fw["items"]]
+        category_labels = {item["key"]: item["label"] for item in category_fw["items"]}
+        posts = posts_since(session, 0)
+        tables = []
+        for table in settings["tables"]:
+            mine = [p for p in posts if p.tags.get(theme_fw["key"]) == table["theme"]]
+            groups = [{"key": key, "label": category_labels[key],
+                       "posts": [p.text for p in mine if p.tags.get(category_fw["key"]) == key]} for key in wanted]
+            untagged = [p.text for p in mine if p.tags.get(category_fw["key"]) not in wanted]
+            tables.append({"theme": table["theme"], "name": table.get("name") or labels[table["theme"]],
+                           "host": table.get("host"), "total": len(mine), "categories": groups,
+                           "other": untagged})
+        return {"format": self.slug, "title": session.title, "question": session.question,
+                "rounds": settings["rounds"], "total": len(posts), "tables": tables}
+
+
+FORMAT = WorldCafe()
