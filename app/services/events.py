@@ -53,7 +53,7 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
         seen.add(key)
         session = existing.get(key)
         if session is None:
-            session = Session(event_id=event.id, key=key, code=new_join_code(), is_open=True)
+            session = Session(event_id=event.id, key=key, code=new_join_code())
             db.session.add(session)
             counts["sessions_created"] += 1
         fmt = formats[item["workshop"]]
@@ -73,6 +73,7 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
             setattr(session, name, value)
         if session.phase not in {phase["key"] for phase in phases}:
             session.phase = phases[0]["key"]
+            session.is_open = phases[0]["posting"]
     for key, session in existing.items():
         # A session dropped from the file keeps its posts: it is retired, never deleted.
         if key not in seen and not session.removed:

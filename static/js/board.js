@@ -2,7 +2,7 @@
 import { Socket } from "./socket.js";
 
 export class Board {
-  constructor(code, { onChange, onSession, onTimer, onStatus } = {}) {
+  constructor(code, { onChange, onSession, onTimer, onStatus, onPhase } = {}) {
     this.code = code;
     this.posts = new Map();
     this.since = 0;
@@ -11,6 +11,7 @@ export class Board {
     this.onSession = onSession || (() => {});
     this.onTimer = onTimer || (() => {});
     this.onStatus = onStatus || (() => {});
+    this.onPhase = onPhase || (() => {});
     this.socket = new Socket();
     this.socket.on("connect", () => this.watch());
     this.socket.on("disconnect", () => this.onStatus("offline"));
@@ -20,6 +21,12 @@ export class Board {
     this.socket.on("post_hidden", (info) => this.mine(info) && this.hide(info) && this.onChange());
     this.socket.on("session_state", (state) => this.mine(state) && this.onSession(state));
     this.socket.on("timer", (timer) => this.mine(timer) && this.onTimer(timer));
+    this.socket.on("phase", (state) => {
+      if (!this.mine(state)) return;
+      this.onPhase(state.phase);
+      this.onSession({ code: state.code, is_open: state.is_open });
+      this.onTimer(state.timer);
+    });
   }
 
   mine(payload) {
@@ -42,6 +49,7 @@ export class Board {
     for (const post of ack.changed) post.hidden && !post.text ? this.hide(post) : this.upsert(post);
     this.rev = Math.max(this.rev, ack.session.rev);
     this.onSession(ack.session);
+    this.onPhase(ack.session.phase);
     this.onTimer(ack.session.timer);
     this.onStatus("online");
     this.onChange();

@@ -66,7 +66,17 @@ function showOpen(value) {
   toggle.textContent = isOpen ? t("Close posting") : t("Open posting");
 }
 
+function showPhase(phase) {
+  for (const button of document.querySelectorAll("[data-phase]")) {
+    if (phase && button.dataset.phase === phase.key) button.setAttribute("aria-current", "step");
+    else button.removeAttribute("aria-current");
+  }
+  const next = document.getElementById("phase-next");
+  if (next) next.disabled = !phase || phase.key === session.phases[session.phases.length - 1].key;
+}
+
 const board = new Board(session.code, {
+  onPhase: showPhase,
   onChange: render,
   onSession: (state) => showOpen(state.is_open),
   onTimer: (timer) => countdown.set(timer),
@@ -74,6 +84,11 @@ const board = new Board(session.code, {
 }).start();
 
 toggle.addEventListener("click", () => act("session_open", { open: !isOpen }));
+for (const button of document.querySelectorAll("[data-phase]")) {
+  button.addEventListener("click", () => act("phase_set", { phase: button.dataset.phase }));
+}
+const nextPhase = document.getElementById("phase-next");
+if (nextPhase) nextPhase.addEventListener("click", () => act("phase_set", {}));
 for (const button of document.querySelectorAll("[data-minutes]")) {
   button.addEventListener("click", () => act("timer_start", { seconds: Number(button.dataset.minutes) * 60 }));
 }
@@ -84,5 +99,6 @@ document.getElementById("timer-form").addEventListener("submit", (event) => {
 });
 document.getElementById("timer-stop").addEventListener("click", () => act("timer_stop", {}));
 showOpen(isOpen);
+showPhase(session.phase);
 countdown.set(session.timer);
 render();

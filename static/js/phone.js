@@ -18,6 +18,7 @@ const list = document.getElementById("my-posts");
 const nameInput = document.getElementById("participant-name");
 const orgInput = document.getElementById("participant-organisation");
 const countdown = new Countdown(document.getElementById("countdown"));
+const phaseLabel = document.getElementById("phase");
 
 let token = localStorage.getItem(storeKey("token")) || cookieToken();
 let outbox = JSON.parse(localStorage.getItem(outboxKey) || "[]");
@@ -49,6 +50,10 @@ function setStatus(state) {
   status.dataset.state = state;
   status.textContent = t({ online: "Connected", offline: "Offline: your ideas will be sent when the connection returns",
     http: "Connected (slow mode)" }[state]);
+}
+
+function showPhase(phase) {
+  phaseLabel.textContent = phase && session.phases.length > 1 ? phase.label : "";
 }
 
 function setOpen(isOpen) {
@@ -188,6 +193,7 @@ async function join() {
   outbox = outbox.filter((entry) => !delivered.has(entry.client_id));
   saveOutbox();
   setOpen(ack.session.is_open);
+  showPhase(ack.session.phase);
   countdown.set(ack.session.timer);
   setStatus("online");
   render();
@@ -200,6 +206,12 @@ socket.on("disconnect", () => { joined = false; offlineSince = Date.now(); setSt
 socket.on("reconnecting", () => setStatus("offline"));
 socket.on("session_state", (state) => { if (state.code === code) setOpen(state.is_open); });
 socket.on("timer", (timer) => { if (timer.code === code) countdown.set(timer); });
+socket.on("phase", (state) => {
+  if (state.code !== code) return;
+  showPhase(state.phase);
+  setOpen(state.is_open);
+  countdown.set(state.timer);
+});
 socket.on("post_hidden", (info) => {
   for (const post of delivered.values()) if (post.id === info.id) post.hidden = true;
   render();
@@ -220,6 +232,7 @@ for (const input of [nameInput, orgInput]) {
 form.addEventListener("submit", submit);
 textarea.addEventListener("input", updateCounter);
 setOpen(session.is_open);
+showPhase(session.phase);
 countdown.set(session.timer);
 updateCounter();
 render();

@@ -8,6 +8,7 @@ const columns = document.getElementById("columns");
 const total = document.getElementById("total");
 const status = document.getElementById("connection");
 const closed = document.getElementById("closed");
+const phaseLabel = document.getElementById("phase");
 const countdown = new Countdown(document.getElementById("countdown"));
 
 function groups() {
@@ -46,6 +47,7 @@ const board = new Board(session.code, {
   onChange: render,
   onSession: (state) => { closed.hidden = state.is_open; },
   onTimer: (timer) => countdown.set(timer),
+  onPhase: (phase) => { phaseLabel.textContent = phase && session.phases.length > 1 ? phase.label : ""; },
   onStatus: (state) => { status.dataset.state = state; status.textContent = state === "online" ? "" : t("Reconnecting…"); },
 }).start();
 
