@@ -71,6 +71,26 @@ class Session(db.Model):
     removed: Mapped[bool] = mapped_column(default=False)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
+    tables: Mapped[list[Table]] = relationship(back_populates="session", order_by="Table.position")
+
+
+class Table(db.Model):
+    """A physical table (or group) of a session, with its own join code; its posts carry its preset tags."""
+
+    __tablename__ = "session_table"  # "table" is an SQL keyword
+    __table_args__ = (UniqueConstraint("session_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(80))
+    tags: Mapped[dict] = mapped_column(JSON, default=dict)
+    host: Mapped[str | None] = mapped_column(String(80))
+    removed: Mapped[bool] = mapped_column(default=False)
+
+    session: Mapped[Session] = relationship(back_populates="tables")
 
 
 class Participant(db.Model):

@@ -57,30 +57,30 @@ def on_join(data: dict) -> dict:
     """A phone joins a session, keeping its identity if it sends back its token."""
     if not data.get("token") and request.cookies.get("rouages_participant"):
         data = {**data, "token": request.cookies["rouages_participant"]}
-    participant, session = join_session(data)
+    participant, session, table = join_session(data)
     _joined()[session.code] = participant.id
     socket_session.modified = True
     join_room(sessions.room(session))
-    return {"participant": participant_payload(participant), "session": sessions.session_payload(session),
+    return {"participant": participant_payload(participant), "session": sessions.session_payload(session, table),
             "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)]}
 
 
 @handler("post")
 def on_post(data: dict) -> dict:
-    """A phone posts an idea to a session it joined."""
-    session = sessions.get_session(data.get("code"))
+    """A phone posts an idea to a session it joined (through a table's code, the table's tags are imposed)."""
+    session, table = sessions.resolve(data.get("code"))
     participant_id = _joined().get(session.code)
     if participant_id is None:
         raise ServiceError("not_joined", _l("Join the workshop before posting."), 403)
     participant = db.session.get(Participant, participant_id)
-    post, _created = posting.create_post(session, participant, data)
+    post, _created = posting.create_post(session, participant, data, table)
     return {"post": post_payload(post, session)}
 
 
 @handler("watch")
 def on_watch(data: dict) -> dict:
     """A wall or console follows a session; it gets every visible post after `since`."""
-    session = sessions.get_session(data.get("code"))
+    session, table = sessions.resolve(data.get("code"))
     since = posting.check_cursor(data.get("since"), "since")
     rev = posting.check_cursor(data.get("rev"), "rev")
     organiser = current_user.is_authenticated
@@ -91,7 +91,7 @@ def on_watch(data: dict) -> dict:
         # Hidden posts travel to public screens only as their id, never their text.
         changed = [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")}
                    for p in changed]
-    return {"session": sessions.session_payload(session), "posts": posts, "changed": changed}
+    return {"session": sessions.session_payload(session, table), "posts": posts, "changed": changed}
 
 
 @handler("session_open", organiser_only=True)

@@ -8,7 +8,11 @@ import re
 import zxingcpp
 from PIL import Image
 
-from conftest import PUBLIC_URL, login
+from app.extensions import db
+from app.models import Table
+from app.services import eventfile
+from conftest import PUBLIC_URL, import_file, login
+from workshops import registry
 
 
 def test_healthz(client):
@@ -144,3 +148,23 @@ def test_api_failures_are_json(client, cafe):
     response = client.delete(f"/api/sessions/{cafe.code}/posts")
     assert response.status_code == 405 and response.get_json()["error"]["code"] == "http_error"
     assert client.get("/no-such-page").mimetype == "text/html"
+
+
+def test_table_pages_cards_and_qr_codes(client, organiser, read):
+    item = registry()["world_cafe"].example
+    doc = {"slug": "cafe", "title": "Café", "programme": [{"date": "2026-06-09", "items": [item]}]}
+    session = import_file(client.application, eventfile.dump(doc)).sessions[0]
+    tables = read(lambda: [(t.name, t.code) for t in db.session.query(Table).order_by(Table.position)])
+    name, code = tables[1]
+    phone = client.get(f"/j/{code}").get_data(as_text=True)
+    assert '<p class="phone__table">Table\u00a0: Créativité</p>' in phone
+    assert 'name="tag-function"' not in phone and 'name="tag-category"' in phone
+    wall = client.get(f"/wall/{code}").get_data(as_text=True)
+    assert f"{PUBLIC_URL}/j/{code}" in wall and "Créativité ·" in wall
+    png = client.get(f"/qr/{code}.png").data
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))] == [f"{PUBLIC_URL}/j/{code}"]
+    login(client)
+    console = client.get(f"/console/s/{session.code}").get_data(as_text=True)
+    assert all(table_code in console for _, table_code in tables)
+    cards = client.get(f"/console/s/{session.code}/tables/print").get_data(as_text=True)
+    assert cards.count('class="card-sheet"') == 5 and "Hôte\u00a0: Camille" in cards

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.services import eventfile
+from app.extensions import db
+from app.models import Post, Session, Table
+from app.services import eventfile, sessions
 from conftest import events_named, import_file
 from workshops import registry
 
@@ -64,3 +66,34 @@ def test_phase_errors_change_nothing(phone, console, world_cafe):
     refused = phone.emit("phase_set", {"code": world_cafe.code, "phase": "round_1"}, callback=True)
     assert refused["error"]["code"] == "forbidden"
     assert phone.emit("join", {"code": world_cafe.code}, callback=True)["session"]["phase"]["key"] == "done"
+
+
+def test_each_table_gets_its_own_code_and_imposes_its_theme(phone, wall, world_cafe, read):
+    tables = read(lambda: [(t.key, t.code, t.name, t.tags, t.host) for t in
+                           db.session.query(Table).order_by(Table.position)])
+    assert [(key, name, tags, host) for key, _, name, tags, host in tables] == [
+        ("animation", "Animation", {"function": "animation"}, "Camille"),
+        ("creativite", "Créativité", {"function": "creativite"}, None),
+        ("valorisation", "Valorisation", {"function": "valorisation"}, None),
+        ("support", "Support", {"function": "support"}, None),
+        ("gestion-de-projet", "Gestion de projet", {"function": "gestion_de_projet"}, None)]
+    codes = [code for _, code, *_ in tables]
+    assert len(set(codes + [world_cafe.code])) == 6
+
+    creativite = codes[1]
+    joined = phone.emit("join", {"code": creativite.lower()}, callback=True)
+    assert joined["session"]["code"] == world_cafe.code
+    assert joined["session"]["table"] == {"key": "creativite", "code": creativite, "name": "Créativité",
+                                          "tags": {"function": "creativite"}, "host": None}
+    assert len(joined["session"]["tables"]) == 5
+    wall.emit("watch", {"code": world_cafe.code}, callback=True)
+    closed = phone.emit("post", {"code": creativite, "client_id": "closed-0001", "text": "x", "tags": {}}, callback=True)
+    assert closed["error"]["code"] == "session_closed"
+    # Round 1 opens posting; a post from the table carries the table's theme, whatever the phone sent.
+    read(lambda: sessions.set_phase(db.session.get(Session, world_cafe.id), "round_1"))
+    wall.get_received()
+    ack = phone.emit("post", {"code": creativite, "client_id": "table-0001", "text": "Des visites inspirantes",
+                              "tags": {"function": "support", "category": "actions"}}, callback=True)
+    assert ack["post"]["tags"] == {"function": "creativite", "category": "actions"}
+    assert [p["tags"] for p in events_named(wall, "post")] == [{"function": "creativite", "category": "actions"}]
+    assert read(lambda: db.session.query(Post).count()) == 1

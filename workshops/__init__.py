@@ -53,6 +53,10 @@ class WorkshopFormat(ABC):
         """Return (path inside the item, message) for rules the settings schema cannot express."""
         return []
 
+    def tables(self, item: dict, event: dict) -> list[dict]:
+        """Return the session's physical tables, each with its own QR code: [{key, name, tags, host}]."""
+        return []
+
     def phases(self, settings: dict) -> list[Phase]:
         """Return the ordered phases of a session with these settings."""
         return [Phase("collect", "Collect")]

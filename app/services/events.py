@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Event, Session
+from ..models import Event, Session, Table
 from . import eventfile
 from .sessions import new_join_code
 
@@ -71,6 +71,8 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
             counts["sessions_updated"] += 1
         for name, value in values.items():
             setattr(session, name, value)
+        db.session.flush()
+        sync_tables(session, fmt.tables(item, spec))
         if session.phase not in {phase["key"] for phase in phases}:
             session.phase = phases[0]["key"]
             session.is_open = phases[0]["posting"]
@@ -81,6 +83,21 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
             counts["sessions_removed"] += 1
     db.session.commit()
     return event, counts
+
+
+def sync_tables(session: Session, wanted: list[dict]) -> None:
+    """Create, update or retire the session's tables to match its format; codes never change."""
+    existing = {t.key: t for t in session.tables}
+    for position, spec in enumerate(wanted):
+        table = existing.pop(spec["key"], None)
+        if table is None:
+            table = Table(session_id=session.id, key=spec["key"], code=new_join_code())
+            db.session.add(table)
+            session.tables.append(table)
+        table.position, table.name, table.tags, table.host = position, spec["name"], spec["tags"], spec.get("host")
+        table.removed = False
+    for table in existing.values():
+        table.removed = True
 
 
 def get_event(slug: str) -> Event | None:

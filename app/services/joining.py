@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Participant, Session
+from ..models import Participant, Session, Table
 from .errors import ServiceError, optional_str, require_dict
-from .sessions import get_session
+from .sessions import resolve
 
 NAME_MAX = 80
 ORGANISATION_MAX = 120
@@ -24,10 +24,10 @@ def participant_by_token(session: Session, token) -> Participant | None:
         select(Participant).where(Participant.token == token, Participant.event_id == session.event_id))
 
 
-def join(data) -> tuple[Participant, Session]:
-    """Join a session by code: reuse the participant behind a known token, else create one."""
+def join(data) -> tuple[Participant, Session, Table | None]:
+    """Join a session (or one of its tables) by code: reuse the participant behind a known token, else create one."""
     data = require_dict(data)
-    session = get_session(data.get("code"))
+    session, table = resolve(data.get("code"))
     name = optional_str(data, "name", NAME_MAX)
     organisation = optional_str(data, "organisation", ORGANISATION_MAX)
     participant = participant_by_token(session, data.get("token"))
@@ -39,7 +39,7 @@ def join(data) -> tuple[Participant, Session]:
     if organisation is not None:
         participant.organisation = organisation
     db.session.commit()
-    return participant, session
+    return participant, session, table
 
 
 def participant_payload(participant: Participant) -> dict:

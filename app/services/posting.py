@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, socketio
-from ..models import Participant, Post, Session
+from ..models import Participant, Post, Session, Table
 from .errors import ServiceError, require_dict
 from .sessions import frameworks_of, room
 from .text import clean_post_text
@@ -63,8 +63,8 @@ def _existing(participant: Participant, client_id: str) -> Post | None:
         select(Post).where(Post.participant_id == participant.id, Post.client_id == client_id))
 
 
-def create_post(session: Session, participant: Participant, data) -> tuple[Post, bool]:
-    """Store a post once per client id and broadcast it; return (post, created)."""
+def create_post(session: Session, participant: Participant, data, table: Table | None = None) -> tuple[Post, bool]:
+    """Store a post once per client id and broadcast it; return (post, created). A table's tags are imposed."""
     data = require_dict(data)
     client_id = check_client_id(data.get("client_id"))
     existing = _existing(participant, client_id)
@@ -73,7 +73,10 @@ def create_post(session: Session, participant: Participant, data) -> tuple[Post,
             raise ServiceError("client_id_reused", _l("This idea was already sent to another workshop."), 409)
         return existing, False
     text = check_text(data.get("text"))
-    tags = check_tags(session, data.get("tags"))
+    tags = data.get("tags")
+    if table is not None and isinstance(tags if tags is not None else {}, dict):
+        tags = {**(tags or {}), **table.tags}
+    tags = check_tags(session, tags)
     if not session.is_open:
         raise ServiceError("session_closed", _l("Posting is closed for this workshop."), 409)
     seq, rev = db.session.execute(

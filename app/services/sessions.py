@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db, socketio
-from ..models import Event, Session
+from ..models import Event, Session, Table
 from .errors import ServiceError
 
 # No 0/O, 1/I/L: a code read aloud or from the back of a hall must not be ambiguous.
@@ -22,7 +22,9 @@ def new_join_code() -> str:
     """Return a random join code that no session uses yet."""
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if db.session.scalar(select(Session.id).where(Session.code == code)) is None:
+        taken = db.session.scalar(select(Session.id).where(Session.code == code)) or \
+            db.session.scalar(select(Table.id).where(Table.code == code))
+        if taken is None:
             return code
 
 
@@ -33,13 +35,31 @@ def normalise_code(code) -> str:
     return code.strip().upper().replace(" ", "").replace("-", "")[:CODE_LENGTH + 2]
 
 
-def get_session(code) -> Session:
-    """Return the live session with this join code, or refuse."""
+def resolve(code) -> tuple[Session, Table | None]:
+    """Return the live session a join code names, with the table when it is a table's code; or refuse."""
     code = normalise_code(code)
-    session = db.session.scalar(select(Session).where(Session.code == code)) if code else None
+    session, table = (db.session.scalar(select(Session).where(Session.code == code)) if code else None), None
+    if session is None and code:
+        table = db.session.scalar(select(Table).where(Table.code == code, Table.removed.is_(False)))
+        session = table.session if table is not None else None
     if session is None or session.removed:
         raise ServiceError("unknown_code", _l("No workshop has this code. Check the code shown on the screen."), 404)
-    return session
+    return session, table
+
+
+def get_session(code) -> Session:
+    """Return the live session a session or table join code names, or refuse."""
+    return resolve(code)[0]
+
+
+def live_tables(session: Session) -> list[Table]:
+    """Return the session's tables still in its settings."""
+    return [t for t in session.tables if not t.removed]
+
+
+def table_payload(table: Table) -> dict:
+    """Return a table as clients receive it."""
+    return {"key": table.key, "code": table.code, "name": table.name, "tags": table.tags, "host": table.host}
 
 
 def room(session: Session) -> str:
@@ -76,10 +96,12 @@ def timer_payload(session: Session) -> dict:
             "now": now_ms()}
 
 
-def session_payload(session: Session) -> dict:
-    """Return the public description of a session sent in join and watch acks."""
+def session_payload(session: Session, table: Table | None = None) -> dict:
+    """Return the public description of a session (seen from one of its tables, when given)."""
     event: Event = session.event
     return {
+        "table": table_payload(table) if table is not None else None,
+        "tables": [table_payload(t) for t in live_tables(session)],
         "code": session.code,
         "key": session.key,
         "title": session.title,

@@ -77,9 +77,9 @@ def join_http(code: str):
     """Join a session over HTTP."""
     data = {**_body(), "code": code}
     data.setdefault("token", request.cookies.get("rouages_participant"))
-    participant, session = join(data)
+    participant, session, table = join(data)
     return jsonify(ok=True, participant=participant_payload(participant),
-                   session=sessions.session_payload(session),
+                   session=sessions.session_payload(session, table),
                    posts=[post_payload(p, session) for p in posting.posts_of(session, participant)])
 
 
@@ -87,7 +87,7 @@ def join_http(code: str):
 def create_post(code: str):
     """Post an idea over HTTP: same payload, idempotency and errors as the `post` event."""
     data = _body()
-    session = sessions.get_session(code)
+    session, table = sessions.resolve(code)
     participant = require_participant(session, data.get("token") or request.cookies.get("rouages_participant"))
-    post, created = posting.create_post(session, participant, data)
+    post, created = posting.create_post(session, participant, data, table)
     return jsonify(ok=True, post=post_payload(post, session)), 201 if created else 200

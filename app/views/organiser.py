@@ -16,7 +16,7 @@ from ..extensions import db, login_manager
 from ..models import Event, Organiser
 from ..services import accounts, network
 from ..services.events import live_sessions
-from ..services.sessions import session_payload
+from ..services.sessions import live_tables, session_payload
 from .public import session_or_404
 
 bp = Blueprint("organiser", __name__)
@@ -89,6 +89,7 @@ def session_console(code: str):
     """Run one session: posting, countdown, moderation."""
     session = session_or_404(code)
     return render_template("organiser/session.html", session=session, payload=session_payload(session),
+                           tables=live_tables(session),
                            join_url=network.join_url(session.code), wall_url=network.wall_url(session.code),
                            logout_form=FlaskForm())
 
@@ -99,3 +100,12 @@ def session_print(code: str):
     """A printable A4 poster with the session's QR code and join code."""
     session = session_or_404(code)
     return render_template("organiser/poster.html", session=session, join_url=network.join_url(session.code))
+
+
+@bp.get("/console/s/<code>/tables/print")
+@login_required
+def table_cards(code: str):
+    """One A5 card per table, with its name, the question, its QR code and its code, to stand on the table."""
+    session = session_or_404(code)
+    cards = [(table, network.join_url(table.code)) for table in live_tables(session)]
+    return render_template("organiser/table_cards.html", session=session, cards=cards)

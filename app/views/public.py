@@ -7,15 +7,20 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from ..services import network, qr
 from ..services.errors import ServiceError
 from ..services.joining import participant_by_token
-from ..services.sessions import get_session, normalise_code, session_payload
+from ..services.sessions import normalise_code, resolve, session_payload
 
 bp = Blueprint("public", __name__)
 
 
 def session_or_404(code: str):
-    """Return the live session with this code, or answer 404."""
+    """Return the live session a session or table code names, or answer 404."""
+    return table_or_404(code)[0]
+
+
+def table_or_404(code: str):
+    """Return (session, table or None) for a join code, or answer 404."""
     try:
-        return get_session(code)
+        return resolve(code)
     except ServiceError:
         abort(404)
 
@@ -40,31 +45,38 @@ def phone(code: str):
     """The participant's phone page for one session."""
     if code != normalise_code(code):
         return redirect(url_for("public.phone", code=normalise_code(code)))
-    session = session_or_404(code)
+    session, table = table_or_404(code)
     participant = participant_by_token(session, request.cookies.get("rouages_participant"))
-    return render_template("phone.html", session=session, payload=session_payload(session), participant=participant)
+    return render_template("phone.html", session=session, table=table, payload=session_payload(session, table),
+                           participant=participant)
 
 
 @bp.get("/wall/<code>")
 def wall(code: str):
     """The full-screen projector wall of one session."""
-    session = session_or_404(code)
-    return render_template("wall.html", session=session, payload=session_payload(session),
-                           join_url=network.join_url(session.code))
+    session, table = table_or_404(code)
+    join_code = table.code if table else session.code
+    return render_template("wall.html", session=session, table=table, payload=session_payload(session, table),
+                           join_code=join_code, join_url=network.join_url(join_code))
+
+
+def _join_code(code: str) -> str:
+    """Return the canonical join code of a session or table, or answer 404."""
+    session, table = table_or_404(code)
+    return table.code if table else session.code
 
 
 @bp.get("/qr/<code>.svg")
 def qr_svg(code: str):
     """The session's join QR code for screens."""
-    session = session_or_404(code)
-    return Response(qr.svg(network.join_url(session.code)), mimetype="image/svg+xml")
+    return Response(qr.svg(network.join_url(_join_code(code))), mimetype="image/svg+xml")
 
 
 @bp.get("/qr/<code>.png")
 def qr_png(code: str):
     """The session's join QR code for print."""
-    session = session_or_404(code)
-    response = Response(qr.png(network.join_url(session.code)), mimetype="image/png")
+    join_code = _join_code(code)
+    response = Response(qr.png(network.join_url(join_code)), mimetype="image/png")
     if request.args.get("download"):
-        response.headers["Content-Disposition"] = f'attachment; filename="rouages-{session.code}.png"'
+        response.headers["Content-Disposition"] = f'attachment; filename="rouages-{join_code}.png"'
     return response

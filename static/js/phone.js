@@ -4,6 +4,9 @@ import { Countdown, el, newId, readJSON, t } from "./page.js";
 
 const session = readJSON("rouages-session");
 const code = session.code;
+// Joined through a table's QR code, the phone speaks with the table's code so its posts carry the table's theme.
+const joinCode = session.table ? session.table.code : code;
+const fixedTags = session.table ? session.table.tags : {};
 const storeKey = (name) => `rouages.${name}.${session.event.slug}`;
 const outboxKey = `rouages.outbox.${code}`;
 const HTTP_FALLBACK_AFTER = 5000;
@@ -104,7 +107,7 @@ function refuse(entry, error) {
 }
 
 async function http(path, body) {
-  const response = await fetch(`/api/sessions/${code}/${path}`, {
+  const response = await fetch(`/api/sessions/${joinCode}/${path}`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     credentials: "same-origin",
   });
@@ -112,7 +115,7 @@ async function http(path, body) {
 }
 
 async function sendOne(entry) {
-  const payload = { code, client_id: entry.client_id, text: entry.text, tags: entry.tags };
+  const payload = { code: joinCode, client_id: entry.client_id, text: entry.text, tags: entry.tags };
   let ack;
   if (socket.connected && joined) {
     ack = await socket.emit("post", payload);
@@ -149,7 +152,7 @@ async function flush() {
 }
 
 function chosenTags() {
-  const tags = {};
+  const tags = { ...fixedTags };
   for (const framework of session.frameworks) {
     const checked = form.querySelector(`input[name="tag-${framework.key}"]:checked`);
     if (checked) tags[framework.key] = checked.value;
@@ -181,7 +184,7 @@ function updateCounter() {
 }
 
 async function join() {
-  const ack = await socket.emit("join", { code, token, ...identity() });
+  const ack = await socket.emit("join", { code: joinCode, token, ...identity() });
   if (!ack.ok) {
     setStatus("offline");
     formError.textContent = ack.error.message;

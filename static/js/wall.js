@@ -3,7 +3,10 @@ import { Board } from "./board.js";
 import { Countdown, el, readJSON, t } from "./page.js";
 
 const session = readJSON("rouages-session");
-const grouping = session.frameworks[0] || null;
+// A wall opened with a table's code shows that table only, grouped by what the table does not fix.
+const fixedTags = session.table ? session.table.tags : {};
+const grouping = session.frameworks.find((framework) => !(framework.key in fixedTags)) || null;
+const atTable = (post) => Object.entries(fixedTags).every(([key, value]) => post.tags[key] === value);
 const columns = document.getElementById("columns");
 const total = document.getElementById("total");
 const status = document.getElementById("connection");
@@ -18,7 +21,7 @@ function groups() {
 
 function card(post) {
   const labels = [];
-  for (const framework of session.frameworks.slice(grouping ? 1 : 0)) {
+  for (const framework of session.frameworks.filter((fw) => fw !== grouping && !(fw.key in fixedTags))) {
     const item = framework.items.find((candidate) => candidate.key === post.tags[framework.key]);
     if (item) labels.push(el("span", { class: "tag", text: item.label }));
   }
@@ -30,7 +33,7 @@ function card(post) {
 }
 
 function render() {
-  const posts = board.sorted();
+  const posts = board.sorted().filter(atTable);
   total.textContent = t("%(count)s ideas", { count: posts.length });
   columns.replaceChildren();
   for (const group of groups()) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.services.posting import posts_since
+from app.services.text import slugify
 from workshops import Phase, WorkshopFormat
 
 SETTINGS_SCHEMA = {
@@ -87,6 +88,18 @@ class WorldCafe(WorkshopFormat):
         settings = settings_of(item.get("settings", {}))
         return [{"framework": settings["theme_framework"], "required": True},
                 {"framework": settings["category_framework"], "required": False}]
+
+    def tables(self, item: dict, event: dict) -> list[dict]:
+        """One table per entry of the settings; a phone scanning its code posts under the table's theme."""
+        settings = settings_of(item.get("settings", {}))
+        framework = next(fw for fw in event["frameworks"] if fw["key"] == settings["theme_framework"])
+        labels = {i["key"]: i["label"] for i in framework["items"]}
+        out = []
+        for table in settings["tables"]:
+            name = table.get("name") or labels[table["theme"]]
+            out.append({"key": slugify(name), "name": name, "tags": {framework["key"]: table["theme"]},
+                        "host": table.get("host")})
+        return out
 
     def phases(self, settings: dict) -> list[Phase]:
         """Welcome, the timed rounds, the hosts' harvest, the vote, the end."""
