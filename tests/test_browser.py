@@ -184,3 +184,44 @@ def test_the_demo_world_cafe_moves_from_welcome_to_a_timed_round(browser, server
     shot(console, "console-cafe")
     shot(wall, "wall-cafe")
     shot(phone, "phone-cafe")
+
+
+def test_a_phone_scanned_at_a_table_posts_under_its_theme_and_the_table_wall_shows_it(browser, server):
+    import requests
+
+    server.cli("event", "import", "--demo")
+    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    tables = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
+    support = next(t for t in tables if t["name"] == "Table Support")
+    animation = next(t for t in tables if t["name"] == "Table Animation")
+    table_wall = browser.new_page(viewport={"width": 1280, "height": 800})
+    table_wall.goto(f"{server.url}/wall/{support['code']}")
+    expect(table_wall.locator(".wall__code")).to_have_text(support["code"])
+
+    console = browser.new_page()
+    console.goto(f"{server.url}/console/s/{code}")
+    console.get_by_label("Adresse e-mail").fill("orga@example.org")
+    console.get_by_label("Mot de passe").fill("correct-horse-battery")
+    console.get_by_role("button", name="Se connecter").click()
+    expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
+    console.get_by_role("button", name="Tour 1").click()
+    expect(console.get_by_role("button", name="Tour 1")).to_have_attribute("aria-current", "step")
+
+    for table, text in ((support, "Mutualiser un poste de comptable"), (animation, "Des repas partagés")):
+        phone = browser.new_page(viewport={"width": 360, "height": 740})
+        phone.goto(f"{server.url}/j/{table['code']}")
+        expect(phone.locator(".phone__table")).to_have_text(f"Table\u00a0: {table['name']}")
+        expect(phone.locator("fieldset legend", has_text="Fonctions")).to_have_count(0)
+        expect(phone.get_by_role("button", name="Envoyer")).to_be_enabled()
+        phone.get_by_label("Votre idée").fill(text)
+        phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator(".mine__state").first).to_have_text("Envoyée")
+    shot(phone, "phone-table")
+    expect(table_wall.locator(".card")).to_have_count(1)
+    expect(table_wall.locator(".card")).to_contain_text("Mutualiser un poste de comptable")
+    shot(table_wall, "wall-table")
+    console.set_viewport_size({"width": 800, "height": 1100})
+    console.goto(f"{server.url}/console/s/{code}/tables/print")
+    expect(console.locator(".card-sheet")).to_have_count(5)
+    shot(console, "table-cards")
