@@ -69,6 +69,10 @@ class Session(db.Model):
     last_seq: Mapped[int] = mapped_column(default=0)
     last_rev: Mapped[int] = mapped_column(default=0)
     removed: Mapped[bool] = mapped_column(default=False)
+    # Dot vote: "none", "open", "closed" or "revealed"; results stay hidden until "revealed".
+    vote_state: Mapped[str] = mapped_column(String(10), default="none")
+    vote_budget: Mapped[int] = mapped_column(default=5)
+    vote_max_per_post: Mapped[int] = mapped_column(default=2)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     tables: Mapped[list[Table]] = relationship(back_populates="session", order_by="Table.position")
@@ -102,6 +106,18 @@ class Participant(db.Model):
     name: Mapped[str | None] = mapped_column(String(80))
     organisation: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Vote(db.Model):
+    """The dots one participant put on one post; a participant's allocation is replaced whole, never added to."""
+
+    __table_args__ = (UniqueConstraint("participant_id", "post_id"), Index("ix_vote_session", "session_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    dots: Mapped[int]
 
 
 class Post(db.Model):

@@ -12,7 +12,7 @@ from flask_socketio import join_room
 
 from .extensions import db, socketio
 from .models import Participant
-from .services import moderation, posting, sessions
+from .services import moderation, posting, sessions, votes
 from .services.errors import ServiceError, require_dict
 from .services.joining import join as join_session
 from .services.joining import participant_payload
@@ -52,6 +52,14 @@ def _joined() -> dict:
     return socket_session.setdefault("joined", {})
 
 
+def _participant(session) -> Participant:
+    """Return the participant this connection joined the session as, or refuse."""
+    participant_id = _joined().get(session.code)
+    if participant_id is None:
+        raise ServiceError("not_joined", _l("Join the workshop before posting."), 403)
+    return db.session.get(Participant, participant_id)
+
+
 @handler("join")
 def on_join(data: dict) -> dict:
     """A phone joins a session, keeping its identity if it sends back its token."""
@@ -62,18 +70,15 @@ def on_join(data: dict) -> dict:
     socket_session.modified = True
     join_room(sessions.room(session))
     return {"participant": participant_payload(participant), "session": sessions.session_payload(session, table),
-            "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)]}
+            "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)],
+            "dots": votes.dots_of(session, participant)}
 
 
 @handler("post")
 def on_post(data: dict) -> dict:
     """A phone posts an idea to a session it joined (through a table's code, the table's tags are imposed)."""
     session, table = sessions.resolve(data.get("code"))
-    participant_id = _joined().get(session.code)
-    if participant_id is None:
-        raise ServiceError("not_joined", _l("Join the workshop before posting."), 403)
-    participant = db.session.get(Participant, participant_id)
-    post, _created = posting.create_post(session, participant, data, table)
+    post, _created = posting.create_post(session, _participant(session), data, table)
     return {"post": post_payload(post, session)}
 
 
@@ -91,7 +96,8 @@ def on_watch(data: dict) -> dict:
         # Hidden posts travel to public screens only as their id, never their text.
         changed = [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")}
                    for p in changed]
-    return {"session": sessions.session_payload(session, table), "posts": posts, "changed": changed}
+    return {"session": sessions.session_payload(session, table), "posts": posts, "changed": changed,
+            "vote": votes.vote_payload(session)}
 
 
 @handler("session_open", organiser_only=True)
@@ -104,6 +110,31 @@ def on_session_open(data: dict) -> dict:
 def on_phase_set(data: dict) -> dict:
     """Move the workshop to a given phase, or to the next one."""
     return sessions.set_phase(sessions.get_session(data.get("code")), data.get("phase"))
+
+
+@handler("vote_open", organiser_only=True)
+def on_vote_open(data: dict) -> dict:
+    """Open dot voting with a budget per participant."""
+    return {"vote": votes.open_vote(sessions.get_session(data.get("code")), data.get("budget"), data.get("max_per_post"))}
+
+
+@handler("vote_close", organiser_only=True)
+def on_vote_close(data: dict) -> dict:
+    """Stop accepting dots."""
+    return {"vote": votes.close_vote(sessions.get_session(data.get("code")))}
+
+
+@handler("vote_reveal", organiser_only=True)
+def on_vote_reveal(data: dict) -> dict:
+    """Show the ranked results everywhere."""
+    return {"vote": votes.reveal(sessions.get_session(data.get("code")))}
+
+
+@handler("vote")
+def on_vote(data: dict) -> dict:
+    """A joined phone sets its whole allocation of dots."""
+    session = sessions.get_session(data.get("code"))
+    return votes.cast(session, _participant(session), data.get("dots"))
 
 
 @handler("timer_start", organiser_only=True)

@@ -15,6 +15,7 @@ from server import Server
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Screenshots for a person to look at: ROUAGES_SCREENSHOTS=/some/dir pytest tests/test_browser.py
+PAGE_ERRORS: list[str] = []
 SHOTS = Path(os.environ["ROUAGES_SCREENSHOTS"]) if os.environ.get("ROUAGES_SCREENSHOTS") else None
 
 if CHROMIUM is None and os.environ.get("CI"):
@@ -32,8 +33,24 @@ def browser():
         instance = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
+        open_page = instance.new_page
+
+        def new_page(**options):
+            page = open_page(**options)
+            page.on("pageerror", lambda error: PAGE_ERRORS.append(f"{page.url}: {error}"))
+            return page
+
+        instance.new_page = new_page
         yield instance
         instance.close()
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors():
+    """Fail a test whose pages threw a JavaScript error, even if its assertions passed."""
+    PAGE_ERRORS.clear()
+    yield
+    assert PAGE_ERRORS == []
 
 
 @pytest.fixture
@@ -225,3 +242,51 @@ def test_a_phone_scanned_at_a_table_posts_under_its_theme_and_the_table_wall_sho
     console.goto(f"{server.url}/console/s/{code}/tables/print")
     expect(console.locator(".card-sheet")).to_have_count(5)
     shot(console, "table-cards")
+
+
+def test_dot_vote_from_phones_to_the_revealed_ranking_on_the_wall(browser, server):
+    phones = []
+    for text in ("Un repas partagé", "Une charte commune"):
+        phone = browser.new_page(viewport={"width": 360, "height": 900})
+        phone.goto(f"{server.url}/j/{server.code}")
+        phone.locator(".tag-choice", has_text="Animation").click()
+        phone.get_by_label("Votre idée").fill(text)
+        phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator(".mine__state").first).to_have_text("Envoyée")
+        phones.append(phone)
+    wall = browser.new_page(viewport={"width": 1280, "height": 800})
+    wall.goto(f"{server.url}/wall/{server.code}")
+    expect(wall.locator(".card")).to_have_count(2)
+
+    console = browser.new_page(viewport={"width": 1280, "height": 1000})
+    console.goto(f"{server.url}/console/s/{server.code}")
+    console.get_by_label("Adresse e-mail").fill("orga@example.org")
+    console.get_by_label("Mot de passe").fill("correct-horse-battery")
+    console.get_by_role("button", name="Se connecter").click()
+    expect(console.locator("#vote-state")).to_have_text("Pas commencé")
+    console.get_by_label("Gommettes par personne").fill("3")
+    console.get_by_label("Au plus par idée").fill("2")
+    console.get_by_role("button", name="Ouvrir le vote").click()
+    expect(console.locator("#vote-state")).to_contain_text("Vote en cours")
+
+    for phone, favourite in zip(phones, ("Une charte commune", "Une charte commune"), strict=True):
+        expect(phone.locator("#vote-left")).to_have_text("Gommettes restantes\u00a0: 3")
+        row = phone.locator(".vote-post", has_text=favourite)
+        row.get_by_role("button", name="Ajouter une gommette").click()
+        row.get_by_role("button", name="Ajouter une gommette").click()
+        expect(row.get_by_role("button", name="Ajouter une gommette")).to_be_disabled()  # at most 2 per idea
+        expect(phone.locator("#vote-status")).to_have_text("Vos gommettes sont enregistrées.")
+    other = phones[0].locator(".vote-post", has_text="Un repas partagé")
+    other.get_by_role("button", name="Ajouter une gommette").click()
+    expect(phones[0].locator("#vote-left")).to_have_text("Gommettes restantes\u00a0: 0")
+    expect(phones[0].locator("#vote-status")).to_have_text("Vos gommettes sont enregistrées.")
+    shot(phones[0], "phone-vote")
+
+    console.get_by_role("button", name="Dévoiler les résultats").click()
+    items = wall.locator(".results__item")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_contain_text("Une charte commune")
+    expect(items.nth(0)).to_contain_text("Gommettes\u00a0: 4")
+    expect(items.nth(1)).to_contain_text("Un repas partagé")
+    expect(phones[1].locator(".vote-post").first).to_contain_text("Une charte commune")
+    shot(wall, "wall-results")

@@ -113,6 +113,8 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
         "phases": session.settings.get("phases", []),
         "frameworks": frameworks_of(session),
         "timer": timer_payload(session),
+        "vote": {"state": session.vote_state, "budget": session.vote_budget,
+                 "max_per_post": session.vote_max_per_post},
         "seq": session.last_seq,
         "rev": session.last_rev,
     }

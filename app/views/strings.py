@@ -32,6 +32,18 @@ JS_STRINGS = (
     N_("Posting is closed"),
     N_("Close posting"),
     N_("Open posting"),
+    N_("Your dots are saved."),
+    N_("Not connected: your dots will be sent when the connection returns."),
+    N_("Results"),
+    N_("%(count)s dots"),
+    N_("%(count)s dots left"),
+    N_("The vote is closed."),
+    N_("Remove a dot"),
+    N_("Add a dot"),
+    N_("Vote open: %(count)s voters"),
+    N_("Vote closed: %(count)s voters"),
+    N_("Vote"),
+    N_("Not started"),
 )
 
 

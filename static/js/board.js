@@ -2,7 +2,7 @@
 import { Socket } from "./socket.js";
 
 export class Board {
-  constructor(code, { onChange, onSession, onTimer, onStatus, onPhase } = {}) {
+  constructor(code, { onChange, onSession, onTimer, onStatus, onPhase, onVote } = {}) {
     this.code = code;
     this.posts = new Map();
     this.since = 0;
@@ -12,6 +12,7 @@ export class Board {
     this.onTimer = onTimer || (() => {});
     this.onStatus = onStatus || (() => {});
     this.onPhase = onPhase || (() => {});
+    this.onVote = onVote || (() => {});
     this.socket = new Socket();
     this.socket.on("connect", () => this.watch());
     this.socket.on("disconnect", () => this.onStatus("offline"));
@@ -21,6 +22,7 @@ export class Board {
     this.socket.on("post_hidden", (info) => this.mine(info) && this.hide(info) && this.onChange());
     this.socket.on("session_state", (state) => this.mine(state) && this.onSession(state));
     this.socket.on("timer", (timer) => this.mine(timer) && this.onTimer(timer));
+    this.socket.on("vote_state", (vote) => this.mine(vote) && this.onVote(vote));
     this.socket.on("phase", (state) => {
       if (!this.mine(state)) return;
       this.onPhase(state.phase);
@@ -50,6 +52,7 @@ export class Board {
     this.rev = Math.max(this.rev, ack.session.rev);
     this.onSession(ack.session);
     this.onPhase(ack.session.phase);
+    this.onVote(ack.vote);
     this.onTimer(ack.session.timer);
     this.onStatus("online");
     this.onChange();

@@ -75,8 +75,15 @@ function showPhase(phase) {
   if (next) next.disabled = !phase || phase.key === session.phases[session.phases.length - 1].key;
 }
 
+function showVote(vote) {
+  const labels = { none: t("Not started"), open: t("Vote open: %(count)s voters", { count: vote.voters }),
+    closed: t("Vote closed: %(count)s voters", { count: vote.voters }), revealed: t("Results") };
+  document.getElementById("vote-state").textContent = labels[vote.state];
+}
+
 const board = new Board(session.code, {
   onPhase: showPhase,
+  onVote: showVote,
   onChange: render,
   onSession: (state) => showOpen(state.is_open),
   onTimer: (timer) => countdown.set(timer),
@@ -87,6 +94,13 @@ toggle.addEventListener("click", () => act("session_open", { open: !isOpen }));
 for (const button of document.querySelectorAll("[data-phase]")) {
   button.addEventListener("click", () => act("phase_set", { phase: button.dataset.phase }));
 }
+document.getElementById("vote-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  act("vote_open", { budget: Number(document.getElementById("vote-budget").value),
+    max_per_post: Number(document.getElementById("vote-max").value) });
+});
+document.getElementById("vote-close").addEventListener("click", () => act("vote_close", {}));
+document.getElementById("vote-reveal").addEventListener("click", () => act("vote_reveal", {}));
 const nextPhase = document.getElementById("phase-next");
 if (nextPhase) nextPhase.addEventListener("click", () => act("phase_set", {}));
 for (const button of document.querySelectorAll("[data-minutes]")) {

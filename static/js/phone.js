@@ -1,6 +1,7 @@
 // The participant's phone: join, post with an outbox that survives reloads and bad Wi-Fi, follow the countdown.
 import { Socket } from "./socket.js";
 import { Countdown, el, newId, readJSON, t } from "./page.js";
+import { PhoneVote } from "./vote.js";
 
 const session = readJSON("rouages-session");
 const code = session.code;
@@ -201,9 +202,11 @@ async function join() {
   setStatus("online");
   render();
   flush();
+  vote.joined(ack);
 }
 
 const socket = new Socket();
+const vote = new PhoneVote(socket, code, document.getElementById("vote"));
 socket.on("connect", () => join().catch(() => setStatus("offline")));
 socket.on("disconnect", () => { joined = false; offlineSince = Date.now(); setStatus("offline"); });
 socket.on("reconnecting", () => setStatus("offline"));
@@ -215,12 +218,18 @@ socket.on("phase", (state) => {
   setOpen(state.is_open);
   countdown.set(state.timer);
 });
+socket.on("post", (post) => { if (post.code === code) vote.added(post); });
+socket.on("vote_state", (state) => { if (state.code === code) vote.setState(state); });
 socket.on("post_hidden", (info) => {
+  if (info.code !== code) return;
   for (const post of delivered.values()) if (post.id === info.id) post.hidden = true;
+  vote.removed(info.id);
   render();
 });
 socket.on("post_restored", (restored) => {
+  if (restored.code !== code) return;
   for (const post of delivered.values()) if (post.id === restored.id) post.hidden = false;
+  vote.added(restored);
   render();
 });
 

@@ -12,6 +12,8 @@ const total = document.getElementById("total");
 const status = document.getElementById("connection");
 const closed = document.getElementById("closed");
 const phaseLabel = document.getElementById("phase");
+const voteLabel = document.getElementById("vote");
+let vote = { state: "none" };
 const countdown = new Countdown(document.getElementById("countdown"));
 
 function groups() {
@@ -32,7 +34,21 @@ function card(post) {
   ]);
 }
 
+function renderResults() {
+  const results = (vote.results || []).filter((result) => atTable(result));
+  columns.replaceChildren(el("section", { class: "results", "aria-label": t("Results") }, [
+    el("h2", { class: "column__title", text: t("Results") }),
+    el("ol", { class: "results__list" }, results.map((result) => el("li", { class: "card results__item" }, [
+      el("span", { class: "results__rank", text: String(result.rank) }),
+      el("p", { class: "card__text", text: result.text }),
+      el("span", { class: "results__dots", text: t("%(count)s dots", { count: result.dots }) }),
+    ]))),
+  ]));
+}
+
 function render() {
+  voteLabel.textContent = { open: t("Vote"), closed: t("The vote is closed.") }[vote.state] || "";
+  if (vote.state === "revealed") { renderResults(); return; }
   const posts = board.sorted().filter(atTable);
   total.textContent = t("%(count)s ideas", { count: posts.length });
   columns.replaceChildren();
@@ -50,6 +66,7 @@ const board = new Board(session.code, {
   onChange: render,
   onSession: (state) => { closed.hidden = state.is_open; },
   onTimer: (timer) => countdown.set(timer),
+  onVote: (state) => { vote = state; render(); },
   onPhase: (phase) => { phaseLabel.textContent = phase && session.phases.length > 1 ? phase.label : ""; },
   onStatus: (state) => { status.dataset.state = state; status.textContent = state === "online" ? "" : t("Reconnecting…"); },
 }).start();

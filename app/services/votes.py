@@ -1,0 +1,116 @@
+"""Dot voting, for every format: a budget of dots per participant, hidden results until the reveal."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from ..extensions import db, socketio
+from ..models import Participant, Post, Session, Vote
+from .errors import ServiceError
+from .sessions import room
+
+MAX_BUDGET = 20
+STATES = ("none", "open", "closed", "revealed")
+
+
+def _whole(value, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ServiceError("invalid_vote_settings", _l("%(field)s must be a whole number from %(low)s to %(high)s.",
+                                                       field=field, low=low, high=high))
+    return value
+
+
+def vote_payload(session: Session) -> dict:
+    """Return the vote's state and rules, with the results once revealed."""
+    payload = {"code": session.code, "state": session.vote_state, "budget": session.vote_budget,
+               "max_per_post": session.vote_max_per_post,
+               "voters": db.session.scalar(select(func.count(func.distinct(Vote.participant_id)))
+                                           .where(Vote.session_id == session.id))}
+    if session.vote_state == "revealed":
+        payload["results"] = results(session)
+    return payload
+
+
+def _announce(session: Session) -> dict:
+    db.session.commit()
+    payload = vote_payload(session)
+    socketio.emit("vote_state", payload, to=room(session))
+    return payload
+
+
+def open_vote(session: Session, budget, max_per_post) -> dict:
+    """Open the vote with `budget` dots each, at most `max_per_post` on one post; earlier dots are kept."""
+    session.vote_budget = _whole(budget, "budget", 1, MAX_BUDGET)
+    session.vote_max_per_post = _whole(max_per_post, "max_per_post", 1, session.vote_budget)
+    session.vote_state = "open"
+    return _announce(session)
+
+
+def close_vote(session: Session) -> dict:
+    """Stop accepting dots; results stay hidden."""
+    if session.vote_state not in ("open", "closed"):
+        raise ServiceError("vote_not_open", _l("The vote is not open."), 409)
+    session.vote_state = "closed"
+    return _announce(session)
+
+
+def reveal(session: Session) -> dict:
+    """Close the vote if needed and show the ranked results to everyone."""
+    if session.vote_state == "none":
+        raise ServiceError("vote_not_open", _l("The vote is not open."), 409)
+    session.vote_state = "revealed"
+    return _announce(session)
+
+
+def cast(session: Session, participant: Participant, dots) -> dict:
+    """Replace a participant's dots with `dots` ({post id: count}); resending the same allocation changes nothing."""
+    if session.vote_state != "open":
+        raise ServiceError("vote_not_open", _l("The vote is not open."), 409)
+    if not isinstance(dots, dict):
+        raise ServiceError("invalid_vote", _l("The vote is malformed."))
+    allocation: dict[int, int] = {}
+    for key, count in dots.items():
+        post_id = int(key) if isinstance(key, str) and key.isdigit() else key
+        if isinstance(post_id, bool) or not isinstance(post_id, int) or isinstance(count, bool) \
+                or not isinstance(count, int) or count < 0:
+            raise ServiceError("invalid_vote", _l("The vote is malformed."))
+        if count > session.vote_max_per_post:
+            raise ServiceError("too_many_dots_on_post", _l("At most %(max)s dots on one idea.",
+                                                           max=session.vote_max_per_post))
+        if count:
+            allocation[post_id] = allocation.get(post_id, 0) + count
+    if sum(allocation.values()) > session.vote_budget:
+        raise ServiceError("over_budget", _l("You have %(budget)s dots in all.", budget=session.vote_budget))
+    if allocation:
+        valid = set(db.session.scalars(select(Post.id).where(
+            Post.session_id == session.id, Post.hidden.is_(False), Post.id.in_(allocation))))
+        if valid != set(allocation):
+            raise ServiceError("unknown_post", _l("This post does not exist in this workshop."), 404)
+    db.session.execute(delete(Vote).where(Vote.session_id == session.id, Vote.participant_id == participant.id))
+    db.session.add_all(Vote(session_id=session.id, participant_id=participant.id, post_id=post_id, dots=count)
+                       for post_id, count in allocation.items())
+    db.session.commit()
+    return {"dots": {str(k): v for k, v in allocation.items()}, "left": session.vote_budget - sum(allocation.values())}
+
+
+def dots_of(session: Session, participant: Participant) -> dict[str, int]:
+    """Return a participant's current dots in a session, keyed by post id."""
+    rows = db.session.execute(select(Vote.post_id, Vote.dots).where(
+        Vote.session_id == session.id, Vote.participant_id == participant.id))
+    return {str(post_id): dots for post_id, dots in rows}
+
+
+def results(session: Session) -> list[dict]:
+    """Return the visible posts that got dots, most dots first, with their rank (ties share a rank)."""
+    totals = dict(db.session.execute(
+        select(Vote.post_id, func.sum(Vote.dots)).where(Vote.session_id == session.id).group_by(Vote.post_id)).all())
+    posts = db.session.scalars(select(Post).where(Post.id.in_(totals), Post.hidden.is_(False))).all() if totals else []
+    posts = sorted(posts, key=lambda p: (-totals[p.id], p.seq))
+    ranked, previous, rank = [], None, 0
+    for index, post in enumerate(posts, 1):
+        if totals[post.id] != previous:
+            rank, previous = index, totals[post.id]
+        ranked.append({"post_id": post.id, "seq": post.seq, "text": post.text, "tags": post.tags,
+                       "dots": int(totals[post.id]), "rank": rank})
+    return ranked

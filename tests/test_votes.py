@@ -1,0 +1,85 @@
+"""Dot voting: budgets, moving dots, no double counting, hidden results until the reveal."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Vote
+from conftest import events_named, socket_client
+
+
+def posted(phone, code, n):
+    """Post n ideas from a joined phone and return their ids."""
+    return [phone.emit("post", {"code": code, "client_id": f"vote-idea-{i:03d}", "text": f"Idée {i}",
+                                "tags": {"function": "animation"}}, callback=True)["post"]["id"] for i in range(n)]
+
+
+def test_a_full_vote_from_opening_to_ranked_results(app, phone, wall, console, cafe, read):
+    token = phone.emit("join", {"code": cafe.code}, callback=True)["participant"]["token"]
+    ideas = posted(phone, cafe.code, 3)
+    wall.emit("watch", {"code": cafe.code}, callback=True)
+    wall.get_received()
+    ack = console.emit("vote_open", {"code": cafe.code, "budget": 5, "max_per_post": 2}, callback=True)
+    assert ack["vote"] == {"code": cafe.code, "state": "open", "budget": 5, "max_per_post": 2, "voters": 0}
+    assert events_named(wall, "vote_state") == [ack["vote"]]
+
+    other = socket_client(app)
+    other.emit("join", {"code": cafe.code}, callback=True)
+    first = phone.emit("vote", {"code": cafe.code, "dots": {str(ideas[0]): 2, str(ideas[1]): 2}}, callback=True)
+    assert first == {"ok": True, "dots": {str(ideas[0]): 2, str(ideas[1]): 2}, "left": 1}
+    # Moving dots replaces the allocation: nothing is counted twice, even when resent after a reconnect.
+    phone.emit("vote", {"code": cafe.code, "dots": {str(ideas[0]): 2, str(ideas[2]): 1}}, callback=True)
+    phone.emit("vote", {"code": cafe.code, "dots": {str(ideas[0]): 2, str(ideas[2]): 1}}, callback=True)
+    other.emit("vote", {"code": cafe.code, "dots": {str(ideas[2]): 2, str(ideas[1]): 1}}, callback=True)
+    assert read(lambda: db.session.scalar(select(func.sum(Vote.dots)))) == 6
+    assert "results" not in wall.emit("watch", {"code": cafe.code}, callback=True)["vote"]
+
+    console.emit("vote_close", {"code": cafe.code}, callback=True)
+    late = phone.emit("vote", {"code": cafe.code, "dots": {}}, callback=True)
+    assert late["error"]["code"] == "vote_not_open"
+    wall.get_received()
+    revealed = console.emit("vote_reveal", {"code": cafe.code}, callback=True)["vote"]
+    assert revealed["state"] == "revealed" and revealed["voters"] == 2
+    assert [(r["post_id"], r["dots"], r["rank"]) for r in revealed["results"]] == [
+        (ideas[2], 3, 1), (ideas[0], 2, 2), (ideas[1], 1, 3)]
+    assert events_named(wall, "vote_state") == [revealed]
+    assert phone.emit("join", {"code": cafe.code, "token": token}, callback=True)["dots"] == {str(ideas[0]): 2, str(ideas[2]): 1}
+    other.disconnect()
+
+
+def test_vote_rules_are_enforced_and_change_nothing(phone, console, cafe, read):
+    phone.emit("join", {"code": cafe.code}, callback=True)
+    ideas = posted(phone, cafe.code, 4)
+    assert phone.emit("vote", {"code": cafe.code, "dots": {}}, callback=True)["error"]["code"] == "vote_not_open"
+    console.emit("vote_open", {"code": cafe.code, "budget": 3, "max_per_post": 2}, callback=True)
+    cases = [
+        ({str(ideas[0]): 3}, "too_many_dots_on_post"),
+        ({str(ideas[0]): 2, str(ideas[1]): 2}, "over_budget"),
+        ({"999": 1}, "unknown_post"),
+        ({str(ideas[0]): -1}, "invalid_vote"),
+        ({str(ideas[0]): True}, "invalid_vote"),
+        ({str(ideas[0]): "2"}, "invalid_vote"),
+        ([ideas[0]], "invalid_vote"),
+    ]
+    for dots, code in cases:
+        assert phone.emit("vote", {"code": cafe.code, "dots": dots}, callback=True)["error"]["code"] == code, dots
+    assert read(lambda: db.session.scalar(select(func.count(Vote.id)))) == 0
+    console.emit("post_hide", {"code": cafe.code, "post_id": ideas[3]}, callback=True)
+    hidden = phone.emit("vote", {"code": cafe.code, "dots": {str(ideas[3]): 1}}, callback=True)
+    assert hidden["error"]["code"] == "unknown_post"
+
+
+def test_vote_settings_are_checked_and_organiser_only(phone, console, cafe):
+    for budget, per_post in ((0, 1), (21, 2), (5, 6), ("5", 2), (5, None)):
+        ack = console.emit("vote_open", {"code": cafe.code, "budget": budget, "max_per_post": per_post}, callback=True)
+        assert ack["error"]["code"] == "invalid_vote_settings", (budget, per_post)
+    assert console.emit("vote_reveal", {"code": cafe.code}, callback=True)["error"]["code"] == "vote_not_open"
+    for name in ("vote_open", "vote_close", "vote_reveal"):
+        ack = phone.emit(name, {"code": cafe.code, "budget": 5, "max_per_post": 2}, callback=True)
+        assert ack["error"]["code"] == "forbidden"
+
+
+def test_voting_needs_a_joined_phone(phone, console, cafe):
+    console.emit("vote_open", {"code": cafe.code, "budget": 5, "max_per_post": 2}, callback=True)
+    assert phone.emit("vote", {"code": cafe.code, "dots": {}}, callback=True)["error"]["code"] == "not_joined"
