@@ -92,9 +92,26 @@ class Table(db.Model):
     name: Mapped[str] = mapped_column(String(80))
     tags: Mapped[dict] = mapped_column(JSON, default=dict)
     host: Mapped[str | None] = mapped_column(String(80))
+    # Secret of the host's link: whoever opens it hosts the table (sees all its posts, writes its harvest).
+    host_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(24))
     removed: Mapped[bool] = mapped_column(default=False)
 
     session: Mapped[Session] = relationship(back_populates="tables")
+    harvests: Mapped[list[Harvest]] = relationship(back_populates="table", order_by="Harvest.category")
+
+
+class Harvest(db.Model):
+    """What a table's host wrote for one category (missions, actions, besoins…) of the table's theme."""
+
+    __table_args__ = (UniqueConstraint("table_id", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("session_table.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(60))
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    table: Mapped[Table] = relationship(back_populates="harvests")
 
 
 class Participant(db.Model):

@@ -12,7 +12,7 @@ from flask_socketio import join_room
 
 from .extensions import db, socketio
 from .models import Participant
-from .services import moderation, posting, sessions, votes
+from .services import harvest, moderation, posting, sessions, votes
 from .services.errors import ServiceError, require_dict
 from .services.joining import join as join_session
 from .services.joining import participant_payload
@@ -97,7 +97,7 @@ def on_watch(data: dict) -> dict:
         changed = [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")}
                    for p in changed]
     return {"session": sessions.session_payload(session, table), "posts": posts, "changed": changed,
-            "vote": votes.vote_payload(session)}
+            "vote": votes.vote_payload(session), "harvest": harvest.harvest_payload(session)}
 
 
 @handler("session_open", organiser_only=True)
@@ -135,6 +135,24 @@ def on_vote(data: dict) -> dict:
     """A joined phone sets its whole allocation of dots."""
     session = sessions.get_session(data.get("code"))
     return votes.cast(session, _participant(session), data.get("dots"))
+
+
+@handler("host_join")
+def on_host_join(data: dict) -> dict:
+    """A table's host opens their link: they follow the session and get every post of their table."""
+    table = harvest.table_for_host(data.get("token"))
+    session = table.session
+    join_room(sessions.room(session))
+    posts = [post_payload(p, session) for p in posting.posts_since(session, 0)
+             if all(p.tags.get(k) == v for k, v in table.tags.items())]
+    return {"session": sessions.session_payload(session, table), "posts": posts,
+            "categories": harvest.categories(table), "harvest": harvest.harvest_of(table)}
+
+
+@handler("harvest_save")
+def on_harvest_save(data: dict) -> dict:
+    """A host saves the harvest of one category of their table."""
+    return harvest.save(harvest.table_for_host(data.get("token")), data.get("category"), data.get("text"))
 
 
 @handler("timer_start", organiser_only=True)

@@ -290,3 +290,46 @@ def test_dot_vote_from_phones_to_the_revealed_ranking_on_the_wall(browser, serve
     expect(items.nth(1)).to_contain_text("Un repas partagé")
     expect(phones[1].locator(".vote-post").first).to_contain_text("Une charte commune")
     shot(wall, "wall-results")
+
+
+def test_a_table_host_writes_the_harvest_and_the_wall_shows_it(browser, server):
+    import re
+
+    import requests
+
+    server.cli("event", "import", "--demo")
+    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    console = browser.new_page(viewport={"width": 1280, "height": 900})
+    console.goto(f"{server.url}/console/s/{code}")
+    console.get_by_label("Adresse e-mail").fill("orga@example.org")
+    console.get_by_label("Mot de passe").fill("correct-horse-battery")
+    console.get_by_role("button", name="Se connecter").click()
+    expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
+    host_link = console.locator("a", has_text="Lien hôte").first.get_attribute("href")
+    assert re.fullmatch(r"/h/[A-Za-z0-9_-]{16,64}", host_link)
+    console.get_by_role("button", name="Tour 1").click()
+    expect(console.get_by_role("button", name="Tour 1")).to_have_attribute("aria-current", "step")
+
+    tables = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{tables[0]['code']}")
+    phone.get_by_label("Votre idée").fill("Un tiers de confiance qui porte le projet")
+    phone.get_by_role("button", name="Envoyer").click()
+    expect(phone.locator(".mine__state").first).to_have_text("Envoyée")
+
+    host = browser.new_page(viewport={"width": 360, "height": 900})
+    host.goto(f"{server.url}{host_link}")
+    expect(host.locator("h1")).to_have_text("Hôte de table\u00a0: Table Animation")
+    expect(host.locator("#table-posts .mine")).to_have_count(1)
+    host.get_by_label("Missions").fill("Incarner le projet collectif : un tiers de confiance")
+    host.get_by_label("Actions à réaliser").focus()
+    expect(host.locator('[data-state-for="missions"]')).to_have_text("Enregistré")
+    shot(host, "host")
+
+    wall = browser.new_page(viewport={"width": 1600, "height": 900})
+    wall.goto(f"{server.url}/wall/{code}")
+    console.get_by_role("button", name="Récolte").click()
+    column = wall.locator(".column", has=wall.locator(".column__title", has_text="Table Animation"))
+    expect(column.locator(".harvest__text").first).to_have_text("Incarner le projet collectif : un tiers de confiance")
+    shot(wall, "wall-harvest")

@@ -57,6 +57,10 @@ class WorkshopFormat(ABC):
         """Return the session's physical tables, each with its own QR code: [{key, name, tags, host}]."""
         return []
 
+    def harvest(self, item: dict, event: dict) -> list[dict]:
+        """Return the categories a table's host writes up ([{key, label}]); none by default."""
+        return []
+
     def phases(self, settings: dict) -> list[Phase]:
         """Return the ordered phases of a session with these settings."""
         return [Phase("collect", "Collect")]

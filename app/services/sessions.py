@@ -111,6 +111,7 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
         "is_open": session.is_open,
         "phase": current_phase(session),
         "phases": session.settings.get("phases", []),
+        "harvest_categories": session.settings.get("harvest", []),
         "frameworks": frameworks_of(session),
         "timer": timer_payload(session),
         "vote": {"state": session.vote_state, "budget": session.vote_budget,

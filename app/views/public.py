@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 
 from ..services import network, qr
 from ..services.errors import ServiceError
+from ..services.harvest import categories, harvest_of, table_for_host
 from ..services.joining import participant_by_token
 from ..services.sessions import normalise_code, resolve, session_payload
 
@@ -49,6 +50,17 @@ def phone(code: str):
     participant = participant_by_token(session, request.cookies.get("rouages_participant"))
     return render_template("phone.html", session=session, table=table, payload=session_payload(session, table),
                            participant=participant)
+
+
+@bp.get("/h/<token>")
+def host(token: str):
+    """A table host's phone page: the table's posts from every round and the harvest to write."""
+    try:
+        table = table_for_host(token)
+    except ServiceError:
+        abort(404)
+    return render_template("host.html", session=table.session, table=table, categories=categories(table),
+                           harvest=harvest_of(table))
 
 
 @bp.get("/wall/<code>")

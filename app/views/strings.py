@@ -44,6 +44,8 @@ JS_STRINGS = (
     N_("Vote closed: %(count)s voters"),
     N_("Vote"),
     N_("Not started"),
+    N_("Saved"),
+    N_("Harvest"),
 )
 
 

@@ -2,9 +2,10 @@
 import { Socket } from "./socket.js";
 
 export class Board {
-  constructor(code, { onChange, onSession, onTimer, onStatus, onPhase, onVote } = {}) {
+  constructor(code, { onChange, onSession, onTimer, onStatus, onPhase, onVote, onHarvest } = {}) {
     this.code = code;
     this.posts = new Map();
+    this.harvest = {};
     this.since = 0;
     this.rev = 0;
     this.onChange = onChange || (() => {});
@@ -13,6 +14,7 @@ export class Board {
     this.onStatus = onStatus || (() => {});
     this.onPhase = onPhase || (() => {});
     this.onVote = onVote || (() => {});
+    this.onHarvest = onHarvest || (() => {});
     this.socket = new Socket();
     this.socket.on("connect", () => this.watch());
     this.socket.on("disconnect", () => this.onStatus("offline"));
@@ -23,6 +25,11 @@ export class Board {
     this.socket.on("session_state", (state) => this.mine(state) && this.onSession(state));
     this.socket.on("timer", (timer) => this.mine(timer) && this.onTimer(timer));
     this.socket.on("vote_state", (vote) => this.mine(vote) && this.onVote(vote));
+    this.socket.on("harvest", (entry) => {
+      if (!this.mine(entry)) return;
+      (this.harvest[entry.table] ||= {})[entry.category] = entry.text;
+      this.onHarvest(this.harvest);
+    });
     this.socket.on("phase", (state) => {
       if (!this.mine(state)) return;
       this.onPhase(state.phase);
@@ -53,6 +60,8 @@ export class Board {
     this.onSession(ack.session);
     this.onPhase(ack.session.phase);
     this.onVote(ack.vote);
+    this.harvest = ack.harvest;
+    this.onHarvest(this.harvest);
     this.onTimer(ack.session.timer);
     this.onStatus("online");
     this.onChange();

@@ -14,6 +14,8 @@ const closed = document.getElementById("closed");
 const phaseLabel = document.getElementById("phase");
 const voteLabel = document.getElementById("vote");
 let vote = { state: "none" };
+let phase = session.phase;
+let harvest = {};
 const countdown = new Countdown(document.getElementById("countdown"));
 
 function groups() {
@@ -46,9 +48,22 @@ function renderResults() {
   ]));
 }
 
+// During the harvest, each table shows what its host wrote, category by category.
+function renderHarvest() {
+  const tables = session.tables.filter((table) => !session.table || table.key === session.table.key);
+  columns.replaceChildren(...tables.map((table) => el("section", { class: "column", "aria-label": table.name }, [
+    el("h2", { class: "column__title" }, [el("span", { text: table.name })]),
+    el("dl", { class: "harvest" }, session.harvest_categories.flatMap((category) => [
+      el("dt", { class: "harvest__category", text: category.label }),
+      el("dd", { class: "harvest__text", text: (harvest[table.key] || {})[category.key] || "…" }),
+    ])),
+  ])));
+}
+
 function render() {
   voteLabel.textContent = { open: t("Vote"), closed: t("The vote is closed.") }[vote.state] || "";
   if (vote.state === "revealed") { renderResults(); return; }
+  if (phase && phase.key === "harvest" && session.tables.length) { renderHarvest(); return; }
   const posts = board.sorted().filter(atTable);
   total.textContent = t("%(count)s ideas", { count: posts.length });
   columns.replaceChildren();
@@ -67,7 +82,12 @@ const board = new Board(session.code, {
   onSession: (state) => { closed.hidden = state.is_open; },
   onTimer: (timer) => countdown.set(timer),
   onVote: (state) => { vote = state; render(); },
-  onPhase: (phase) => { phaseLabel.textContent = phase && session.phases.length > 1 ? phase.label : ""; },
+  onPhase: (current) => {
+    phase = current;
+    phaseLabel.textContent = current && session.phases.length > 1 ? current.label : "";
+    render();
+  },
+  onHarvest: (entries) => { harvest = entries; render(); },
   onStatus: (state) => { status.dataset.state = state; status.textContent = state === "online" ? "" : t("Reconnecting…"); },
 }).start();
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.services.harvest import harvest_of
 from app.services.posting import posts_since
 from app.services.text import slugify
 from workshops import Phase, WorkshopFormat
@@ -101,6 +102,14 @@ class WorldCafe(WorkshopFormat):
                         "host": table.get("host")})
         return out
 
+    def harvest(self, item: dict, event: dict) -> list[dict]:
+        """Each table's host writes up every harvested category."""
+        settings = settings_of(item.get("settings", {}))
+        framework = next(fw for fw in event["frameworks"] if fw["key"] == settings["category_framework"])
+        wanted = settings.get("categories") or [i["key"] for i in framework["items"]]
+        labels = {i["key"]: i["label"] for i in framework["items"]}
+        return [{"key": key, "label": labels[key]} for key in wanted]
+
     def phases(self, settings: dict) -> list[Phase]:
         """Welcome, the timed rounds, the hosts' harvest, the vote, the end."""
         settings = settings_of(settings)
@@ -119,15 +128,19 @@ class WorldCafe(WorkshopFormat):
         wanted = settings.get("categories") or [item["key"] for item in category_fw["items"]]
         category_labels = {item["key"]: item["label"] for item in category_fw["items"]}
         posts = posts_since(session, 0)
+        harvests = {t.key: harvest_of(t) for t in session.tables}
         tables = []
         for table in settings["tables"]:
             mine = [p for p in posts if p.tags.get(theme_fw["key"]) == table["theme"]]
             groups = [{"key": key, "label": category_labels[key],
                        "posts": [p.text for p in mine if p.tags.get(category_fw["key"]) == key]} for key in wanted]
             untagged = [p.text for p in mine if p.tags.get(category_fw["key"]) not in wanted]
-            tables.append({"theme": table["theme"], "name": table.get("name") or labels[table["theme"]],
-                           "host": table.get("host"), "total": len(mine), "categories": groups,
-                           "other": untagged})
+            name = table.get("name") or labels[table["theme"]]
+            harvest = harvests.get(slugify(name), {})
+            for group in groups:
+                group["harvest"] = harvest.get(group["key"], "")
+            tables.append({"theme": table["theme"], "name": name, "host": table.get("host"), "total": len(mine),
+                           "categories": groups, "other": untagged})
         return {"format": self.slug, "title": session.title, "question": session.question,
                 "rounds": settings["rounds"], "total": len(posts), "tables": tables}
 

@@ -27,10 +27,12 @@ def upgrade():
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('tags', sa.JSON(), nullable=False),
     sa.Column('host', sa.String(length=80), nullable=True),
+    sa.Column('host_token', sa.String(length=64), nullable=False),
     sa.Column('removed', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['session.id'], name=op.f('fk_session_table_session_id_session'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_session_table')),
     sa.UniqueConstraint('code', name=op.f('uq_session_table_code')),
+    sa.UniqueConstraint('host_token', name=op.f('uq_session_table_host_token')),
     sa.UniqueConstraint('session_id', 'key', name=op.f('uq_session_table_session_id_key'))
     )
     # ### end Alembic commands ###
