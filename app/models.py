@@ -73,6 +73,8 @@ class Session(db.Model):
     vote_state: Mapped[str] = mapped_column(String(10), default="none")
     vote_budget: Mapped[int] = mapped_column(default=5)
     vote_max_per_post: Mapped[int] = mapped_column(default=2)
+    # A rotation plan computed by the format: {"tables": [names], "assignments": {participant id: [table per round]}}.
+    plan: Mapped[dict | None] = mapped_column(JSON)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     tables: Mapped[list[Table]] = relationship(back_populates="session", order_by="Table.position")
@@ -135,6 +137,19 @@ class Vote(db.Model):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
     dots: Mapped[int]
+
+
+class Attendance(db.Model):
+    """A participant who joined a session (the people a rotation plan seats)."""
+
+    __table_args__ = (UniqueConstraint("session_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participant: Mapped[Participant] = relationship()
 
 
 class Post(db.Model):

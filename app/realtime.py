@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import join_room
 
+from workshops import registry
+
 from .extensions import db, socketio
 from .models import Participant
 from .services import harvest, moderation, posting, sessions, votes
@@ -71,7 +73,8 @@ def on_join(data: dict) -> dict:
     join_room(sessions.room(session))
     return {"participant": participant_payload(participant), "session": sessions.session_payload(session, table),
             "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)],
-            "dots": votes.dots_of(session, participant)}
+            "dots": votes.dots_of(session, participant),
+            "assignment": sessions.assignment_of(session, participant)}
 
 
 @handler("post")
@@ -97,7 +100,8 @@ def on_watch(data: dict) -> dict:
         changed = [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")}
                    for p in changed]
     return {"session": sessions.session_payload(session, table), "posts": posts, "changed": changed,
-            "vote": votes.vote_payload(session), "harvest": harvest.harvest_payload(session)}
+            "vote": votes.vote_payload(session), "harvest": harvest.harvest_payload(session),
+            "plan": session.plan if organiser else None}
 
 
 @handler("session_open", organiser_only=True)
@@ -177,3 +181,17 @@ def on_post_hide(data: dict) -> dict:
 def on_post_restore(data: dict) -> dict:
     """Bring a hidden post back."""
     return {"post": moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), False)}
+
+
+def _register_format_actions() -> None:
+    """Expose each format's console actions as organiser-only events named `<slug>.<action>`."""
+    for fmt in registry().values():
+        for name, action in fmt.actions().items():
+            def run(data: dict, action=action) -> dict:
+                return action(sessions.get_session(data.get("code")), data)
+
+            run.__doc__ = action.__doc__
+            handler(f"{fmt.slug}.{name}", organiser_only=True)(run)
+
+
+_register_format_actions()

@@ -333,3 +333,38 @@ def test_a_table_host_writes_the_harvest_and_the_wall_shows_it(browser, server):
     column = wall.locator(".column", has=wall.locator(".column__title", has_text="Table Animation"))
     expect(column.locator(".harvest__text").first).to_have_text("Incarner le projet collectif : un tiers de confiance")
     shot(wall, "wall-harvest")
+
+
+def test_the_rotation_plan_tells_each_phone_its_table_round_by_round(browser, server):
+    import requests
+
+    server.cli("event", "import", "--demo")
+    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    names = {t["key"]: t["name"] for t in
+             requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]}
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    expect(phone.locator("#assignment")).to_be_hidden()
+
+    console = browser.new_page(viewport={"width": 1280, "height": 1100})
+    console.goto(f"{server.url}/console/s/{code}")
+    console.get_by_label("Adresse e-mail").fill("orga@example.org")
+    console.get_by_label("Mot de passe").fill("correct-horse-battery")
+    console.get_by_role("button", name="Se connecter").click()
+    expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
+    console.get_by_role("button", name="Calculer le plan de rotation").click()
+    expect(console.locator("#plan-state")).to_have_text("Plan pour 1 personnes")
+    expect(console.locator("#plan-table tbody tr")).to_have_count(5)
+
+    expect(phone.locator("#assignment")).to_contain_text("Pour le tour 1, votre table\u00a0: ")
+    first = phone.locator("#assignment").text_content().split("\u00a0: ")[1]
+    console.get_by_role("button", name="Tour 1").click()
+    expect(phone.locator("#assignment")).to_have_text(f"Votre table pour ce tour\u00a0: {first}")
+    console.get_by_role("button", name="Tour 2").click()
+    expect(phone.locator("#assignment")).not_to_have_text(f"Votre table pour ce tour\u00a0: {first}")
+    second = phone.locator("#assignment").text_content().split("\u00a0: ")[1]
+    assert {first, second} <= set(names.values()) and first != second
+    shot(phone, "phone-plan")
+    shot(console, "console-plan")

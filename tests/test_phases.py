@@ -97,3 +97,37 @@ def test_each_table_gets_its_own_code_and_imposes_its_theme(phone, wall, world_c
     assert ack["post"]["tags"] == {"function": "creativite", "category": "actions"}
     assert [p["tags"] for p in events_named(wall, "post")] == [{"function": "creativite", "category": "actions"}]
     assert read(lambda: db.session.query(Post).count()) == 1
+
+
+def test_the_console_computes_a_rotation_plan_that_reaches_every_phone(app, console, world_cafe):
+    from collections import Counter
+
+    from conftest import socket_client
+
+    assert console.emit("world_cafe.plan", {"code": world_cafe.code}, callback=True)["error"]["code"] == "nobody_joined"
+    phones = []
+    for i in range(12):
+        phone = socket_client(app)
+        ack = phone.emit("join", {"code": world_cafe.code, "name": f"P{i}", "organisation": f"Org {i % 4}"},
+                         callback=True)
+        assert ack["assignment"] is None
+        phones.append((phone, ack["participant"]["id"], ack["participant"]["token"]))
+    refused = phones[0][0].emit("world_cafe.plan", {"code": world_cafe.code}, callback=True)
+    assert refused["error"]["code"] == "forbidden"
+
+    ack = console.emit("world_cafe.plan", {"code": world_cafe.code}, callback=True)
+    plan = ack["plan"]
+    tables = ["animation", "creativite", "valorisation", "support", "gestion-de-projet"]
+    assert plan["rounds"] == 3 and plan["tables"] == tables
+    assignments = plan["assignments"]
+    assert sorted(assignments, key=int) == sorted((str(pid) for _, pid, _ in phones), key=int)
+    assert all(len(route) == 3 and len(set(route)) == 3 for route in assignments.values())
+    for round_index in range(3):
+        sizes = Counter(route[round_index] for route in assignments.values())
+        assert max(sizes.values()) - min(sizes[t] for t in tables) <= 1
+    for phone, pid, token in phones:
+        assert events_named(phone, "plan") == [{"code": world_cafe.code, "plan": plan}]
+        rejoined = phone.emit("join", {"code": world_cafe.code, "token": token}, callback=True)
+        assert rejoined["assignment"] == assignments[str(pid)]
+        phone.disconnect()
+    assert console.emit("watch", {"code": world_cafe.code}, callback=True)["plan"] == plan

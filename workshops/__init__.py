@@ -69,6 +69,13 @@ class WorkshopFormat(ABC):
         """Return the frameworks a post is tagged with: [{"framework": key, "required": bool}]."""
         return item.get("tags", [])
 
+    def actions(self) -> dict:
+        """Return the format's own console actions: {name: fn(session, payload) -> ack fields}.
+
+        Each becomes the organiser-only Socket.IO event ``<slug>.<name>``.
+        """
+        return {}
+
     @abstractmethod
     def synthesise(self, session) -> dict:
         """Return the session's results as plain data for the booklets."""

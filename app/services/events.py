@@ -64,7 +64,7 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
             "workshop": item["workshop"],
             "question": item.get("question"),
             "settings": {"tags": fmt.tags(item, spec), "format": item.get("settings", {}), "phases": phases,
-                         "harvest": fmt.harvest(item, spec),
+                         "harvest": fmt.harvest(item, spec), "actions": sorted(fmt.actions()),
                          "day": day["date"], "start": item["start"], "end": item["end"], "room": item.get("room")},
             "removed": False,
         }

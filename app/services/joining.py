@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Participant, Session, Table
+from ..models import Attendance, Participant, Session, Table
 from .errors import ServiceError, optional_str, require_dict
 from .sessions import resolve
 
@@ -38,6 +38,11 @@ def join(data) -> tuple[Participant, Session, Table | None]:
         participant.name = name
     if organisation is not None:
         participant.organisation = organisation
+    db.session.flush()
+    attended = select(Attendance.id).where(Attendance.session_id == session.id,
+                                           Attendance.participant_id == participant.id)
+    if db.session.scalar(attended) is None:
+        db.session.add(Attendance(session_id=session.id, participant_id=participant.id))
     db.session.commit()
     return participant, session, table
 

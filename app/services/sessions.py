@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db, socketio
-from ..models import Event, Session, Table
+from ..models import Attendance, Event, Participant, Session, Table
 from .errors import ServiceError
 
 # No 0/O, 1/I/L: a code read aloud or from the back of a hall must not be ambiguous.
@@ -112,6 +112,7 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
         "phase": current_phase(session),
         "phases": session.settings.get("phases", []),
         "harvest_categories": session.settings.get("harvest", []),
+        "actions": session.settings.get("actions", []),
         "frameworks": frameworks_of(session),
         "timer": timer_payload(session),
         "vote": {"state": session.vote_state, "budget": session.vote_budget,
@@ -150,6 +151,26 @@ def set_phase(session: Session, key=None) -> dict:
                "is_open": session.is_open, "timer": timer_payload(session)}
     socketio.emit("phase", payload, to=room(session))
     return payload
+
+
+def attendees(session: Session) -> list[Participant]:
+    """Return the participants who joined the session, first come first."""
+    return list(db.session.scalars(select(Participant).join(Attendance, Attendance.participant_id == Participant.id)
+                                   .where(Attendance.session_id == session.id).order_by(Attendance.id)))
+
+
+def store_plan(session: Session, plan: dict) -> dict:
+    """Keep a rotation plan ({tables, rounds, assignments: {participant id: [table key per round]}}) and send it out."""
+    session.plan = plan
+    db.session.commit()
+    payload = {"code": session.code, "plan": plan}
+    socketio.emit("plan", payload, to=room(session))
+    return payload
+
+
+def assignment_of(session: Session, participant: Participant) -> list[str] | None:
+    """Return the table keys a participant goes to, round by round, if a plan seats them."""
+    return (session.plan or {}).get("assignments", {}).get(str(participant.id))
 
 
 def set_open(session: Session, is_open) -> dict:

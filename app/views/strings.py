@@ -45,6 +45,10 @@ JS_STRINGS = (
     N_("Vote"),
     N_("Not started"),
     N_("Saved"),
+    N_("Your table for this round: %(table)s"),
+    N_("Round 1: go to %(table)s"),
+    N_("Plan for %(count)s people"),
+    N_("Round %(n)s"),
     N_("Harvest"),
 )
 

@@ -2,7 +2,7 @@
 import { Socket } from "./socket.js";
 
 export class Board {
-  constructor(code, { onChange, onSession, onTimer, onStatus, onPhase, onVote, onHarvest } = {}) {
+  constructor(code, { onChange, onSession, onTimer, onStatus, onPhase, onVote, onHarvest, onPlan } = {}) {
     this.code = code;
     this.posts = new Map();
     this.harvest = {};
@@ -15,7 +15,9 @@ export class Board {
     this.onPhase = onPhase || (() => {});
     this.onVote = onVote || (() => {});
     this.onHarvest = onHarvest || (() => {});
+    this.onPlan = onPlan || (() => {});
     this.socket = new Socket();
+    this.socket.on("plan", (state) => this.mine(state) && this.onPlan(state.plan));
     this.socket.on("connect", () => this.watch());
     this.socket.on("disconnect", () => this.onStatus("offline"));
     this.socket.on("reconnecting", () => this.onStatus("offline"));
@@ -61,6 +63,7 @@ export class Board {
     this.onPhase(ack.session.phase);
     this.onVote(ack.vote);
     this.harvest = ack.harvest;
+    this.onPlan(ack.plan);
     this.onHarvest(this.harvest);
     this.onTimer(ack.session.timer);
     this.onStatus("online");

@@ -75,6 +75,23 @@ function showPhase(phase) {
   if (next) next.disabled = !phase || phase.key === session.phases[session.phases.length - 1].key;
 }
 
+// The plan as head counts: how many people each table expects in each round.
+function showPlan(plan) {
+  const table = document.getElementById("plan-table");
+  if (!table || !plan) return;
+  const people = Object.values(plan.assignments);
+  document.getElementById("plan-state").textContent = t("Plan for %(count)s people", { count: people.length });
+  const names = Object.fromEntries(session.tables.map((entry) => [entry.key, entry.name]));
+  const rounds = Array.from({ length: plan.rounds }, (_, index) => index);
+  table.replaceChildren(
+    el("thead", {}, el("tr", {}, [el("th", { scope: "col" }),
+      ...rounds.map((r) => el("th", { scope: "col", text: t("Round %(n)s", { n: r + 1 }) }))])),
+    el("tbody", {}, plan.tables.map((key) => el("tr", {}, [el("th", { scope: "row", text: names[key] || key }),
+      ...rounds.map((r) => el("td", { text: String(people.filter((route) => route[r] === key).length) }))]))),
+  );
+  table.hidden = false;
+}
+
 function showVote(vote) {
   const labels = { none: t("Not started"), open: t("Vote open: %(count)s voters", { count: vote.voters }),
     closed: t("Vote closed: %(count)s voters", { count: vote.voters }), revealed: t("Results") };
@@ -84,6 +101,7 @@ function showVote(vote) {
 const board = new Board(session.code, {
   onPhase: showPhase,
   onVote: showVote,
+  onPlan: showPlan,
   onChange: render,
   onSession: (state) => showOpen(state.is_open),
   onTimer: (timer) => countdown.set(timer),
@@ -93,6 +111,13 @@ const board = new Board(session.code, {
 toggle.addEventListener("click", () => act("session_open", { open: !isOpen }));
 for (const button of document.querySelectorAll("[data-phase]")) {
   button.addEventListener("click", () => act("phase_set", { phase: button.dataset.phase }));
+}
+const planButton = document.getElementById("plan-compute");
+if (planButton) {
+  planButton.addEventListener("click", async () => {
+    const ack = await act(`${session.workshop}.plan`, {});
+    if (ack.ok) showPlan(ack.plan);
+  });
 }
 document.getElementById("vote-form").addEventListener("submit", (event) => {
   event.preventDefault();

@@ -23,6 +23,11 @@ const nameInput = document.getElementById("participant-name");
 const orgInput = document.getElementById("participant-organisation");
 const countdown = new Countdown(document.getElementById("countdown"));
 const phaseLabel = document.getElementById("phase");
+const assignmentLine = document.getElementById("assignment");
+const tableNames = Object.fromEntries(session.tables.map((table) => [table.key, table.name]));
+let currentPhase = session.phase;
+let assignment = null;
+let participantId = null;
 
 let token = localStorage.getItem(storeKey("token")) || cookieToken();
 let outbox = JSON.parse(localStorage.getItem(outboxKey) || "[]");
@@ -57,7 +62,19 @@ function setStatus(state) {
 }
 
 function showPhase(phase) {
+  currentPhase = phase;
   phaseLabel.textContent = phase && session.phases.length > 1 ? phase.label : "";
+  showAssignment();
+}
+
+// With a rotation plan, tell the participant where to sit: this round's table, or round 1's before it starts.
+function showAssignment() {
+  const round = currentPhase && /^round_(\d+)$/.exec(currentPhase.key);
+  const index = round ? Number(round[1]) - 1 : (currentPhase && currentPhase.key === "welcome" ? 0 : null);
+  const table = assignment && index !== null ? tableNames[assignment[index]] : null;
+  assignmentLine.hidden = !table;
+  assignmentLine.textContent = table ? t(round ? "Your table for this round: %(table)s" : "Round 1: go to %(table)s",
+    { table }) : "";
 }
 
 function setOpen(isOpen) {
@@ -193,6 +210,8 @@ async function join() {
   }
   keepToken(ack.participant.token);
   joined = true;
+  participantId = ack.participant.id;
+  assignment = ack.assignment;
   delivered = new Map(ack.posts.map((post) => [post.client_id, post]));
   outbox = outbox.filter((entry) => !delivered.has(entry.client_id));
   saveOutbox();
@@ -220,6 +239,11 @@ socket.on("phase", (state) => {
 });
 socket.on("post", (post) => { if (post.code === code) vote.added(post); });
 socket.on("vote_state", (state) => { if (state.code === code) vote.setState(state); });
+socket.on("plan", (state) => {
+  if (state.code !== code || participantId === null) return;
+  assignment = state.plan.assignments[String(participantId)] || null;
+  showAssignment();
+});
 socket.on("post_hidden", (info) => {
   if (info.code !== code) return;
   for (const post of delivered.values()) if (post.id === info.id) post.hidden = true;

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.services.errors import ServiceError
 from app.services.harvest import harvest_of
+from app.services.sessions import attendees, live_tables, store_plan
 from app.services.posting import posts_since
 from app.services.text import slugify
 from workshops import Phase, WorkshopFormat
+
+from .rotation import Person, plan_rotation
 
 SETTINGS_SCHEMA = {
     "type": "object",
@@ -118,6 +122,22 @@ class WorldCafe(WorkshopFormat):
         return [Phase("welcome", _l("Welcome"), posting=False), *rounds,
                 Phase("harvest", _l("Harvest"), posting=False), Phase("vote", _l("Vote"), posting=False),
                 Phase("done", _l("Done"), posting=False)]
+
+    def actions(self) -> dict:
+        """The console can compute a rotation plan for the participants who joined."""
+        return {"plan": self.compute_plan}
+
+    def compute_plan(self, session, payload: dict) -> dict:
+        """Seat everyone who joined, round by round, and send each phone its tables."""
+        settings = settings_of(session.settings.get("format", {}))
+        tables = live_tables(session)
+        people = [Person(str(p.id), (p.organisation or "").strip().lower() or None) for p in attendees(session)]
+        if not people:
+            raise ServiceError("nobody_joined", _l("Nobody has joined this workshop yet."), 409)
+        rounds = plan_rotation(people, len(tables), settings["rounds"], seed=session.id)
+        assignments = {person.id: [tables[r[person.id]].key for r in rounds] for person in people}
+        return store_plan(session, {"rounds": settings["rounds"], "tables": [t.key for t in tables],
+                                    "assignments": assignments})
 
     def synthesise(self, session) -> dict:
         """Return, per table, its theme, host and the visible posts grouped by category."""
