@@ -177,3 +177,92 @@ def test_console_actions_need_a_signed_in_organiser(server):
     assert closed["error"]["code"] == "session_closed"
     console.disconnect()
     phone.disconnect()
+
+
+class Recorder:
+    """A real Socket.IO client that records every event it receives, by name."""
+
+    def __init__(self, url: str, headers=None):
+        self.events: dict[str, list] = {}
+        self.lock = threading.Lock()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", self._record)
+        self.client.connect(url, transports=["websocket"], wait_timeout=10, headers=headers or {})
+
+    def _record(self, event, data=None):
+        with self.lock:
+            self.events.setdefault(event, []).append(data)
+
+    def call(self, event: str, data: dict) -> dict:
+        return self.client.call(event, data, timeout=10)
+
+    def got(self, event: str) -> list:
+        with self.lock:
+            return list(self.events.get(event, []))
+
+
+def wait_until(check, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def organiser_cookie(server) -> str:
+    http = requests.Session()
+    page = http.get(f"{server.url}/login", timeout=5).text
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    http.post(f"{server.url}/login", data={"email": "orga@example.org", "password": "correct-horse-battery",
+                                           "csrf_token": csrf}, timeout=5)
+    return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+
+
+def test_the_demo_world_cafe_runs_through_every_phase_with_real_clients(server):
+    server.cli("event", "import", "--demo")
+    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    info = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]
+    tables = info["tables"]
+    phases = [p["key"] for p in info["phases"]]
+    assert phases == ["welcome", "round_1", "round_2", "round_3", "harvest", "vote", "done"]
+
+    console = Recorder(server.url, {"Cookie": organiser_cookie(server)})
+    wall = Recorder(server.url)
+    wall.call("watch", {"code": code})
+    phones = []
+    for i in range(10):
+        phone = Recorder(server.url)
+        joined = phone.call("join", {"code": tables[i % 5]["code"], "name": f"P{i}", "organisation": f"Org {i % 3}"})
+        assert joined["ok"] and joined["session"]["phase"]["key"] == "welcome"
+        phones.append((phone, joined["participant"]["id"], tables[i % 5]))
+    plan = console.call("world_cafe.plan", {"code": code})["plan"]
+    assert len(plan["assignments"]) == 10
+
+    posts = 0
+    for key in phases[1:]:
+        ack = console.call("phase_set", {"code": code})
+        assert ack["ok"] and ack["phase"]["key"] == key
+        if key.startswith("round_"):
+            for n, (phone, _pid, table) in enumerate(phones):
+                posted = phone.call("post", {"code": table["code"], "client_id": f"{key}-{n:04d}",
+                                             "text": f"Idée {n} au {key}", "tags": {"category": "actions"}})
+                assert posted["ok"] and posted["post"]["tags"]["function"] == table["tags"]["function"]
+                posts += 1
+        if key == "vote":
+            assert console.call("vote_open", {"code": code, "budget": 3, "max_per_post": 1})["ok"]
+            wall_posts = wall.call("watch", {"code": code})["posts"]
+            for n, (phone, _pid, _table) in enumerate(phones):
+                chosen = {str(wall_posts[(n + k) % len(wall_posts)]["id"]): 1 for k in range(3)}
+                assert phone.call("vote", {"code": code, "dots": chosen})["ok"]
+            revealed = console.call("vote_reveal", {"code": code})["vote"]
+            assert sum(r["dots"] for r in revealed["results"]) == 30
+
+    clients = [wall] + [phone for phone, _, _ in phones]
+    wait_until(lambda: all(len(c.got("phase")) == 6 and len(c.got("post")) == posts for c in clients))
+    for client in clients:
+        assert [p["phase"]["key"] for p in client.got("phase")] == phases[1:]
+        assert sorted(p["seq"] for p in client.got("post")) == list(range(1, posts + 1))
+        assert [v["state"] for v in client.got("vote_state")] == ["open", "revealed"]
+        assert len(client.got("plan")) == 1
+    assert posts == 30
+    for client in clients + [console]:
+        client.client.disconnect()

@@ -83,3 +83,15 @@ def test_vote_settings_are_checked_and_organiser_only(phone, console, cafe):
 def test_voting_needs_a_joined_phone(phone, console, cafe):
     console.emit("vote_open", {"code": cafe.code, "budget": 5, "max_per_post": 2}, callback=True)
     assert phone.emit("vote", {"code": cafe.code, "dots": {}}, callback=True)["error"]["code"] == "not_joined"
+
+
+def test_reopening_with_new_rules_starts_a_new_vote(phone, console, cafe, read):
+    phone.emit("join", {"code": cafe.code}, callback=True)
+    ideas = posted(phone, cafe.code, 2)
+    console.emit("vote_open", {"code": cafe.code, "budget": 4, "max_per_post": 2}, callback=True)
+    phone.emit("vote", {"code": cafe.code, "dots": {str(ideas[0]): 2, str(ideas[1]): 2}}, callback=True)
+    console.emit("vote_close", {"code": cafe.code}, callback=True)
+    console.emit("vote_open", {"code": cafe.code, "budget": 4, "max_per_post": 2}, callback=True)
+    assert read(lambda: db.session.scalar(select(func.sum(Vote.dots)))) == 4
+    console.emit("vote_open", {"code": cafe.code, "budget": 2, "max_per_post": 1}, callback=True)
+    assert read(lambda: db.session.scalar(select(func.count(Vote.id)))) == 0

@@ -19,8 +19,7 @@ def table_for_host(token) -> Table:
     if isinstance(token, str) and 16 <= len(token) <= 64:
         table = db.session.scalar(select(Table).where(Table.host_token == token, Table.removed.is_(False)))
     if table is None or table.session.removed:
-        raise ServiceError("unknown_host_link", _l("This host link is not valid. Ask the facilitators for a new one."),
-                           404)
+        raise ServiceError("unknown_host_link", _l("This host link is not valid. Check it with the facilitators."), 404)
     return table
 
 
@@ -47,7 +46,7 @@ def save(table: Table, category, text) -> dict:
         raise ServiceError("invalid_field", _l("The field %(field)s must be text.", field="text"))
     text = "\n".join(line.rstrip() for line in text.strip().splitlines())
     if len(text) > TEXT_MAX:
-        raise ServiceError("text_too_long", _l("Your idea is too long: %(max)s characters at most.", max=TEXT_MAX))
+        raise ServiceError("text_too_long", _l("The harvest is too long: %(max)s characters at most.", max=TEXT_MAX))
     row = db.session.scalar(select(Harvest).where(Harvest.table_id == table.id, Harvest.category == category))
     if row is None:
         row = Harvest(table_id=table.id, category=category)

@@ -40,9 +40,13 @@ def _announce(session: Session) -> dict:
 
 
 def open_vote(session: Session, budget, max_per_post) -> dict:
-    """Open the vote with `budget` dots each, at most `max_per_post` on one post; earlier dots are kept."""
-    session.vote_budget = _whole(budget, "budget", 1, MAX_BUDGET)
-    session.vote_max_per_post = _whole(max_per_post, "max_per_post", 1, session.vote_budget)
+    """Open the vote with `budget` dots each, at most `max_per_post` on one idea; dots are kept if the rules are."""
+    budget = _whole(budget, "budget", 1, MAX_BUDGET)
+    max_per_post = _whole(max_per_post, "max_per_post", 1, budget)
+    if (budget, max_per_post) != (session.vote_budget, session.vote_max_per_post):
+        # New rules make a new vote: dots placed under the old ones could break them.
+        db.session.execute(delete(Vote).where(Vote.session_id == session.id))
+    session.vote_budget, session.vote_max_per_post = budget, max_per_post
     session.vote_state = "open"
     return _announce(session)
 

@@ -89,7 +89,7 @@ def session_console(code: str):
     """Run one session: posting, countdown, moderation."""
     session = session_or_404(code)
     return render_template("organiser/session.html", session=session, payload=session_payload(session),
-                           tables=live_tables(session),
+                           tables=live_tables(session), public_url=network.public_url(),
                            join_url=network.join_url(session.code), wall_url=network.wall_url(session.code),
                            logout_form=FlaskForm())
 

@@ -78,9 +78,9 @@ class WorldCafe(WorkshopFormat):
                 problems.append((("settings", "tables", n, "theme"), f"{table['theme']!r} is not an item of "
                                  f"{settings['theme_framework']!r} (known: {', '.join(sorted(themes))})"))
             name = table.get("name") or table["theme"]
-            if name in names:
+            if slugify(name) in names:
                 problems.append((("settings", "tables", n, "name"), f"{name!r} names another table too"))
-            names.append(name)
+            names.append(slugify(name))
         categories = {i["key"] for i in frameworks[settings["category_framework"]]["items"]}
         for n, key in enumerate(settings.get("categories", [])):
             if key not in categories:
