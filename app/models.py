@@ -170,6 +170,8 @@ class Post(db.Model):
     text: Mapped[str] = mapped_column(Text)
     tags: Mapped[dict] = mapped_column(JSON, default=dict)
     hidden: Mapped[bool] = mapped_column(default=False)
+    # Set when a host merged this post into another as a duplicate (it is then hidden).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     participant: Mapped[Participant] = relationship()

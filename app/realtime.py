@@ -159,6 +159,13 @@ def on_harvest_save(data: dict) -> dict:
     return harvest.save(harvest.table_for_host(data.get("token")), data.get("category"), data.get("text"))
 
 
+@handler("host_merge")
+def on_host_merge(data: dict) -> dict:
+    """A table's host merges a duplicate into another idea of their table."""
+    table = harvest.table_for_host(data.get("token"))
+    return {"post": moderation.merge(table.session, data.get("post_id"), data.get("into"), within=table.tags)}
+
+
 @handler("timer_start", organiser_only=True)
 def on_timer_start(data: dict) -> dict:
     """Start the countdown."""

@@ -71,3 +71,31 @@ def test_host_errors_change_nothing(app, cafe_tables, read):
     assert host.emit("harvest_save", {"token": token, "category": "missions", "text": "x" * 3001},
                      callback=True)["error"]["code"] == "text_too_long"
     assert read(lambda: db.session.query(Harvest).count()) == 0
+
+
+def test_a_host_merges_a_duplicate_of_their_table_only(app, phone, wall, cafe_tables, read):
+    from app.models import Post
+
+    session, tables = cafe_tables
+    read(lambda: sessions.set_phase(db.session.get(Session, session.id), "round_1"))
+    ids = []
+    for n, (code, text) in enumerate([(tables[0][1], "Un poste d'animateur"), (tables[0][1], "un poste animateur !"),
+                                      (tables[1][1], "Une autre table")]):
+        phone.emit("join", {"code": code}, callback=True)
+        ids.append(phone.emit("post", {"code": code, "client_id": f"merge-{n:04d}", "text": text, "tags": {}},
+                              callback=True)["post"]["id"])
+    host = app.extensions["socketio"].test_client(app)
+    token = tables[0][2]
+    wall.emit("watch", {"code": session.code}, callback=True)
+    wall.get_received()
+    ack = host.emit("host_merge", {"token": token, "post_id": ids[1], "into": ids[0]}, callback=True)
+    assert ack["post"]["hidden"] is True and ack["post"]["merged_into"] == ids[0]
+    hidden = events_named(wall, "post_hidden")
+    assert [(h["id"], h["merged_into"]) for h in hidden] == [(ids[1], ids[0])]
+    assert read(lambda: (db.session.get(Post, ids[1]).merged_into_id, db.session.get(Post, ids[1]).hidden)) == \
+        (ids[0], True)
+    # Another table's idea, itself, or a hidden idea cannot be merged into.
+    for post_id, into in ((ids[2], ids[0]), (ids[0], ids[2]), (ids[0], ids[0]), (ids[0], ids[1])):
+        refused = host.emit("host_merge", {"token": token, "post_id": post_id, "into": into}, callback=True)
+        assert refused["ok"] is False, (post_id, into)
+    assert read(lambda: db.session.get(Post, ids[0]).hidden) is False

@@ -192,7 +192,7 @@ def test_hide_and_restore_reach_every_client_and_the_wall_list(read, phone, wall
     phone.get_received()
     ack = console.emit("post_hide", {"code": cafe.code, "post_id": created["id"]}, callback=True)
     assert ack["ok"] and ack["post"]["hidden"] is True
-    expected = {"code": cafe.code, "id": created["id"], "seq": 1, "rev": ack["post"]["rev"]}
+    expected = {"code": cafe.code, "id": created["id"], "seq": 1, "rev": ack["post"]["rev"], "merged_into": None}
     assert events_named(wall, "post_hidden") == [expected]
     assert events_named(phone, "post_hidden") == [expected]
     assert stored_post(read, created["id"]).hidden is True

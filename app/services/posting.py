@@ -113,6 +113,7 @@ def post_payload(post: Post, session: Session) -> dict:
         "author": participant.name,
         "organisation": participant.organisation,
         "hidden": post.hidden,
+        "merged_into": post.merged_into_id,
         "created_at": post.created_at.isoformat(timespec="seconds") + "Z",
     }
 

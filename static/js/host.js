@@ -9,15 +9,41 @@ const status = document.getElementById("connection");
 const phaseLabel = document.getElementById("phase");
 const countdown = new Countdown(document.getElementById("countdown"));
 const posts = new Map();
+const mergeHint = document.getElementById("merge-hint");
+let merging = null;
 
 const atTable = (post) => Object.entries(host.tags).every(([key, value]) => post.tags[key] === value);
+
+// Merging a duplicate takes two taps: « Doublon » on the duplicate, then « Garder celle-ci » on the idea to keep.
+async function merge(into) {
+  const ack = await socket.emit("host_merge", { token: host.token, post_id: merging, into }).catch(() => null);
+  mergeHint.textContent = ack && !ack.ok ? ack.error.message : "";
+  merging = null;
+  render();
+}
+
+function actionFor(post) {
+  let button;
+  if (merging === null) {
+    button = el("button", { type: "button", class: "button button--small", text: t("Duplicate") });
+    button.addEventListener("click", () => { merging = post.id; render(); });
+  } else if (merging === post.id) {
+    button = el("button", { type: "button", class: "button button--small", text: t("Cancel") });
+    button.addEventListener("click", () => { merging = null; render(); });
+  } else {
+    button = el("button", { type: "button", class: "button button--small button--primary", text: t("Keep this one") });
+    button.addEventListener("click", () => merge(post.id));
+  }
+  return button;
+}
 
 function render() {
   const shown = [...posts.values()].filter((post) => !post.hidden).sort((a, b) => b.seq - a.seq);
   count.textContent = String(shown.length);
-  list.replaceChildren(...shown.map((post) => el("li", { class: "mine" }, [
+  if (merging !== null) mergeHint.textContent = t("Tap « Keep this one » on the idea that stays.");
+  list.replaceChildren(...shown.map((post) => el("li", { class: `mine host-post${merging === post.id ? " host-post--merging" : ""}` }, [
     el("p", { class: "mine__text", text: post.text }),
-    post.author ? el("p", { class: "mine__meta", text: post.author }) : null,
+    el("p", { class: "mine__meta" }, [post.author ? el("span", { text: post.author }) : null, actionFor(post)]),
   ])));
 }
 
