@@ -168,3 +168,32 @@ def test_table_pages_cards_and_qr_codes(client, organiser, read):
     assert all(table_code in console for _, table_code in tables)
     cards = client.get(f"/console/s/{session.code}/tables/print").get_data(as_text=True)
     assert cards.count('class="card-sheet"') == 5 and "Hôte\u00a0: Camille" in cards
+
+
+def test_a_registration_list_is_seated_by_the_plan_and_printed(app, client, organiser, read):
+    import re
+
+    from app.extensions import socketio
+
+    item = registry()["world_cafe"].example
+    doc = {"slug": "cafe", "title": "Café", "programme": [{"date": "2026-06-09", "items": [item]}]}
+    session = import_file(app, eventfile.dump(doc)).sessions[0]
+    login(client)
+    page = client.get(f"/console/s/{session.code}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    people = "nom;structure;email\n" + "".join(f"Personne {i};Asso {i % 4};p{i}@example.org\n" for i in range(20))
+    people += ";Sans nom;x@example.org\nPersonne 3;Asso 3;doublon@example.org\n"
+    response = client.post(f"/console/s/{session.code}/registrations", follow_redirects=True,
+                           data={"csrf_token": token, "file": (io.BytesIO(people.encode("utf-8-sig")), "liste.csv")})
+    assert "20 personnes ajoutées à la liste (2 déjà présentes ou sans nom)." in response.get_data(as_text=True)
+    bad = client.post(f"/console/s/{session.code}/registrations", follow_redirects=True,
+                      data={"csrf_token": token, "file": (io.BytesIO(b"email\nx@example.org\n"), "l.csv")})
+    assert "nom" in bad.get_data(as_text=True) and "colonne" in bad.get_data(as_text=True)
+    assert client.get(f"/console/s/{session.code}/plan/print").status_code == 404
+
+    console = socketio.test_client(app, flask_test_client=client)
+    plan = console.emit("world_cafe.plan", {"code": session.code}, callback=True)["plan"]
+    assert len(plan["assignments"]) == 20
+    printed = client.get(f"/console/s/{session.code}/plan/print").get_data(as_text=True)
+    assert printed.count("<tr><td>Personne ") == 20 and "Tour 3" in printed
+    console.disconnect()

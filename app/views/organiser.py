@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
@@ -16,10 +17,18 @@ from ..extensions import db, login_manager
 from ..models import Event, Organiser
 from ..services import accounts, network
 from ..services.events import live_sessions
-from ..services.sessions import live_tables, session_payload
+from ..services.errors import ServiceError
+from ..services.registrations import import_csv
+from ..services.sessions import attendees, live_tables, session_payload
 from .public import session_or_404
 
 bp = Blueprint("organiser", __name__)
+
+
+class RegistrationForm(FlaskForm):
+    """Upload of a registration list."""
+
+    file = FileField(_l("Registration list (CSV)"), validators=[FileRequired()])
 
 
 class LoginForm(FlaskForm):
@@ -90,6 +99,7 @@ def session_console(code: str):
     session = session_or_404(code)
     return render_template("organiser/session.html", session=session, payload=session_payload(session),
                            tables=live_tables(session), public_url=network.public_url(),
+                           registration_form=RegistrationForm(),
                            join_url=network.join_url(session.code), wall_url=network.wall_url(session.code),
                            logout_form=FlaskForm())
 
@@ -109,3 +119,38 @@ def table_cards(code: str):
     session = session_or_404(code)
     cards = [(table, network.join_url(table.code)) for table in live_tables(session)]
     return render_template("organiser/table_cards.html", session=session, cards=cards)
+
+
+@bp.post("/console/s/<code>/registrations")
+@login_required
+def registrations(code: str):
+    """Add a CSV registration list to the people a rotation plan seats."""
+    session = session_or_404(code)
+    form = RegistrationForm()
+    if not form.validate_on_submit():
+        flash(_l("Choose a CSV file."), "error")
+    else:
+        raw = form.file.data.read(2_000_000)
+        try:
+            counts = import_csv(session, raw.decode("utf-8-sig", errors="replace"))
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
+            flash(_l("%(added)s people added to the list (%(skipped)s already there or without a name).",
+                     **counts), "info")
+    return redirect(url_for("organiser.session_console", code=session.code))
+
+
+@bp.get("/console/s/<code>/plan/print")
+@login_required
+def plan_print(code: str):
+    """The rotation plan by name, to print and pin up for people without a phone."""
+    session = session_or_404(code)
+    if not session.plan:
+        abort(404)
+    names = {t.key: t.name for t in live_tables(session)}
+    people = {str(p.id): p for p in attendees(session)}
+    rows = sorted(((people[pid], [names.get(key, key) for key in route]) for pid, route in
+                   session.plan["assignments"].items() if pid in people),
+                  key=lambda row: ((row[0].name or "").lower(), row[0].id))
+    return render_template("organiser/plan.html", session=session, rows=rows, rounds=session.plan["rounds"])

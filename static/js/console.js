@@ -90,6 +90,7 @@ function showPlan(plan) {
       ...rounds.map((r) => el("td", { text: String(people.filter((route) => route[r] === key).length) }))]))),
   );
   table.hidden = false;
+  document.getElementById("plan-print").hidden = false;
 }
 
 function showVote(vote) {
