@@ -8,38 +8,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import random
 import sys
 import time
-from collections import Counter
-from math import comb
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from workshops.world_cafe.rotation import Person, plan_rotation, random_plan, score  # noqa: E402
+from workshops.world_cafe.rotation import Person, fewest_same_org_pairs, plan_rotation, random_plan, score  # noqa: E402
+from workshops.world_cafe.test_rotation import crowd  # noqa: E402  (the organisations the tests use)
 
 RANDOM_SEEDS = range(5)
-
-
-def crowd(size: int, seed: int) -> list[Person]:
-    """Return `size` people in organisations of 1 to 6 people, sizes drawn at random."""
-    rng = random.Random(seed)
-    people: list[Person] = []
-    while len(people) < size:
-        organisation = f"org{len(people)}"
-        for _ in range(min(rng.randint(1, 6), size - len(people))):
-            people.append(Person(f"p{len(people)}", organisation))
-    return people
-
-
-def fewest_org_pairs(people: list[Person], tables: int, rounds: int) -> int:
-    """Return the same-organisation pairs no plan can avoid: every organisation spread evenly over the tables."""
-    total = 0
-    for size in Counter(p.organisation for p in people if p.organisation is not None).values():
-        base, extra = divmod(size, tables)
-        total += extra * comb(base + 1, 2) + (tables - extra) * comb(base, 2)
-    return rounds * total
 
 
 def timed_plan(people: list[Person], tables: int, rounds: int, seed: int, repeat: int) -> tuple[list, float, float]:
@@ -72,7 +50,7 @@ def row(size: int, args: argparse.Namespace) -> list[str]:
         f"{planned['distinct_pairs_met'] / planned['upper_bound_rule1']:.1%}",
         f"{planned['max_size_spread']} / {mean('max_size_spread'):.1f}",
         f"{planned['repeat_visits']} / {mean('repeat_visits'):.1f}",
-        f"{planned['same_org_pairs']} / {mean('same_org_pairs'):.1f} ({fewest_org_pairs(people, args.tables, args.rounds)})",
+        f"{planned['same_org_pairs']} / {mean('same_org_pairs'):.1f} ({fewest_same_org_pairs(people, args.tables, args.rounds)})",
         f"{wall_ms:.1f} / {cpu_ms:.1f}",
     ]
 

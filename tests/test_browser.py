@@ -71,6 +71,16 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
+def open_console(browser, server, code: str, **options):
+    """Open a session's console page in a new browser and sign in through the real form."""
+    console = browser.new_page(**options)
+    console.goto(f"{server.url}/console/s/{code}")
+    console.get_by_label("Adresse e-mail").fill("orga@example.org")
+    console.get_by_label("Mot de passe").fill("correct-horse-battery")
+    console.get_by_role("button", name="Se connecter").click()
+    return console
+
+
 def watch_requests(page, server) -> list[str]:
     """Record every URL the page asks for that is not on the test server."""
     foreign: list[str] = []
@@ -151,11 +161,7 @@ def test_the_console_hides_a_post_and_the_wall_drops_it(browser, server):
     wall.goto(f"{server.url}/wall/{server.code}")
     expect(wall.locator(".card")).to_have_count(1)
 
-    console = browser.new_page(viewport={"width": 1280, "height": 900})
-    console.goto(f"{server.url}/console/s/{server.code}")
-    console.get_by_label("Adresse e-mail").fill("orga@example.org")
-    console.get_by_label("Mot de passe").fill("correct-horse-battery")
-    console.get_by_role("button", name="Se connecter").click()
+    console = open_console(browser, server, server.code, viewport={"width": 1280, "height": 900})
     expect(console.locator(".console-post")).to_have_count(1)
     console.get_by_role("button", name="Masquer").click()
     expect(wall.locator(".card")).to_have_count(0)
@@ -175,16 +181,13 @@ def test_the_demo_world_cafe_moves_from_welcome_to_a_timed_round(browser, server
                 if s["key"] == "world-cafe-fonctions")
     phone = browser.new_page(viewport={"width": 360, "height": 740})
     phone.goto(f"{server.url}/j/{code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
     expect(phone.locator("#phase")).to_have_text("Accueil")
     expect(phone.get_by_role("button", name="Envoyer")).to_be_disabled()
     wall = browser.new_page(viewport={"width": 1600, "height": 900})
     wall.goto(f"{server.url}/wall/{code}")
 
-    console = browser.new_page(viewport={"width": 1280, "height": 900})
-    console.goto(f"{server.url}/console/s/{code}")
-    console.get_by_label("Adresse e-mail").fill("orga@example.org")
-    console.get_by_label("Mot de passe").fill("correct-horse-battery")
-    console.get_by_role("button", name="Se connecter").click()
+    console = open_console(browser, server, code, viewport={"width": 1280, "height": 900})
     expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
     console.get_by_role("button", name="Étape suivante").click()
     expect(console.get_by_role("button", name="Tour 1")).to_have_attribute("aria-current", "step")
@@ -216,11 +219,7 @@ def test_a_phone_scanned_at_a_table_posts_under_its_theme_and_the_table_wall_sho
     table_wall.goto(f"{server.url}/wall/{support['code']}")
     expect(table_wall.locator(".wall__code")).to_have_text(support["code"])
 
-    console = browser.new_page()
-    console.goto(f"{server.url}/console/s/{code}")
-    console.get_by_label("Adresse e-mail").fill("orga@example.org")
-    console.get_by_label("Mot de passe").fill("correct-horse-battery")
-    console.get_by_role("button", name="Se connecter").click()
+    console = open_console(browser, server, code)
     expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
     console.get_by_role("button", name="Tour 1").click()
     expect(console.get_by_role("button", name="Tour 1")).to_have_attribute("aria-current", "step")
@@ -258,11 +257,7 @@ def test_dot_vote_from_phones_to_the_revealed_ranking_on_the_wall(browser, serve
     wall.goto(f"{server.url}/wall/{server.code}")
     expect(wall.locator(".card")).to_have_count(2)
 
-    console = browser.new_page(viewport={"width": 1280, "height": 1000})
-    console.goto(f"{server.url}/console/s/{server.code}")
-    console.get_by_label("Adresse e-mail").fill("orga@example.org")
-    console.get_by_label("Mot de passe").fill("correct-horse-battery")
-    console.get_by_role("button", name="Se connecter").click()
+    console = open_console(browser, server, server.code, viewport={"width": 1280, "height": 1000})
     expect(console.locator("#vote-state")).to_have_text("Pas commencé")
     console.get_by_label("Gommettes par personne").fill("3")
     console.get_by_label("Au plus par idée").fill("2")
@@ -300,11 +295,7 @@ def test_a_table_host_writes_the_harvest_and_the_wall_shows_it(browser, server):
     server.cli("event", "import", "--demo")
     code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
                 if s["key"] == "world-cafe-fonctions")
-    console = browser.new_page(viewport={"width": 1280, "height": 900})
-    console.goto(f"{server.url}/console/s/{code}")
-    console.get_by_label("Adresse e-mail").fill("orga@example.org")
-    console.get_by_label("Mot de passe").fill("correct-horse-battery")
-    console.get_by_role("button", name="Se connecter").click()
+    console = open_console(browser, server, code, viewport={"width": 1280, "height": 900})
     expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
     host_link = console.locator("a", has_text="Lien hôte").first.get_attribute("href")
     assert re.fullmatch(rf"{server.url}/h/[A-Za-z0-9_-]{{16,64}}", host_link)
@@ -355,11 +346,7 @@ def test_the_rotation_plan_tells_each_phone_its_table_round_by_round(browser, se
     expect(phone.locator("#connection")).to_have_text("Connecté")
     expect(phone.locator("#assignment")).to_be_hidden()
 
-    console = browser.new_page(viewport={"width": 1280, "height": 1100})
-    console.goto(f"{server.url}/console/s/{code}")
-    console.get_by_label("Adresse e-mail").fill("orga@example.org")
-    console.get_by_label("Mot de passe").fill("correct-horse-battery")
-    console.get_by_role("button", name="Se connecter").click()
+    console = open_console(browser, server, code, viewport={"width": 1280, "height": 1100})
     expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
     console.get_by_role("button", name="Calculer le plan de rotation").click()
     expect(console.locator("#plan-state")).to_have_text("Plan pour 1 personnes")

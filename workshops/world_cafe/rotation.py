@@ -25,6 +25,7 @@ met, is kept.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from math import ceil, comb
@@ -173,6 +174,15 @@ def score(plan: Plan, people: Sequence[Person], tables: int, *, hosts: Mapping[s
         "repeat_visits": sum(len(seen) - len(set(seen)) for pid, seen in zip(ids, visited, strict=True) if pid not in host_ids),
         "same_org_pairs": same_org_pairs,
     }
+
+
+def fewest_same_org_pairs(people: Sequence[Person], tables: int, rounds: int) -> int:
+    """Return the same-organisation pairs no plan can avoid: every organisation spread evenly over the tables."""
+    total = 0
+    for size in Counter(p.organisation for p in people if p.organisation is not None).values():
+        base, extra = divmod(size, tables)
+        total += extra * comb(base + 1, 2) + (tables - extra) * comb(base, 2)
+    return rounds * total
 
 
 def pair_upper_bound(
