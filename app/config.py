@@ -44,6 +44,7 @@ def from_environ(instance_path: str, overrides: dict | None = None) -> dict:
         "PUBLIC_URL": (env.get("ROUAGES_PUBLIC_URL") or "").rstrip("/") or None,
         "ASYNC_MODE": env.get("ROUAGES_ASYNC_MODE", DEFAULT_ASYNC_MODE),
         "MESSAGE_QUEUE": env.get("ROUAGES_MESSAGE_QUEUE") or None,
+        "MESSAGE_QUEUE_CHANNEL": env.get("ROUAGES_MESSAGE_QUEUE_CHANNEL", "rouages"),
         "BABEL_DEFAULT_LOCALE": env.get("ROUAGES_LOCALE", "fr"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

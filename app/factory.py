@@ -52,6 +52,7 @@ def build_app(overrides: dict | None = None) -> Flask:
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config["MESSAGE_QUEUE"],
+        channel=app.config["MESSAGE_QUEUE_CHANNEL"],
         max_http_buffer_size=64 * 1024,
         ping_interval=20,
         ping_timeout=20,
@@ -97,8 +98,25 @@ def _tune_sqlite(engine) -> None:
 
 
 def ensure_schema(app: Flask) -> None:
-    """Bring the database schema up to date with the migrations."""
+    """Bring the database schema up to date with the migrations, one worker at a time."""
     from flask_migrate import upgrade
 
+    directory = str(Path(__file__).parent / "migrations")
     with app.app_context():
-        upgrade(directory=str(Path(__file__).parent / "migrations"))
+        engine = db.engine
+        if engine.dialect.name == "postgresql":
+            # Several workers start together: an advisory lock lets one migrate while the others wait.
+            with engine.connect() as lock:
+                lock.exec_driver_sql("SELECT pg_advisory_lock(72430001)")
+                try:
+                    upgrade(directory=directory)
+                finally:
+                    lock.exec_driver_sql("SELECT pg_advisory_unlock(72430001)")
+        elif engine.url.database:
+            import fcntl
+
+            with open(f"{engine.url.database}.migrate-lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                upgrade(directory=directory)
+        else:
+            upgrade(directory=directory)

@@ -1,8 +1,7 @@
-"""Shared fixtures: an app on a fresh migrated SQLite database, clients, and the demo-like event."""
+"""Shared fixtures: an app on a fresh migrated database (SQLite, or PostgreSQL), clients, the small event."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,40 +10,55 @@ import pytest
 from app import create_app
 from app.extensions import db, socketio
 from app.factory import ensure_schema
+from databases import BACKEND, Databases
 from workshops import registry
 
 DATA = Path(__file__).parent / "data"
 PUBLIC_URL = "http://127.0.0.1:5999"
 
 
-def base_config(data_dir: Path) -> dict:
+def base_config(data_dir: Path, database_url: str) -> dict:
     """Return the settings every test app uses: loopback URL, threading, no migrations on start."""
     return {"DATA_DIR": data_dir, "SECRET_KEY": "test-only-key", "PUBLIC_URL": PUBLIC_URL,
             "ASYNC_MODE": "threading", "MESSAGE_QUEUE": None, "AUTO_MIGRATE": False, "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'rouages.db'}"}
+            "SQLALCHEMY_DATABASE_URI": database_url}
 
 
 @pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory) -> Path:
+def databases(tmp_path_factory):
+    """The test databases of this run; PostgreSQL ones are dropped at the end."""
+    found = Databases(tmp_path_factory.mktemp("databases"))
+    yield found
+    found.drop_all()
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory, databases) -> str:
     """Build one database through the real Alembic migrations; tests start from copies of it."""
     data_dir = tmp_path_factory.mktemp("template")
-    template = create_app(base_config(data_dir))
+    url = databases.empty_url()
+    template = create_app(base_config(data_dir, url))
     ensure_schema(template)
     with template.app_context():
-        # Closing the last connection checkpoints the WAL into the file that tests copy.
+        # Closing the last connection checkpoints SQLite's WAL into the file, and lets PostgreSQL copy it.
         db.engine.dispose()
-    return data_dir / "rouages.db"
+    return url
 
 
 @pytest.fixture
-def app(tmp_path, migrated_db):
+def server_env(databases) -> dict:
+    """Environment for a real server: its own empty database on PostgreSQL runs (SQLite lives in its data dir)."""
+    return {} if BACKEND == "sqlite" else {"ROUAGES_DATABASE_URL": databases.empty_url()}
+
+
+@pytest.fixture
+def app(tmp_path, migrated_db, databases):
     """An application on its own copy of the migrated database.
 
     No application context stays pushed: each request and Socket.IO event gets its own, as in production
     (a shared one would let Flask-Login's cached user leak from the console client to the wall client).
     """
-    shutil.copy(migrated_db, tmp_path / "rouages.db")
-    application = create_app(base_config(tmp_path))
+    application = create_app(base_config(tmp_path, databases.copy_url(migrated_db, tmp_path)))
     yield application
     with application.app_context():
         db.engine.dispose()

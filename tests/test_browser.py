@@ -54,9 +54,9 @@ def no_script_errors():
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, server_env):
     """A real gevent server with the small event and an organiser."""
-    srv = Server(tmp_path / "data")
+    srv = Server(tmp_path / "data", extra_env=server_env)
     srv.cli("event", "import", str(DATA / "small.yaml"))
     srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
     srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)

@@ -27,9 +27,9 @@ def connect(url: str, **kwargs) -> socketio.Client:
 
 
 @pytest.fixture(params=MODES)
-def server(request, tmp_path):
+def server(request, tmp_path, server_env):
     """A real server with the small event imported, under each async runtime."""
-    srv = Server(tmp_path / "data", async_mode=request.param)
+    srv = Server(tmp_path / "data", async_mode=request.param, extra_env=server_env)
     srv.cli("event", "import", str(DATA / "small.yaml"))
     srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
     srv.sessions = json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
@@ -266,3 +266,73 @@ def test_the_demo_world_cafe_runs_through_every_phase_with_real_clients(server):
     assert posts == 30
     for client in clients + [console]:
         client.client.disconnect()
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_or_skip() -> None:
+    """Skip locally when Redis is down; in CI that is a failure."""
+    import os
+
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as error:
+        if os.environ.get("CI"):
+            raise RuntimeError("CI must run the multi-worker tests, but Redis is unreachable") from error
+        pytest.skip(f"Redis at {REDIS_URL} is unreachable")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_workers_joined_by_redis_deliver_everything_to_every_client_once(tmp_path, databases, mode):
+    import uuid as _uuid
+
+    redis_or_skip()
+    database = databases.empty_url()
+    if database.startswith("sqlite"):
+        database = f"sqlite:///{tmp_path / 'shared.db'}"
+    env = {"ROUAGES_DATABASE_URL": database, "ROUAGES_MESSAGE_QUEUE": REDIS_URL,
+           "ROUAGES_MESSAGE_QUEUE_CHANNEL": f"rouages-test-{_uuid.uuid4().hex}"}
+    first = Server(tmp_path / "a", async_mode=mode, extra_env=env)
+    first.cli("event", "import", "--demo")
+    first.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    second = Server(tmp_path / "b", async_mode=mode, extra_env=env)
+    # Both workers sign cookies with one key, as behind one address.
+    key = (tmp_path / "a" / "secret_key").read_text()
+    first.env["ROUAGES_SECRET_KEY"] = second.env["ROUAGES_SECRET_KEY"] = key
+    code = next(s["code"] for s in json.loads(first.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    with first, second:
+        tables = requests.get(f"{first.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
+        wall = Recorder(first.url)
+        wall.call("watch", {"code": code})
+        console = Recorder(second.url, {"Cookie": organiser_cookie(second)})
+        phones = []
+        for i in range(8):
+            server = first if i % 2 else second
+            phone = Recorder(server.url)
+            assert phone.call("join", {"code": tables[i % 5]["code"], "name": f"P{i}"})["ok"]
+            phones.append((phone, tables[i % 5]))
+        plan = console.call("world_cafe.plan", {"code": code})["plan"]
+        assert console.call("phase_set", {"code": code})["phase"]["key"] == "round_1"
+        acks = [phone.call("post", {"code": table["code"], "client_id": f"two-workers-{n:03d}",
+                                    "text": f"Idée {n}", "tags": {}}) for n, (phone, table) in enumerate(phones)]
+        assert all(ack["ok"] for ack in acks)
+        hidden = acks[3]["post"]["id"]
+        assert console.call("post_hide", {"code": code, "post_id": hidden})["ok"]
+        assert console.call("vote_open", {"code": code, "budget": 2, "max_per_post": 1})["ok"]
+        assert console.call("vote_reveal", {"code": code})["ok"]
+
+        clients = [wall] + [phone for phone, _ in phones]
+        wait_until(lambda: all(len(c.got("post")) == 8 and c.got("post_hidden") and len(c.got("vote_state")) == 2
+                               for c in clients))
+        for client in clients:
+            assert sorted(p["seq"] for p in client.got("post")) == list(range(1, 9))
+            assert [p["phase"]["key"] for p in client.got("phase")] == ["round_1"]
+            assert [h["id"] for h in client.got("post_hidden")] == [hidden]
+            assert [v["state"] for v in client.got("vote_state")] == ["open", "revealed"]
+            assert [p["plan"] for p in client.got("plan")] == [plan]
+        for client in clients + [console]:
+            client.client.disconnect()
