@@ -1,0 +1,141 @@
+"""A bare Flask-SocketIO server, the ceiling `bench/phones.py` compares Rouages with.
+
+It speaks just enough of Rouages' protocol for the load generator: `join` and `watch` put the client in the
+session's room and ack; `post` acks the payload back with a sequence number and broadcasts it to the room.
+No validation, no database, no Flask session use: only the runtime, Flask-SocketIO and the fan-out.
+
+Run by phones.py as a subprocess:  python bench/bare_server.py --port P [--async-mode gevent|eventlet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def serve(port: int, mode: str) -> None:
+    """Patch the standard library for the runtime, then serve on 127.0.0.1:port until stopped."""
+    # Monkey-patch before Flask, Flask-SocketIO or anything using sockets is imported, as Rouages does.
+    if mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    else:
+        import warnings
+
+        warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+        import eventlet
+
+        eventlet.monkey_patch()
+
+    import itertools
+
+    from flask import Flask
+    from flask_socketio import SocketIO, join_room
+
+    app = Flask(__name__)
+    # Same Socket.IO settings as Rouages' app/factory.py, so only the application work differs.
+    sio = SocketIO(app, async_mode=mode, max_http_buffer_size=64 * 1024, ping_interval=20, ping_timeout=20,
+                   logger=False, engineio_logger=False)
+    seqs = itertools.count(1)  # one counter for the process: enough for one benchmark session
+    participants = itertools.count(1)
+
+    def room(data) -> str:
+        return f"session:{data.get('code') if isinstance(data, dict) else None}"
+
+    def session(data) -> dict:
+        return {"code": data.get("code") if isinstance(data, dict) else None, "is_open": True}
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @sio.on("join")
+    def on_join(data=None):
+        join_room(room(data))
+        pid = next(participants)
+        return {"ok": True, "participant": {"id": pid, "name": (data or {}).get("name"), "token": f"t{pid}"},
+                "session": session(data), "posts": [], "dots": {}, "assignment": None}
+
+    @sio.on("watch")
+    def on_watch(data=None):
+        join_room(room(data))
+        return {"ok": True, "session": session(data), "posts": [], "changed": []}
+
+    @sio.on("post")
+    def on_post(data=None):
+        seq = next(seqs)
+        post = {**(data if isinstance(data, dict) else {}), "id": seq, "seq": seq, "rev": seq}
+        # Broadcast before the ack, as Rouages' posting service does.
+        sio.emit("post", post, to=room(data))
+        return {"ok": True, "post": post}
+
+    sio.run(app, host="127.0.0.1", port=port, log_output=False, use_reloader=False, debug=False)
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BareServer:
+    """This file run as a subprocess on 127.0.0.1 and a free port, with the same interface as tests/server.py."""
+
+    def __init__(self, log: Path, async_mode: str = "gevent"):
+        self.async_mode = async_mode
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = Path(log)
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> BareServer:
+        """Start the server and wait until /healthz answers."""
+        import requests  # here, not at the top: the server process must monkey-patch before ssl is imported
+
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(HERE / "bare_server.py"), "--port", str(self.port),
+                 "--async-mode", self.async_mode], stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"bare server exited with {self.process.returncode}:\n{self.log.read_text()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).json() == {"status": "ok"}:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"bare server did not answer within {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        """Stop the server politely, then firmly."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def main(argv=None) -> None:
+    """Read the port and runtime, then serve."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--async-mode", choices=("gevent", "eventlet"), default="gevent")
+    args = parser.parse_args(argv)
+    serve(args.port, args.async_mode)
+
+
+if __name__ == "__main__":
+    main()
