@@ -82,7 +82,7 @@ def on_post(data: dict) -> dict:
     """A phone posts an idea to a session it joined (through a table's code, the table's tags are imposed)."""
     session, table = sessions.resolve(data.get("code"))
     post, _created = posting.create_post(session, _participant(session), data, table)
-    return {"post": post_payload(post, session)}
+    return {"post": post}
 
 
 @handler("watch")
@@ -93,6 +93,9 @@ def on_watch(data: dict) -> dict:
     rev = posting.check_cursor(data.get("rev"), "rev")
     organiser = current_user.is_authenticated
     join_room(sessions.room(session))
+    if organiser or session.code not in _joined():
+        # A phone fetches the ideas to vote on with `watch` but is sent new ones only while a vote runs.
+        join_room(sessions.screens_room(session))
     posts = [post_payload(p, session) for p in posting.posts_since(session, since, include_hidden=organiser)]
     changed = [post_payload(p, session) for p in posting.changed_since(session, since, rev)] if since and rev else []
     if not organiser:
@@ -147,6 +150,7 @@ def on_host_join(data: dict) -> dict:
     table = harvest.table_for_host(data.get("token"))
     session = table.session
     join_room(sessions.room(session))
+    join_room(sessions.screens_room(session))
     posts = [post_payload(p, session) for p in posting.posts_since(session, 0)
              if all(p.tags.get(k) == v for k, v in table.tags.items())]
     return {"session": sessions.session_payload(session, table), "posts": posts,

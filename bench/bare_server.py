@@ -1,7 +1,8 @@
 """A bare Flask-SocketIO server, the ceiling `bench/phones.py` compares Rouages with.
 
-It speaks just enough of Rouages' protocol for the load generator: `join` and `watch` put the client in the
-session's room and ack; `post` acks the payload back with a sequence number and broadcasts it to the room.
+It speaks just enough of Rouages' protocol for the load generator: `join` acks (phones, as in Rouages, are not
+sent every post), `watch` puts the wall in the session's room; `post` acks the payload back with a sequence number
+and broadcasts it to the room.
 No validation, no database, no Flask session use: only the runtime, Flask-SocketIO and the fan-out.
 
 Run by phones.py as a subprocess:  python bench/bare_server.py --port P [--async-mode gevent|eventlet]
@@ -59,7 +60,6 @@ def serve(port: int, mode: str) -> None:
 
     @sio.on("join")
     def on_join(data=None):
-        join_room(room(data))
         pid = next(participants)
         return {"ok": True, "participant": {"id": pid, "name": (data or {}).get("name"), "token": f"t{pid}"},
                 "session": session(data), "posts": [], "dots": {}, "assignment": None}

@@ -83,6 +83,25 @@ def test_post_is_stored_acked_and_broadcast_once(read, phone, wall, cafe):
         "Créer de la confiance entre acteurs", 1, cafe.id, "c-00000001")
 
 
+def test_phones_are_sent_new_posts_only_while_a_vote_runs(app, phone, wall, console, cafe):
+    other = app.extensions["socketio"].test_client(app)
+    join(phone, cafe.code)
+    join(other, cafe.code)
+    # The vote panel fetches the ideas with `watch`: that must not subscribe a phone to every post.
+    assert other.emit("watch", {"code": cafe.code}, callback=True)["ok"]
+    assert console.emit("watch", {"code": cafe.code}, callback=True)["ok"]
+    wall.emit("watch", {"code": cafe.code}, callback=True)
+    for client in (phone, other, wall, console):
+        client.get_received()
+    before = post(phone, cafe.code, client_id="before-vote")["post"]
+    assert events_named(other, "post") == [] and events_named(phone, "post") == []
+    assert events_named(wall, "post") == [before] and events_named(console, "post") == [before]
+    assert console.emit("vote_open", {"code": cafe.code, "budget": 3, "max_per_post": 2}, callback=True)["ok"]
+    during = post(phone, cafe.code, client_id="during-vote")["post"]
+    for client in (phone, other, wall, console):
+        assert events_named(client, "post") == [during]
+
+
 def test_resending_the_same_client_id_returns_the_same_post_and_broadcasts_nothing(read, phone, wall, cafe):
     join(phone, cafe.code)
     wall.emit("watch", {"code": cafe.code}, callback=True)

@@ -257,10 +257,10 @@ def test_the_demo_world_cafe_runs_through_every_phase_with_real_clients(server):
             assert sum(r["dots"] for r in revealed["results"]) == 30
 
     clients = [wall] + [phone for phone, _, _ in phones]
-    wait_until(lambda: all(len(c.got("phase")) == 6 and len(c.got("post")) == posts for c in clients))
+    wait_until(lambda: all(len(c.got("phase")) == 6 for c in clients) and len(wall.got("post")) == posts)
+    assert sorted(p["seq"] for p in wall.got("post")) == list(range(1, posts + 1))
     for client in clients:
         assert [p["phase"]["key"] for p in client.got("phase")] == phases[1:]
-        assert sorted(p["seq"] for p in client.got("post")) == list(range(1, posts + 1))
         assert [v["state"] for v in client.got("vote_state")] == ["open", "revealed"]
         assert len(client.got("plan")) == 1
     assert posts == 30
@@ -323,13 +323,19 @@ def test_two_workers_joined_by_redis_deliver_everything_to_every_client_once(tmp
         hidden = acks[3]["post"]["id"]
         assert console.call("post_hide", {"code": code, "post_id": hidden})["ok"]
         assert console.call("vote_open", {"code": code, "budget": 2, "max_per_post": 1})["ok"]
+        # While a vote runs, phones are sent new ideas too, from whichever worker stored them.
+        late = phones[0][0].call("post", {"code": tables[0]["code"], "client_id": "two-workers-late",
+                                          "text": "Idée tardive", "tags": {}})
+        assert late["ok"] and late["post"]["seq"] == 9
         assert console.call("vote_reveal", {"code": code})["ok"]
 
         clients = [wall] + [phone for phone, _ in phones]
-        wait_until(lambda: all(len(c.got("post")) == 8 and c.got("post_hidden") and len(c.got("vote_state")) == 2
-                               for c in clients))
+        wait_until(lambda: len(wall.got("post")) == 9 and all(
+            c.got("post") and c.got("post_hidden") and len(c.got("vote_state")) == 2 for c in clients))
+        assert sorted(p["seq"] for p in wall.got("post")) == list(range(1, 10))
+        for phone, _table in phones:
+            assert [p["seq"] for p in phone.got("post")] == [9]
         for client in clients:
-            assert sorted(p["seq"] for p in client.got("post")) == list(range(1, 9))
             assert [p["phase"]["key"] for p in client.got("phase")] == ["round_1"]
             assert [h["id"] for h in client.got("post_hidden")] == [hidden]
             assert [v["state"] for v in client.got("vote_state")] == ["open", "revealed"]

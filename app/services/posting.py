@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import deque
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, socketio
-from ..models import Participant, Post, Session, Table
+from ..models import Participant, Post, Session, Table, utcnow
 from .errors import ServiceError, require_dict
-from .sessions import frameworks_of, room
+from .sessions import frameworks_of, room, screens_room
 from .text import clean_post_text
 
 TEXT_MAX = 500
@@ -63,15 +66,15 @@ def _existing(participant: Participant, client_id: str) -> Post | None:
         select(Post).where(Post.participant_id == participant.id, Post.client_id == client_id))
 
 
-def create_post(session: Session, participant: Participant, data, table: Table | None = None) -> tuple[Post, bool]:
-    """Store a post once per client id and broadcast it; return (post, created). A table's tags are imposed."""
+def create_post(session: Session, participant: Participant, data, table: Table | None = None) -> tuple[dict, bool]:
+    """Store a post once per client id and broadcast it; return (its payload, created). A table's tags are imposed."""
     data = require_dict(data)
     client_id = check_client_id(data.get("client_id"))
     existing = _existing(participant, client_id)
     if existing is not None:
         if existing.session_id != session.id:
             raise ServiceError("client_id_reused", _l("This idea was already sent to another workshop."), 409)
-        return existing, False
+        return post_payload(existing, session), False
     text = check_text(data.get("text"))
     tags = data.get("tags")
     if table is not None and isinstance(tags if tags is not None else {}, dict):
@@ -79,24 +82,148 @@ def create_post(session: Session, participant: Participant, data, table: Table |
     tags = check_tags(session, tags)
     if not session.is_open:
         raise ServiceError("session_closed", _l("Posting is closed for this workshop."), 409)
-    seq, rev = db.session.execute(
-        update(Session).where(Session.id == session.id)
-        .values(last_seq=Session.last_seq + 1, last_rev=Session.last_rev + 1)
-        .returning(Session.last_seq, Session.last_rev)).one()
-    post = Post(session_id=session.id, participant_id=participant.id, client_id=client_id,
-                seq=seq, rev=rev, text=text, tags=tags)
-    db.session.add(post)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same post raced in on another connection: the first one stored wins.
-        db.session.rollback()
-        existing = _existing(participant, client_id)
-        if existing is None:
+    # The writer uses its own connection: end this one's transaction so it holds no lock the writer would wait on.
+    db.session.commit()
+    pending = _Pending(session_id=session.id, code=session.code, rooms=post_rooms(session),
+                       participant_id=participant.id, author=participant.name,
+                       organisation=participant.organisation, client_id=client_id, text=text, tags=tags)
+    return _writer.submit(pending)
+
+
+def post_rooms(session: Session) -> list[str]:
+    """Return the rooms a new post goes to: the screens, and the phones too while they vote."""
+    return [screens_room(session), room(session)] if session.vote_state != "none" else [screens_room(session)]
+
+
+@dataclass
+class _Pending:
+    """A validated post waiting for the writer; `payload` and `created` are set once it is stored."""
+
+    session_id: int
+    code: str
+    rooms: list[str]
+    participant_id: int
+    author: str | None
+    organisation: str | None
+    client_id: str
+    text: str
+    tags: dict
+    payload: dict | None = None
+    created: bool = False
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class _GroupCommit:
+    """Store the posts of concurrent handlers in one transaction, then broadcast them in sequence order.
+
+    The first handler to take the lock writes every post queued so far; the others find theirs done.
+    One commit (one fsync on SQLite) then serves a whole burst, and broadcasts leave in `seq` order.
+    Under gevent or eventlet the standard library is monkey-patched, so these locks are cooperative.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._queue: deque[_Pending] = deque()
+
+    def submit(self, pending: _Pending) -> tuple[dict, bool]:
+        """Queue a post and return (payload, created) once it is committed and broadcast."""
+        self._queue.append(pending)
+        while not pending.done.is_set():
+            with self._lock:
+                if pending.done.is_set():
+                    break
+                batch = []
+                while self._queue:
+                    batch.append(self._queue.popleft())
+                self._write(batch)
+        if pending.error is not None:
+            raise pending.error
+        return pending.payload, pending.created
+
+    def _write(self, batch: list[_Pending]) -> None:
+        try:
+            try:
+                created = self._store(batch)
+            except IntegrityError:
+                # A resend raced in through another worker: store one by one so only the duplicate is refused.
+                created = []
+                for pending in batch:
+                    try:
+                        created += self._store([pending])
+                    except IntegrityError:
+                        pass
+            for pending in batch:
+                if pending.payload is None:
+                    self._answer_stored(pending)
+            for pending in created:
+                socketio.emit("post", pending.payload, to=pending.rooms)
+        except BaseException as error:  # every waiter must wake, with the failure
+            for pending in batch:
+                if pending.payload is None and pending.error is None:
+                    pending.error = error
             raise
-        return existing, False
-    socketio.emit("post", post_payload(post, session), to=room(session))
-    return post, True
+        finally:
+            for pending in batch:
+                pending.done.set()
+
+    @staticmethod
+    def _store(batch: list[_Pending]) -> list[_Pending]:
+        """Insert the batch's new posts in one transaction; return them in `seq` order."""
+        new: dict[tuple[int, str], _Pending] = {}
+        with db.engine.begin() as conn:
+            keys = [(p.participant_id, p.client_id) for p in batch]
+            stored = {tuple(row) for row in conn.execute(select(Post.participant_id, Post.client_id).where(
+                tuple_(Post.participant_id, Post.client_id).in_(keys)))}
+            for key, pending in zip(keys, batch, strict=True):
+                if key not in stored and key not in new:
+                    new[key] = pending
+            by_session: dict[int, list[_Pending]] = {}
+            for pending in new.values():
+                by_session.setdefault(pending.session_id, []).append(pending)
+            numbered = []  # (pending, seq, rev)
+            for session_id, posts in by_session.items():
+                last_seq, last_rev = conn.execute(
+                    update(Session).where(Session.id == session_id)
+                    .values(last_seq=Session.last_seq + len(posts), last_rev=Session.last_rev + len(posts))
+                    .returning(Session.last_seq, Session.last_rev)).one()
+                first_seq, first_rev = last_seq - len(posts) + 1, last_rev - len(posts) + 1
+                numbered += [(pending, first_seq + i, first_rev + i) for i, pending in enumerate(posts)]
+            if not numbered:
+                return []
+            created_at = utcnow()
+            ids = conn.execute(
+                insert(Post).returning(Post.id, sort_by_parameter_order=True),
+                [{"session_id": p.session_id, "participant_id": p.participant_id, "client_id": p.client_id,
+                  "seq": seq, "rev": rev, "text": p.text, "tags": p.tags, "hidden": False, "created_at": created_at}
+                 for p, seq, rev in numbered]).scalars().all()
+        for (pending, seq, rev), post_id in zip(numbered, ids, strict=True):
+            pending.payload = _payload(pending, post_id, seq, rev, created_at)
+            pending.created = True
+        return [pending for pending, _seq, _rev in sorted(numbered, key=lambda n: n[1])]
+
+    @staticmethod
+    def _answer_stored(pending: _Pending) -> None:
+        """Answer a post already stored under its client id with the stored post."""
+        post = db.session.scalar(select(Post).where(Post.participant_id == pending.participant_id,
+                                                     Post.client_id == pending.client_id))
+        if post is None:
+            raise RuntimeError("a post refused as already stored cannot be found")
+        if post.session_id != pending.session_id:
+            pending.error = ServiceError("client_id_reused", _l("This idea was already sent to another workshop."), 409)
+        else:
+            pending.payload = post_payload(post, db.session.get(Session, post.session_id))
+
+
+_writer = _GroupCommit()
+
+
+def _payload(pending: _Pending, post_id: int, seq: int, rev: int, created_at) -> dict:
+    """Return a just-stored post as every client receives it, without reading it back."""
+    return {"id": post_id, "code": pending.code, "seq": seq, "rev": rev,
+            "client_id": pending.client_id, "text": pending.text, "tags": pending.tags, "author": pending.author,
+            "organisation": pending.organisation, "hidden": False, "merged_into": None,
+            "created_at": created_at.isoformat(timespec="seconds") + "Z"}
 
 
 def post_payload(post: Post, session: Session) -> dict:

@@ -67,6 +67,11 @@ def room(session: Session) -> str:
     return f"session:{session.id}"
 
 
+def screens_room(session: Session) -> str:
+    """Return the room of the walls, consoles and hosts' pages, which receive every new post as it comes."""
+    return f"session:{session.id}:screens"
+
+
 def frameworks_of(session: Session) -> list[dict]:
     """Return the frameworks posts of this session are tagged with, with their items."""
     by_key = {fw["key"]: fw for fw in session.event.spec.get("frameworks", [])}

@@ -90,4 +90,4 @@ def create_post(code: str):
     session, table = sessions.resolve(code)
     participant = require_participant(session, data.get("token") or request.cookies.get("rouages_participant"))
     post, created = posting.create_post(session, participant, data, table)
-    return jsonify(ok=True, post=post_payload(post, session)), 201 if created else 200
+    return jsonify(ok=True, post=post), 201 if created else 200

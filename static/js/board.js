@@ -6,7 +6,10 @@ export class Board {
     this.code = code;
     this.posts = new Map();
     this.harvest = {};
+    // Every post up to `since` has been received; `ahead` holds those received past a gap. Posts from
+    // concurrent workers can arrive out of order, so a resync asks from the gap, never from the highest seq.
     this.since = 0;
+    this.ahead = new Set();
     this.rev = 0;
     this.onChange = onChange || (() => {});
     this.onSession = onSession || (() => {});
@@ -59,6 +62,7 @@ export class Board {
     for (const post of ack.posts) this.upsert(post);
     for (const post of ack.changed) post.hidden && !post.text ? this.hide(post) : this.upsert(post);
     this.rev = Math.max(this.rev, ack.session.rev);
+    this.seen(ack.session.seq, true);
     this.onSession(ack.session);
     this.onPhase(ack.session.phase);
     this.onVote(ack.vote);
@@ -70,15 +74,23 @@ export class Board {
     this.onChange();
   }
 
+  // Note sequence number `seq` as received; `upTo` when the server says everything before it was sent.
+  seen(seq, upTo = false) {
+    if (seq <= this.since) return;
+    if (upTo) this.since = seq; else this.ahead.add(seq);
+    for (const done of this.ahead) if (done <= this.since) this.ahead.delete(done);
+    while (this.ahead.delete(this.since + 1)) this.since += 1;
+  }
+
   upsert(post) {
-    this.since = Math.max(this.since, post.seq);
+    this.seen(post.seq);
     this.rev = Math.max(this.rev, post.rev);
     this.posts.set(post.id, post);
     return true;
   }
 
   hide(info) {
-    this.since = Math.max(this.since, info.seq);
+    this.seen(info.seq);
     this.rev = Math.max(this.rev, info.rev);
     const post = this.posts.get(info.id);
     if (post) post.hidden = true;

@@ -15,20 +15,28 @@ export class PhoneVote {
     this.pending = false;
   }
 
-  // Called after each (re)join: fetch every visible idea and this phone's dots.
-  async joined(ack) {
+  // Called after each (re)join: the ideas are fetched anew if a vote runs.
+  joined(ack) {
     this.dots = ack.dots || {};
+    this.synced = false;
+    this.setState(ack.session.vote);
+    if (this.pending) this.send();
+  }
+
+  // Phones are sent new ideas only while a vote runs, so the list is fetched when one starts.
+  async fetch() {
+    this.synced = true;
     let watched;
     try {
       watched = await this.socket.emit("watch", { code: this.code });
     } catch {
-      return; // the connection dropped again: the next join fetches everything anew
+      this.synced = false; // the connection dropped again: the next join fetches everything anew
+      return;
     }
-    if (watched.ok) {
-      this.posts = new Map(watched.posts.map((post) => [post.id, post]));
-      this.setState(watched.vote);
-    }
-    if (this.pending) this.send();
+    if (!watched.ok) { this.synced = false; return; }
+    this.posts = new Map(watched.posts.map((post) => [post.id, post]));
+    this.vote = watched.vote;
+    this.render();
   }
 
   added(post) {
@@ -44,6 +52,8 @@ export class PhoneVote {
 
   setState(vote) {
     this.vote = vote;
+    if (vote.state === "none") this.synced = false;
+    else if (!this.synced) this.fetch();
     this.render();
   }
 
