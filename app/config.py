@@ -18,6 +18,26 @@ def async_mode(environ: os._Environ | dict | None = None) -> str:
     return value
 
 
+def native_thread_runner(mode: str):
+    """Return a function running a blocking call in a native thread, or None when the runtime is not patched in.
+
+    SQLite's commit waits for fsync without yielding: run on the event loop, it would stall every connection.
+    """
+    if mode == "gevent":
+        from gevent import get_hub, monkey
+
+        if monkey.is_module_patched("socket"):
+            return lambda fn: get_hub().threadpool.apply(fn)
+    elif mode == "eventlet":
+        import eventlet.patcher
+
+        if eventlet.patcher.is_monkey_patched("socket"):
+            from eventlet import tpool
+
+            return tpool.execute
+    return None
+
+
 def load_secret_key(data_dir: Path) -> str:
     """Read the instance secret key, creating it on first start."""
     path = data_dir / "secret_key"

@@ -34,7 +34,10 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     engine_options = {}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        engine_options["connect_args"] = {"timeout": 15}
+        # The post writer commits in a native thread (see posting._GroupCommit); the pool lends a connection
+        # to one user at a time, so it may move between threads.
+        engine_options["connect_args"] = {"timeout": 15, "check_same_thread": False}
+        app.extensions["rouages.run_blocking"] = config_module.native_thread_runner(app.config["ASYNC_MODE"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -56,10 +56,15 @@ def _joined() -> dict:
 
 def _participant(session) -> Participant:
     """Return the participant this connection joined the session as, or refuse."""
-    participant_id = _joined().get(session.code)
-    if participant_id is None:
+    return db.session.get(Participant, _author(session.code).id)
+
+
+def _author(code: str) -> posting.Author:
+    """Return who this connection joined session `code` as, kept since its join (no query per post), or refuse."""
+    joined = _joined().get(code)
+    if joined is None:
         raise ServiceError("not_joined", _l("Join the workshop before posting."), 403)
-    return db.session.get(Participant, participant_id)
+    return posting.Author(*joined)
 
 
 @handler("join")
@@ -68,9 +73,9 @@ def on_join(data: dict) -> dict:
     if not data.get("token") and request.cookies.get("rouages_participant"):
         data = {**data, "token": request.cookies["rouages_participant"]}
     participant, session, table = join_session(data)
-    _joined()[session.code] = participant.id
+    _joined()[session.code] = (participant.id, participant.name, participant.organisation)
     socket_session.modified = True
-    join_room(sessions.room(session))
+    join_room(sessions.room(session.id))
     return {"participant": participant_payload(participant), "session": sessions.session_payload(session, table),
             "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)],
             "dots": votes.dots_of(session, participant),
@@ -80,8 +85,8 @@ def on_join(data: dict) -> dict:
 @handler("post")
 def on_post(data: dict) -> dict:
     """A phone posts an idea to a session it joined (through a table's code, the table's tags are imposed)."""
-    session, table = sessions.resolve(data.get("code"))
-    post, _created = posting.create_post(session, _participant(session), data, table)
+    target = sessions.post_target(data.get("code"))
+    post, _created = posting.create_post(target, _author(target.code), data)
     return {"post": post}
 
 
@@ -92,10 +97,10 @@ def on_watch(data: dict) -> dict:
     since = posting.check_cursor(data.get("since"), "since")
     rev = posting.check_cursor(data.get("rev"), "rev")
     organiser = current_user.is_authenticated
-    join_room(sessions.room(session))
+    join_room(sessions.room(session.id))
     if organiser or session.code not in _joined():
         # A phone fetches the ideas to vote on with `watch` but is sent new ones only while a vote runs.
-        join_room(sessions.screens_room(session))
+        join_room(sessions.screens_room(session.id))
     posts = [post_payload(p, session) for p in posting.posts_since(session, since, include_hidden=organiser)]
     changed = [post_payload(p, session) for p in posting.changed_since(session, since, rev)] if since and rev else []
     if not organiser:
@@ -149,8 +154,8 @@ def on_host_join(data: dict) -> dict:
     """A table's host opens their link: they follow the session and get every post of their table."""
     table = harvest.table_for_host(data.get("token"))
     session = table.session
-    join_room(sessions.room(session))
-    join_room(sessions.screens_room(session))
+    join_room(sessions.room(session.id))
+    join_room(sessions.screens_room(session.id))
     posts = [post_payload(p, session) for p in posting.posts_since(session, 0)
              if all(p.tags.get(k) == v for k, v in table.tags.items())]
     return {"session": sessions.session_payload(session, table), "posts": posts,

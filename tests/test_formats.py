@@ -78,8 +78,8 @@ def test_a_session_runs_through_every_phase_and_synthesises(app, slug):
             if phase["posting"]:
                 frameworks = sessions.frameworks_of(session)
                 tags = {fw["key"]: fw["items"][0]["key"] for fw in frameworks if fw["required"]}
-                posting.create_post(session, participant, {"client_id": f"contract-{key}", "text": "Une idée",
-                                                           "tags": tags})
+                posting.create_post(sessions.post_target(session.code), participant,
+                                    {"client_id": f"contract-{key}", "text": "Une idée", "tags": tags})
                 posted += 1
         db.session.refresh(session)
         data = fmt.synthesise(db.session.get(Session, session.id))

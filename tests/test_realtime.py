@@ -167,6 +167,49 @@ def test_post_to_a_closed_session_is_refused(read, phone, console, cafe):
     assert count(read, Post) == 0
 
 
+def test_a_resend_after_posting_closed_gets_the_stored_post(read, phone, console, cafe):
+    join(phone, cafe.code)
+    first = post(phone, cafe.code)
+    assert console.emit("session_open", {"code": cafe.code, "open": False}, callback=True)["ok"]
+    assert post(phone, cafe.code) == first
+    assert post(phone, cafe.code, client_id="c-00000002")["error"]["code"] == "session_closed"
+    assert count(read, Post) == 1
+
+
+def test_posting_closed_after_validation_stores_nothing(app, read, cafe):
+    from sqlalchemy import update
+
+    from app.models import Session
+    from app.services import posting, sessions
+    from app.services.errors import ServiceError
+
+    with app.app_context():
+        target = sessions.post_target(cafe.code)
+        author = posting.Author(read(lambda: _participant_id(cafe.id)), "Camille", None)
+        # The console closes posting on another connection while this post is being checked.
+        read(lambda: (db.session.execute(update(Session).where(Session.id == cafe.id).values(is_open=False)),
+                      db.session.commit()))
+        try:
+            posting.create_post(target, author, {"client_id": "late-post", "text": "Trop tard",
+                                                  "tags": {"function": "support"}})
+        except ServiceError as error:
+            assert error.code == "session_closed"
+        else:
+            raise AssertionError("a post was stored after posting closed")
+    assert count(read, Post) == 0
+    assert read(lambda: db.session.get(Session, cafe.id).last_seq) == 0
+
+
+def _participant_id(session_id: int) -> int:
+    """Create a participant in the session's event and return its id."""
+    from app.models import Session
+
+    participant = Participant(event_id=db.session.get(Session, session_id).event_id, name="Camille", token="t" * 32)
+    db.session.add(participant)
+    db.session.commit()
+    return participant.id
+
+
 def test_watch_returns_visible_posts_after_since(phone, wall, console, cafe):
     join(phone, cafe.code)
     acks = [post(phone, cafe.code, client_id=f"client-{i:04d}")["post"] for i in range(4)]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Event, Session, Table
 from . import eventfile
-from .sessions import new_join_code
+from .sessions import derive_frameworks, forget_post_targets, new_join_code
 
 
 def demo_text() -> str:
@@ -63,7 +63,8 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
             "title": item["title"],
             "workshop": item["workshop"],
             "question": item.get("question"),
-            "settings": {"tags": fmt.tags(item, spec), "format": item.get("settings", {}), "phases": phases,
+            "settings": {"tags": fmt.tags(item, spec), "frameworks": derive_frameworks(spec, fmt.tags(item, spec)),
+                         "format": item.get("settings", {}), "phases": phases,
                          "harvest": fmt.harvest(item, spec), "actions": sorted(fmt.actions()),
                          "day": day["date"], "start": item["start"], "end": item["end"], "room": item.get("room")},
             "removed": False,
@@ -83,6 +84,7 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
             session.removed = True
             counts["sessions_removed"] += 1
     db.session.commit()
+    forget_post_targets()
     return event, counts
 
 

@@ -54,5 +54,5 @@ def save(table: Table, category, text) -> dict:
     row.text = text
     db.session.commit()
     payload = {"code": table.session.code, "table": table.key, "category": category, "text": text}
-    socketio.emit("harvest", payload, to=room(table.session))
+    socketio.emit("harvest", payload, to=room(table.session.id))
     return payload

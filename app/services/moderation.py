@@ -56,7 +56,7 @@ def set_hidden(session: Session, post_id, hidden: bool) -> dict:
     if hidden:
         event_payload = {"code": session.code, "id": post.id, "seq": post.seq, "rev": post.rev,
                          "merged_into": post.merged_into_id}
-        socketio.emit("post_hidden", event_payload, to=room(session))
+        socketio.emit("post_hidden", event_payload, to=room(session.id))
     else:
-        socketio.emit("post_restored", payload, to=room(session))
+        socketio.emit("post_restored", payload, to=room(session.id))
     return payload

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import Engine, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, socketio
-from ..models import Participant, Post, Session, Table, utcnow
+from ..models import Participant, Post, Session, utcnow
 from .errors import ServiceError, require_dict
-from .sessions import frameworks_of, room, screens_room
+from .sessions import PostTarget, room, screens_room
 from .text import clean_post_text
 
 TEXT_MAX = 500
@@ -33,13 +37,13 @@ def check_text(text) -> str:
     return text
 
 
-def check_tags(session: Session, tags) -> dict:
-    """Return the tags if each names a framework of the session and one of its items, and none required is missing."""
+def check_tags(frameworks: list[dict], tags) -> dict:
+    """Return the tags if each names one of the frameworks and one of its items, and none required is missing."""
     if tags is None:
         tags = {}
     if not isinstance(tags, dict):
         raise ServiceError("invalid_tags", _l("The tags are malformed."))
-    frameworks = {fw["key"]: fw for fw in frameworks_of(session)}
+    frameworks = {fw["key"]: fw for fw in frameworks}
     clean = {}
     for key, value in tags.items():
         if value is None:
@@ -61,38 +65,50 @@ def check_client_id(client_id) -> str:
     return client_id
 
 
-def _existing(participant: Participant, client_id: str) -> Post | None:
+class Author(NamedTuple):
+    """Who posts: a participant's id and the name and organisation shown with the post."""
+
+    id: int
+    name: str | None
+    organisation: str | None
+
+
+def _existing(participant_id: int, client_id: str) -> Post | None:
     return db.session.scalar(
-        select(Post).where(Post.participant_id == participant.id, Post.client_id == client_id))
+        select(Post).where(Post.participant_id == participant_id, Post.client_id == client_id))
 
 
-def create_post(session: Session, participant: Participant, data, table: Table | None = None) -> tuple[dict, bool]:
-    """Store a post once per client id and broadcast it; return (its payload, created). A table's tags are imposed."""
+def _stored(post: Post, target: PostTarget) -> tuple[dict, bool]:
+    """Answer a resend with the post stored under its client id, if it went to this session."""
+    if post.session_id != target.session_id:
+        raise ServiceError("client_id_reused", _l("This idea was already sent to another workshop."), 409)
+    return post_payload(post, target), False
+
+
+def create_post(target: PostTarget, author: Author | Participant, data) -> tuple[dict, bool]:
+    """Store a post once per client id and broadcast it; return (its payload, created). A table's tags are imposed.
+
+    Whether posting is open is checked by the writer, in the transaction that stores the post.
+    """
     data = require_dict(data)
     client_id = check_client_id(data.get("client_id"))
-    existing = _existing(participant, client_id)
-    if existing is not None:
-        if existing.session_id != session.id:
-            raise ServiceError("client_id_reused", _l("This idea was already sent to another workshop."), 409)
-        return post_payload(existing, session), False
-    text = check_text(data.get("text"))
-    tags = data.get("tags")
-    if table is not None and isinstance(tags if tags is not None else {}, dict):
-        tags = {**(tags or {}), **table.tags}
-    tags = check_tags(session, tags)
-    if not session.is_open:
-        raise ServiceError("session_closed", _l("Posting is closed for this workshop."), 409)
+    try:
+        text = check_text(data.get("text"))
+        tags = data.get("tags")
+        if target.table_tags and isinstance(tags if tags is not None else {}, dict):
+            tags = {**(tags or {}), **target.table_tags}
+        tags = check_tags(target.frameworks, tags)
+    except ServiceError:
+        # A resend of a stored post succeeds even if it would be refused now (the rules changed since, say).
+        existing = _existing(author.id, client_id)
+        if existing is not None:
+            return _stored(existing, target)
+        raise
+    pending = _Pending(session_id=target.session_id, code=target.code, participant_id=author.id,
+                       author=author.name, organisation=author.organisation, client_id=client_id, text=text, tags=tags)
     # The writer uses its own connection: end this one's transaction so it holds no lock the writer would wait on.
     db.session.commit()
-    pending = _Pending(session_id=session.id, code=session.code, rooms=post_rooms(session),
-                       participant_id=participant.id, author=participant.name,
-                       organisation=participant.organisation, client_id=client_id, text=text, tags=tags)
     return _writer.submit(pending)
-
-
-def post_rooms(session: Session) -> list[str]:
-    """Return the rooms a new post goes to: the screens, and the phones too while they vote."""
-    return [screens_room(session), room(session)] if session.vote_state != "none" else [screens_room(session)]
 
 
 @dataclass
@@ -101,13 +117,13 @@ class _Pending:
 
     session_id: int
     code: str
-    rooms: list[str]
     participant_id: int
     author: str | None
     organisation: str | None
     client_id: str
     text: str
     tags: dict
+    rooms: list[str] = field(default_factory=list)
     payload: dict | None = None
     created: bool = False
     error: BaseException | None = None
@@ -133,6 +149,8 @@ class _GroupCommit:
             with self._lock:
                 if pending.done.is_set():
                     break
+                # Let the handlers that are ready run up to their submit first: they join this batch.
+                time.sleep(0)
                 batch = []
                 while self._queue:
                     batch.append(self._queue.popleft())
@@ -142,19 +160,23 @@ class _GroupCommit:
         return pending.payload, pending.created
 
     def _write(self, batch: list[_Pending]) -> None:
+        engine = db.engine
+        # On SQLite, in a native thread: the event loop keeps serving phones (and queueing the next batch)
+        # while the commit waits for the disk.
+        run = current_app.extensions.get("rouages.run_blocking") or (lambda fn: fn())
         try:
             try:
-                created = self._store(batch)
+                created = run(functools.partial(self._store, engine, batch))
             except IntegrityError:
                 # A resend raced in through another worker: store one by one so only the duplicate is refused.
                 created = []
                 for pending in batch:
                     try:
-                        created += self._store([pending])
+                        created += run(functools.partial(self._store, engine, [pending]))
                     except IntegrityError:
                         pass
             for pending in batch:
-                if pending.payload is None:
+                if pending.payload is None and pending.error is None:
                     self._answer_stored(pending)
             for pending in created:
                 socketio.emit("post", pending.payload, to=pending.rooms)
@@ -168,10 +190,10 @@ class _GroupCommit:
                 pending.done.set()
 
     @staticmethod
-    def _store(batch: list[_Pending]) -> list[_Pending]:
+    def _store(engine: Engine, batch: list[_Pending]) -> list[_Pending]:
         """Insert the batch's new posts in one transaction; return them in `seq` order."""
         new: dict[tuple[int, str], _Pending] = {}
-        with db.engine.begin() as conn:
+        with engine.begin() as conn:
             keys = [(p.participant_id, p.client_id) for p in batch]
             stored = {tuple(row) for row in conn.execute(select(Post.participant_id, Post.client_id).where(
                 tuple_(Post.participant_id, Post.client_id).in_(keys)))}
@@ -181,14 +203,24 @@ class _GroupCommit:
             by_session: dict[int, list[_Pending]] = {}
             for pending in new.values():
                 by_session.setdefault(pending.session_id, []).append(pending)
-            numbered = []  # (pending, seq, rev)
+            numbered = []  # (pending, seq, rev, rooms)
             for session_id, posts in by_session.items():
-                last_seq, last_rev = conn.execute(
-                    update(Session).where(Session.id == session_id)
+                # Checked here, in the transaction that stores the posts: a post is never stored after closing.
+                row = conn.execute(
+                    update(Session).where(Session.id == session_id, Session.is_open.is_(True),
+                                          Session.removed.is_(False))
                     .values(last_seq=Session.last_seq + len(posts), last_rev=Session.last_rev + len(posts))
-                    .returning(Session.last_seq, Session.last_rev)).one()
-                first_seq, first_rev = last_seq - len(posts) + 1, last_rev - len(posts) + 1
-                numbered += [(pending, first_seq + i, first_rev + i) for i, pending in enumerate(posts)]
+                    .returning(Session.last_seq, Session.last_rev, Session.vote_state)).one_or_none()
+                if row is None:
+                    closed = ServiceError("session_closed", _l("Posting is closed for this workshop."), 409)
+                    for pending in posts:
+                        pending.error = closed
+                    continue
+                first_seq, first_rev = row.last_seq - len(posts) + 1, row.last_rev - len(posts) + 1
+                rooms = [screens_room(session_id)]
+                if row.vote_state != "none":
+                    rooms.append(room(session_id))
+                numbered += [(pending, first_seq + i, first_rev + i, rooms) for i, pending in enumerate(posts)]
             if not numbered:
                 return []
             created_at = utcnow()
@@ -196,23 +228,23 @@ class _GroupCommit:
                 insert(Post).returning(Post.id, sort_by_parameter_order=True),
                 [{"session_id": p.session_id, "participant_id": p.participant_id, "client_id": p.client_id,
                   "seq": seq, "rev": rev, "text": p.text, "tags": p.tags, "hidden": False, "created_at": created_at}
-                 for p, seq, rev in numbered]).scalars().all()
-        for (pending, seq, rev), post_id in zip(numbered, ids, strict=True):
+                 for p, seq, rev, _rooms in numbered]).scalars().all()
+        for (pending, seq, rev, rooms), post_id in zip(numbered, ids, strict=True):
             pending.payload = _payload(pending, post_id, seq, rev, created_at)
+            pending.rooms = rooms
             pending.created = True
-        return [pending for pending, _seq, _rev in sorted(numbered, key=lambda n: n[1])]
+        return [pending for pending, *_rest in sorted(numbered, key=lambda n: n[1])]
 
     @staticmethod
     def _answer_stored(pending: _Pending) -> None:
         """Answer a post already stored under its client id with the stored post."""
-        post = db.session.scalar(select(Post).where(Post.participant_id == pending.participant_id,
-                                                     Post.client_id == pending.client_id))
+        post = _existing(pending.participant_id, pending.client_id)
         if post is None:
             raise RuntimeError("a post refused as already stored cannot be found")
-        if post.session_id != pending.session_id:
-            pending.error = ServiceError("client_id_reused", _l("This idea was already sent to another workshop."), 409)
-        else:
-            pending.payload = post_payload(post, db.session.get(Session, post.session_id))
+        try:
+            pending.payload, pending.created = _stored(post, PostTarget(pending.session_id, pending.code, [], {}))
+        except ServiceError as error:
+            pending.error = error
 
 
 _writer = _GroupCommit()

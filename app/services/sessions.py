@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from typing import NamedTuple
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from ..extensions import db, socketio
 from ..models import Attendance, Event, Participant, Session, Table
@@ -38,13 +40,47 @@ def normalise_code(code) -> str:
 def resolve(code) -> tuple[Session, Table | None]:
     """Return the live session a join code names, with the table when it is a table's code; or refuse."""
     code = normalise_code(code)
-    session, table = (db.session.scalar(select(Session).where(Session.code == code)) if code else None), None
-    if session is None and code:
-        table = db.session.scalar(select(Table).where(Table.code == code, Table.removed.is_(False)))
-        session = table.session if table is not None else None
-    if session is None or session.removed:
+    # One query for both kinds of code: phones post through table codes, many times a second.
+    row = db.session.execute(
+        select(Session, Table)
+        .outerjoin(Table, and_(Table.session_id == Session.id, Table.code == code, Table.removed.is_(False)))
+        .where(or_(Session.code == code, Table.code.is_not(None)))).first() if code else None
+    if row is None or row.Session.removed:
         raise ServiceError("unknown_code", _l("No workshop has this code. Check the code shown on the screen."), 404)
-    return session, table
+    return row.Session, row.Table
+
+
+class PostTarget(NamedTuple):
+    """What posting needs of a session, reached through one of its codes."""
+
+    session_id: int
+    code: str  # the session's own code, even when reached through a table's
+    frameworks: list[dict]
+    table_tags: dict
+
+
+# Phones post many times a second through a few codes: what posting needs of them is kept this long, so a
+# re-import that changes a session's tags, or retires it, reaches posting within seconds (open/closed does not
+# depend on it: the writer reads it in its own transaction).
+POST_TARGET_SECONDS = 5.0
+
+
+def post_target(code) -> PostTarget:
+    """Return what posting needs of the live session a code names (cached briefly per process), or refuse."""
+    code = normalise_code(code)
+    cache = current_app.extensions.setdefault("rouages.post_targets", {})
+    hit = cache.get(code)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    session, table = resolve(code)
+    target = PostTarget(session.id, session.code, frameworks_of(session), dict(table.tags) if table else {})
+    cache[code] = (time.monotonic() + POST_TARGET_SECONDS, target)
+    return target
+
+
+def forget_post_targets() -> None:
+    """Drop the cached post targets (after an import in this process)."""
+    current_app.extensions.pop("rouages.post_targets", None)
 
 
 def get_session(code) -> Session:
@@ -62,21 +98,28 @@ def table_payload(table: Table) -> dict:
     return {"key": table.key, "code": table.code, "name": table.name, "tags": table.tags, "host": table.host}
 
 
-def room(session: Session) -> str:
+def room(session_id: int) -> str:
     """Return the Socket.IO room of everyone joined to or watching a session."""
-    return f"session:{session.id}"
+    return f"session:{session_id}"
 
 
-def screens_room(session: Session) -> str:
+def screens_room(session_id: int) -> str:
     """Return the room of the walls, consoles and hosts' pages, which receive every new post as it comes."""
-    return f"session:{session.id}:screens"
+    return f"session:{session_id}:screens"
 
 
 def frameworks_of(session: Session) -> list[dict]:
     """Return the frameworks posts of this session are tagged with, with their items."""
-    by_key = {fw["key"]: fw for fw in session.event.spec.get("frameworks", [])}
+    if "frameworks" in session.settings:  # kept there by the import: no need to read the event on each post
+        return session.settings["frameworks"]
+    return derive_frameworks(session.event.spec, session.settings.get("tags", []))
+
+
+def derive_frameworks(spec: dict, tags: list[dict]) -> list[dict]:
+    """Return the frameworks an event file's session tags name, with their items, in the tags' order."""
+    by_key = {fw["key"]: fw for fw in spec.get("frameworks", [])}
     out = []
-    for tag in session.settings.get("tags", []):
+    for tag in tags:
         fw = by_key.get(tag["framework"])
         if fw is None:
             continue
@@ -154,7 +197,7 @@ def set_phase(session: Session, key=None) -> dict:
     db.session.commit()
     payload = {"code": session.code, "phase": phase, "index": keys.index(key), "count": len(keys),
                "is_open": session.is_open, "timer": timer_payload(session)}
-    socketio.emit("phase", payload, to=room(session))
+    socketio.emit("phase", payload, to=room(session.id))
     return payload
 
 
@@ -169,7 +212,7 @@ def store_plan(session: Session, plan: dict) -> dict:
     session.plan = plan
     db.session.commit()
     payload = {"code": session.code, "plan": plan}
-    socketio.emit("plan", payload, to=room(session))
+    socketio.emit("plan", payload, to=room(session.id))
     return payload
 
 
@@ -186,7 +229,7 @@ def set_open(session: Session, is_open) -> dict:
     if session.is_open != is_open:
         session.is_open = is_open
         db.session.commit()
-        socketio.emit("session_state", payload, to=room(session))
+        socketio.emit("session_state", payload, to=room(session.id))
     return payload
 
 
@@ -198,7 +241,7 @@ def start_timer(session: Session, seconds) -> dict:
     session.timer_ends_at = now_ms() + seconds * 1000
     db.session.commit()
     payload = timer_payload(session)
-    socketio.emit("timer", payload, to=room(session))
+    socketio.emit("timer", payload, to=room(session.id))
     return payload
 
 
@@ -208,5 +251,5 @@ def stop_timer(session: Session) -> dict:
     session.timer_seconds = None
     db.session.commit()
     payload = timer_payload(session)
-    socketio.emit("timer", payload, to=room(session))
+    socketio.emit("timer", payload, to=room(session.id))
     return payload

@@ -35,7 +35,7 @@ def vote_payload(session: Session) -> dict:
 def _announce(session: Session) -> dict:
     db.session.commit()
     payload = vote_payload(session)
-    socketio.emit("vote_state", payload, to=room(session))
+    socketio.emit("vote_state", payload, to=room(session.id))
     return payload
 
 

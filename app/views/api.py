@@ -87,7 +87,8 @@ def join_http(code: str):
 def create_post(code: str):
     """Post an idea over HTTP: same payload, idempotency and errors as the `post` event."""
     data = _body()
-    session, table = sessions.resolve(code)
-    participant = require_participant(session, data.get("token") or request.cookies.get("rouages_participant"))
-    post, created = posting.create_post(session, participant, data, table)
+    target = sessions.post_target(code)
+    participant = require_participant(sessions.get_session(code),
+                                      data.get("token") or request.cookies.get("rouages_participant"))
+    post, created = posting.create_post(target, participant, data)
     return jsonify(ok=True, post=post), 201 if created else 200
