@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, namedtuple
 from importlib import metadata
 from pathlib import Path
 
@@ -489,8 +489,9 @@ def sys_cpu_of(proc: psutil.Process, both: bool = False):
 class Fleet:
     """K generator processes holding the phones, and the wall in this process's event loop."""
 
-    def __init__(self, url: str, code: str, args):
-        self.url, self.code, self.args = url, code, args
+    def __init__(self, urls: list[str], code: str, args):
+        # Generator process k connects its phones to worker k mod N; the wall watches the first worker.
+        self.urls, self.url, self.code, self.args = urls, urls[0], code, args
         self.procs: list = []
         self.commands: list = []
         self.results = None
@@ -534,7 +535,8 @@ class Fleet:
             commands = ctx.Queue()
             indices = list(range(wid, self.args.phones, k))  # phone i lives in process i % K as its (i // K)-th
             proc = ctx.Process(target=worker_main, name=f"phones-{wid}", daemon=True,
-                               args=(wid, self.url, self.code, indices, self.args.phone_client, commands,
+                               args=(wid, self.urls[wid % len(self.urls)], self.code, indices,
+                                     self.args.phone_client, commands,
                                      self.results, self.stop, os.getpid()))
             proc.start()
             self.procs.append(proc)
@@ -743,10 +745,11 @@ def profile_top(path: Path, top: int = 15) -> dict:
 
 async def bench_target(target: str, srv, code: str, args, workdir: Path) -> dict:
     """Connect the phones and the wall to one server, run every step, and return the figures."""
-    proc = psutil.Process(srv.process.pid)
+    pids = srv.pids if isinstance(srv, Workers) else [srv.process.pid]
+    proc = ProcGroup([psutil.Process(pid) for pid in pids])
     sampler = RssSampler(proc)
     sampler.start()
-    fleet = Fleet(srv.url, code, args)
+    fleet = Fleet(srv.urls if isinstance(srv, Workers) else [srv.url], code, args)
     out: dict = {"target": target, "steps": []}
     profiler = None
     try:
@@ -804,10 +807,65 @@ async def bench_target(target: str, srv, code: str, args, workdir: Path) -> dict
     return out
 
 
+CpuTimes = namedtuple("CpuTimes", "user system")
+MemoryInfo = namedtuple("MemoryInfo", "rss")
+
+
+class ProcGroup:
+    """Several server processes seen as one: summed CPU times and resident memory."""
+
+    def __init__(self, procs: list[psutil.Process]):
+        self.procs = procs
+        self.pid = procs[0].pid
+
+    def cpu_times(self):
+        times = [p.cpu_times() for p in self.procs]
+        return CpuTimes(sum(t.user for t in times), sum(t.system for t in times))
+
+    def memory_info(self):
+        return MemoryInfo(sum(p.memory_info().rss for p in self.procs))
+
+
+class Workers:
+    """N `rouages serve` workers on one PostgreSQL database, joined by Redis, as the several-workers set-up."""
+
+    def __init__(self, tmp: Path, args):
+        from databases import Databases  # tests/databases.py: a fresh PostgreSQL database
+
+        self.databases = Databases(tmp)
+        os.environ["ROUAGES_TEST_DB"] = "postgresql"
+        database = self.databases.empty_url()
+        env = {"ROUAGES_DATABASE_URL": database, "ROUAGES_MESSAGE_QUEUE": args.redis,
+               "ROUAGES_MESSAGE_QUEUE_CHANNEL": f"rouages-bench-{secrets.token_hex(4)}"}
+        self.servers = [Server(tmp / f"w{i}", async_mode=args.async_mode, extra_env=env)
+                        for i in range(args.workers)]
+        self.log = self.servers[0].log
+
+    def cli(self, *argv: str):
+        return self.servers[0].cli(*argv)
+
+    def start(self) -> None:
+        for server in self.servers:
+            server.start()
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        self.databases.drop_all()
+
+    @property
+    def urls(self) -> list[str]:
+        return [server.url for server in self.servers]
+
+    @property
+    def pids(self) -> list[int]:
+        return [server.process.pid for server in self.servers]
+
+
 def start_server(target: str, args, tmp: Path):
     """Start Rouages (with the test event imported) or the bare server; return (server, session code)."""
     if target == "rouages":
-        srv = Server(tmp / "data", async_mode=args.async_mode)
+        srv = Workers(tmp, args) if args.workers > 1 else Server(tmp / "data", async_mode=args.async_mode)
         srv.cli("event", "import", str(EVENT_FILE))
         sessions = json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
         code = next(s["code"] for s in sessions if s["key"] == SESSION_KEY)
@@ -1032,6 +1090,9 @@ def parse(argv=None) -> argparse.Namespace:
                         help="profile the Rouages server with py-spy during its first step (collapsed stacks)")
     parser.add_argument("--py-spy-seconds", type=float, default=20, help="seconds of profile [20]")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Rouages workers: 1 runs on SQLite; 2 or more on PostgreSQL joined by Redis [1]")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="Redis URL for --workers [%(default)s]")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the burst and steady schedules [1]")
     args = parser.parse_args(argv)
     if args.burst:
