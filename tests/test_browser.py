@@ -263,6 +263,13 @@ def test_dot_vote_from_phones_to_the_revealed_ranking_on_the_wall(browser, serve
     console.get_by_label("Au plus par idée").fill("2")
     console.get_by_role("button", name="Ouvrir le vote").click()
     expect(console.locator("#vote-state")).to_contain_text("Vote en cours")
+    # Phones are sent other people's ideas only while a vote runs: one posted now reaches every phone's list.
+    expect(phones[0].locator(".vote-post")).to_have_count(2)
+    phones[1].locator(".tag-choice", has_text="Animation").click()
+    phones[1].get_by_label("Votre idée").fill("Une idée tardive")
+    phones[1].get_by_role("button", name="Envoyer").click()
+    expect(phones[0].locator(".vote-post", has_text="Une idée tardive")).to_have_count(1)
+    expect(wall.locator(".card")).to_have_count(3)
 
     for phone, favourite in zip(phones, ("Une charte commune", "Une charte commune"), strict=True):
         expect(phone.locator("#vote-left")).to_have_text("Gommettes restantes\u00a0: 3")
