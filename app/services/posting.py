@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Engine, insert, select, tuple_, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, socketio
@@ -106,8 +106,9 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
         raise
     pending = _Pending(session_id=target.session_id, code=target.code, participant_id=author.id,
                        author=author.name, organisation=author.organisation, client_id=client_id, text=text, tags=tags)
-    # The writer uses its own connection: end this one's transaction so it holds no lock the writer would wait on.
-    db.session.commit()
+    if db.session.registry.has() and db.session().in_transaction():
+        # The writer uses its own connection: end this one's transaction so it holds no lock the writer waits on.
+        db.session.commit()
     return _writer.submit(pending)
 
 
@@ -195,8 +196,9 @@ class _GroupCommit:
         new: dict[tuple[int, str], _Pending] = {}
         with engine.begin() as conn:
             keys = [(p.participant_id, p.client_id) for p in batch]
+            # Two IN lists, not a row-value IN: SQLite would scan the whole unique index for the latter.
             stored = {tuple(row) for row in conn.execute(select(Post.participant_id, Post.client_id).where(
-                tuple_(Post.participant_id, Post.client_id).in_(keys)))}
+                Post.participant_id.in_({k[0] for k in keys}), Post.client_id.in_({k[1] for k in keys})))}
             for key, pending in zip(keys, batch, strict=True):
                 if key not in stored and key not in new:
                     new[key] = pending
