@@ -19,9 +19,9 @@ def async_mode(environ: os._Environ | dict | None = None) -> str:
 
 
 def native_thread_runner(mode: str):
-    """Return a function running a blocking call in a native thread, or None when the runtime is not patched in.
+    """Return a function running a blocking system call in a native thread, or None to run it in place.
 
-    SQLite's commit waits for fsync without yielding: run on the event loop, it would stall every connection.
+    The call must touch no lock or other object shared with the event loop: only the operating system.
     """
     if mode == "gevent":
         from gevent import get_hub, monkey

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask, has_request_context, request
@@ -33,16 +34,15 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
 
     engine_options = {}
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # The post writer commits in a native thread (see posting._GroupCommit); the pool lends a connection
-        # to one user at a time, so it may move between threads.
-        engine_options["connect_args"] = {"timeout": 15, "check_same_thread": False}
-        app.extensions["rouages.run_blocking"] = config_module.native_thread_runner(app.config["ASYNC_MODE"])
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        engine_options["connect_args"] = {"timeout": 15}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    if uri.startswith("sqlite"):
         with app.app_context():
-            _tune_sqlite(db.engine)
+            _tune_sqlite(db.engine, "FULL")
+            _post_writer_engine(app, db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=lambda: select_locale() or app.config["BABEL_DEFAULT_LOCALE"])
     csrf.init_app(app)
@@ -85,16 +85,49 @@ def build_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-def _tune_sqlite(engine) -> None:
-    """Turn on WAL, a busy timeout and foreign keys on every SQLite connection."""
+def _post_writer_engine(app: Flask, engine) -> None:
+    """Give the post writer its own SQLite connection, which commits without waiting for the disk, and a sync.
+
+    The writer then syncs the write-ahead log itself in a native thread before it acknowledges the posts, so
+    they are as durable as with synchronous=FULL while the event loop keeps serving phones during the fsync.
+    """
+    from sqlalchemy import create_engine
+
+    writer = create_engine(engine.url, connect_args={"timeout": 15}, pool_size=1, max_overflow=0)
+    _tune_sqlite(writer, "NORMAL")
+    run = config_module.native_thread_runner(app.config["ASYNC_MODE"]) or (lambda fn: fn())
+    log: list[str] = []
+
+    def sync() -> None:
+        if not log:  # the file SQLite really writes, symbolic links resolved as SQLite resolves them
+            with writer.connect() as conn:
+                log.append(conn.exec_driver_sql("PRAGMA database_list").fetchone()[2] + "-wal")
+        run(lambda: _fsync(log[0]))
+
+    app.extensions["rouages.post_engine"] = writer
+    app.extensions["rouages.post_sync"] = sync
+
+
+def _fsync(path: str) -> None:
+    """Flush a file to the disk (the writer's open connection keeps its log: missing, it is an error)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _tune_sqlite(engine, synchronous: str) -> None:
+    """Turn on WAL, a busy timeout and foreign keys on every SQLite connection of an engine."""
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        # FULL: an acknowledged post must survive the laptop losing power, not only a process crash.
-        cursor.execute("PRAGMA synchronous=FULL")
+        # FULL: an acknowledged write must survive the laptop losing power, not only a process crash; the post
+        # writer's NORMAL connection gets there by syncing the log itself before acknowledging.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

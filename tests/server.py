@@ -77,3 +77,79 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+NGINX_CONF = """\
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 512; }}
+http {{
+    log_format upstream '$request_method $uri $status $upstream_addr';
+    access_log {dir}/access.log upstream;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream rouages {{
+{servers}
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location /socket.io/ {{
+            proxy_pass http://rouages;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_read_timeout 120s;
+        }}
+        location / {{
+            proxy_pass http://rouages;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """nginx on 127.0.0.1 spreading connections over workers as docs/deploy.md sets it up (round robin)."""
+
+    def __init__(self, directory: Path, upstreams: list[str]):
+        self.dir = Path(directory)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        servers = "\n".join(f"        server {u.removeprefix('http://')};" for u in upstreams)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.conf = self.dir / "nginx.conf"
+        self.conf.write_text(NGINX_CONF.format(dir=self.dir, port=self.port, servers=servers))
+        self.process: subprocess.Popen | None = None
+
+    def upstreams_used(self, path_prefix: str = "/socket.io/") -> list[str]:
+        """Return the worker address of every request logged under a path, in order."""
+        lines = (self.dir / "access.log").read_text().splitlines()
+        return [line.split()[3] for line in lines if line.split()[1].startswith(path_prefix)]
+
+    def __enter__(self) -> Nginx:
+        self.process = subprocess.Popen(
+            ["nginx", "-p", str(self.dir), "-e", str(self.dir / "error.log"), "-c", str(self.conf),
+             "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited: {(self.dir / 'error.log').read_text()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("nginx did not answer within 15 s")
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

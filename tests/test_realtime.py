@@ -381,3 +381,26 @@ def test_signing_out_revokes_an_open_console_connection(app, cafe, organiser):
     http.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]})
     ack = console.emit("timer_stop", {"code": cafe.code}, callback=True)
     assert ack["error"]["code"] == "forbidden"
+
+
+def test_a_post_reaches_the_disk_before_it_is_acknowledged(app, phone, cafe, monkeypatch):
+    import os
+
+    from sqlalchemy import text
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        import pytest
+
+        pytest.skip("SQLite's write-ahead log")
+    database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    synced = []
+    fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), fsync(fd))[1])
+    join(phone, cafe.code)
+    assert post(phone, cafe.code)["ok"]
+    # The writer's connection commits without waiting for the disk, then syncs the log itself, before the ack.
+    assert synced == [f"{database}-wal"]
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL for everything else
+        with app.extensions["rouages.post_engine"].connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL

@@ -342,3 +342,57 @@ def test_two_workers_joined_by_redis_deliver_everything_to_every_client_once(tmp
             assert [p["plan"] for p in client.got("plan")] == [plan]
         for client in clients + [console]:
             client.client.disconnect()
+
+
+def nginx_or_skip() -> None:
+    """Skip locally when nginx is not installed; in CI that is a failure."""
+    import os
+    import shutil
+
+    if shutil.which("nginx") is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("CI must run the nginx test: install Debian's nginx (.ci/run does)")
+        pytest.skip("nginx is not installed (apt-get install nginx)")
+
+
+def test_two_workers_behind_nginx_serve_every_client_through_one_address(tmp_path, databases):
+    from server import Nginx
+
+    redis_or_skip()
+    nginx_or_skip()
+    database = databases.empty_url()
+    if database.startswith("sqlite"):
+        database = f"sqlite:///{tmp_path / 'shared.db'}"
+    env = {"ROUAGES_DATABASE_URL": database, "ROUAGES_MESSAGE_QUEUE": REDIS_URL,
+           "ROUAGES_MESSAGE_QUEUE_CHANNEL": f"rouages-test-{uuid.uuid4().hex}"}
+    first = Server(tmp_path / "a", extra_env=env)
+    first.cli("event", "import", "--demo")
+    first.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    second = Server(tmp_path / "b", extra_env=env)
+    first.env["ROUAGES_SECRET_KEY"] = second.env["ROUAGES_SECRET_KEY"] = (tmp_path / "a" / "secret_key").read_text()
+    code = next(s["code"] for s in json.loads(first.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    with first, second, Nginx(tmp_path / "nginx", [first.url, second.url]) as proxy:
+        tables = requests.get(f"{proxy.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
+        wall = Recorder(proxy.url)
+        assert wall.call("watch", {"code": code})["ok"]
+        console = Recorder(proxy.url, {"Cookie": organiser_cookie(first)})
+        phones = [Recorder(proxy.url) for _ in range(6)]
+        for i, phone in enumerate(phones):
+            assert phone.call("join", {"code": tables[i % 5]["code"], "name": f"P{i}"})["ok"]
+        assert console.call("phase_set", {"code": code})["phase"]["key"] == "round_1"
+        acks = [phone.call("post", {"code": tables[i % 5]["code"], "client_id": f"through-nginx-{i:02d}",
+                                    "text": f"Idée {i}", "tags": {}}) for i, phone in enumerate(phones)]
+        assert all(ack["ok"] for ack in acks)
+
+        wait_until(lambda: len(wall.got("post")) == 6 and all(p.got("phase") for p in phones))
+        assert sorted(p["seq"] for p in wall.got("post")) == list(range(1, 7))
+        for client in [wall, *phones]:
+            assert [p["phase"]["key"] for p in client.got("phase")] == ["round_1"]
+        for client in [wall, console, *phones]:
+            client.client.disconnect()
+        # The WebSockets were spread over both workers, so broadcasts crossed between them through Redis.
+        # (nginx logs a WebSocket when it closes.)
+        wait_until(lambda: len(proxy.upstreams_used()) == 8)
+        used = proxy.upstreams_used()
+        assert len(used) == 8 and set(used) == {first.url.removeprefix("http://"), second.url.removeprefix("http://")}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import time
-from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -100,7 +99,8 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
         tags = check_tags(target.frameworks, tags)
     except ServiceError:
         # A resend of a stored post succeeds even if it would be refused now (the rules changed since, say).
-        existing = _existing(author.id, client_id)
+        with _writer.idle():
+            existing = _existing(author.id, client_id)
         if existing is not None:
             return _stored(existing, target)
         raise
@@ -128,67 +128,103 @@ class _Pending:
     payload: dict | None = None
     created: bool = False
     error: BaseException | None = None
-    done: threading.Event = field(default_factory=threading.Event)
+    done: bool = False
 
 
 class _GroupCommit:
     """Store the posts of concurrent handlers in one transaction, then broadcast them in sequence order.
 
-    The first handler to take the lock writes every post queued so far; the others find theirs done.
-    One commit (one fsync on SQLite) then serves a whole burst, and broadcasts leave in `seq` order.
-    Under gevent or eventlet the standard library is monkey-patched, so these locks are cooperative.
+    The first handler to find no batch in progress writes every post queued so far; the others wait until
+    theirs is done, or until the batch ends and one of them writes the next. One commit (one fsync on
+    SQLite) then serves a whole burst, and broadcasts leave in `seq` order. Under gevent or eventlet the
+    standard library is monkey-patched, so the condition variable is cooperative.
     """
 
     def __init__(self):
-        self._lock = threading.Lock()
-        self._queue: deque[_Pending] = deque()
+        self._cond = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._writing = False
 
     def submit(self, pending: _Pending) -> tuple[dict, bool]:
-        """Queue a post and return (payload, created) once it is committed and broadcast."""
-        self._queue.append(pending)
-        while not pending.done.is_set():
-            with self._lock:
-                if pending.done.is_set():
-                    break
-                # Let the handlers that are ready run up to their submit first: they join this batch.
-                time.sleep(0)
-                batch = []
-                while self._queue:
-                    batch.append(self._queue.popleft())
+        """Queue a post and return (payload, created) once it is durable and broadcast."""
+        with self._cond:
+            self._queue.append(pending)
+            while self._writing and not pending.done:
+                self._cond.wait()
+            leader = not pending.done
+            if leader:
+                self._writing = True
+        if leader:
+            try:
+                time.sleep(0)  # let the handlers that are ready reach submit first: they join this batch
+                with self._cond:
+                    batch, self._queue = self._queue, []
                 self._write(batch)
+            finally:
+                with self._cond:
+                    self._writing = False
+                    self._cond.notify_all()
         if pending.error is not None:
             raise pending.error
         return pending.payload, pending.created
 
+    @contextmanager
+    def idle(self):
+        """Hold off new batches meanwhile: every post this process committed is then durable.
+
+        Needed only where the writer commits before it syncs (SQLite): a phone told its post is stored
+        drops it from its outbox, so it must not read one still on its way to the disk.
+        """
+        if current_app.extensions.get("rouages.post_sync") is None:
+            yield
+            return
+        with self._cond:
+            while self._writing:
+                self._cond.wait()
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
     def _write(self, batch: list[_Pending]) -> None:
-        engine = db.engine
-        # On SQLite, in a native thread: the event loop keeps serving phones (and queueing the next batch)
-        # while the commit waits for the disk.
-        run = current_app.extensions.get("rouages.run_blocking") or (lambda fn: fn())
+        # On SQLite the writer has its own connection, which commits without waiting for the disk, and a
+        # sync that waits for it in a native thread: the event loop keeps serving phones meanwhile.
+        engine = current_app.extensions.get("rouages.post_engine") or db.engine
+        sync = current_app.extensions.get("rouages.post_sync")
         try:
             try:
-                created = run(functools.partial(self._store, engine, batch))
+                created = self._store(engine, batch)
             except IntegrityError:
                 # A resend raced in through another worker: store one by one so only the duplicate is refused.
                 created = []
                 for pending in batch:
                     try:
-                        created += run(functools.partial(self._store, engine, [pending]))
+                        created += self._store(engine, [pending])
                     except IntegrityError:
                         pass
+            if sync is not None:
+                sync()  # durable before anything is acknowledged or broadcast
+        except BaseException as error:
+            # Stored or not, none is known durable: each phone resends and finds its post if it was stored.
             for pending in batch:
-                if pending.payload is None and pending.error is None:
-                    self._answer_stored(pending)
-            for pending in created:
-                socketio.emit("post", pending.payload, to=pending.rooms)
-        except BaseException as error:  # every waiter must wake, with the failure
-            for pending in batch:
-                if pending.payload is None and pending.error is None:
-                    pending.error = error
+                pending.payload, pending.created, pending.error = None, False, pending.error or error
+                pending.done = True
             raise
-        finally:
-            for pending in batch:
-                pending.done.set()
+        for pending in created:
+            try:
+                socketio.emit("post", pending.payload, to=pending.rooms)
+            except Exception:  # the post is stored: walls find it when they resync from the gap
+                current_app.logger.exception("Broadcasting post %s failed", pending.payload["id"])
+        for pending in batch:
+            if pending.payload is None and pending.error is None:
+                try:
+                    self._answer_stored(pending)
+                except Exception as error:
+                    pending.error = error
+            pending.done = True
 
     @staticmethod
     def _store(engine: Engine, batch: list[_Pending]) -> list[_Pending]:
@@ -206,7 +242,7 @@ class _GroupCommit:
             for pending in new.values():
                 by_session.setdefault(pending.session_id, []).append(pending)
             numbered = []  # (pending, seq, rev, rooms)
-            for session_id, posts in by_session.items():
+            for session_id, posts in sorted(by_session.items()):  # one lock order across workers
                 # Checked here, in the transaction that stores the posts: a post is never stored after closing.
                 row = conn.execute(
                     update(Session).where(Session.id == session_id, Session.is_open.is_(True),
@@ -303,6 +339,7 @@ def changed_since(session: Session, since: int, rev: int) -> list[Post]:
 
 
 def posts_of(session: Session, participant: Participant) -> list[Post]:
-    """Return a participant's own posts in a session, hidden ones included."""
-    return list(db.session.scalars(
-        select(Post).where(Post.session_id == session.id, Post.participant_id == participant.id).order_by(Post.seq)))
+    """Return a participant's own posts in a session, hidden ones included; only durable ones (see idle)."""
+    with _writer.idle():
+        return list(db.session.scalars(select(Post).where(
+            Post.session_id == session.id, Post.participant_id == participant.id).order_by(Post.seq)))

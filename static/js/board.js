@@ -1,16 +1,37 @@
 // Follow a session's posts as a wall or console does: watch, resync after a disconnect, apply hides and restores.
 import { Socket } from "./socket.js";
 
+const GAP_RESYNC_MS = 2000;
+
+// The highest number up to which everything has been received. Posts and hides from concurrent workers can
+// arrive out of order, so a resync asks from the first gap, never from the highest number seen.
+class Cursor {
+  constructor() {
+    this.value = 0;
+    this.ahead = new Set();
+  }
+
+  // Note `n` as received; with `upTo`, the server says everything up to `n` was sent.
+  seen(n, upTo = false) {
+    if (n <= this.value) return;
+    if (upTo) this.value = n; else this.ahead.add(n);
+    for (const done of this.ahead) if (done <= this.value) this.ahead.delete(done);
+    while (this.ahead.delete(this.value + 1)) this.value += 1;
+  }
+
+  get gap() {
+    return this.ahead.size > 0;
+  }
+}
+
 export class Board {
   constructor(code, { onChange, onSession, onTimer, onStatus, onPhase, onVote, onHarvest, onPlan } = {}) {
     this.code = code;
     this.posts = new Map();
     this.harvest = {};
-    // Every post up to `since` has been received; `ahead` holds those received past a gap. Posts from
-    // concurrent workers can arrive out of order, so a resync asks from the gap, never from the highest seq.
-    this.since = 0;
-    this.ahead = new Set();
-    this.rev = 0;
+    this.seq = new Cursor();
+    this.rev = new Cursor();
+    this.resync = null;
     this.onChange = onChange || (() => {});
     this.onSession = onSession || (() => {});
     this.onTimer = onTimer || (() => {});
@@ -57,12 +78,12 @@ export class Board {
   }
 
   async watch() {
-    const ack = await this.socket.emit("watch", { code: this.code, since: this.since, rev: this.rev });
+    const ack = await this.socket.emit("watch", { code: this.code, since: this.seq.value, rev: this.rev.value });
     if (!ack.ok) { this.onStatus("error", ack.error); return; }
     for (const post of ack.posts) this.upsert(post);
     for (const post of ack.changed) post.hidden && !post.text ? this.hide(post) : this.upsert(post);
-    this.rev = Math.max(this.rev, ack.session.rev);
-    this.seen(ack.session.seq, true);
+    this.seq.seen(ack.session.seq, true);
+    this.rev.seen(ack.session.rev, true);
     this.onSession(ack.session);
     this.onPhase(ack.session.phase);
     this.onVote(ack.vote);
@@ -74,24 +95,26 @@ export class Board {
     this.onChange();
   }
 
-  // Note sequence number `seq` as received; `upTo` when the server says everything before it was sent.
-  seen(seq, upTo = false) {
-    if (seq <= this.since) return;
-    if (upTo) this.since = seq; else this.ahead.add(seq);
-    for (const done of this.ahead) if (done <= this.since) this.ahead.delete(done);
-    while (this.ahead.delete(this.since + 1)) this.since += 1;
+  // A gap that a late message does not fill within a while (a worker died, a message was lost): resync.
+  received(post) {
+    this.seq.seen(post.seq);
+    this.rev.seen(post.rev);
+    if ((this.seq.gap || this.rev.gap) && this.resync === null) {
+      this.resync = setTimeout(() => {
+        this.resync = null;
+        if ((this.seq.gap || this.rev.gap) && this.socket.connected) this.watch();
+      }, GAP_RESYNC_MS);
+    }
   }
 
   upsert(post) {
-    this.seen(post.seq);
-    this.rev = Math.max(this.rev, post.rev);
+    this.received(post);
     this.posts.set(post.id, post);
     return true;
   }
 
   hide(info) {
-    this.seen(info.seq);
-    this.rev = Math.max(this.rev, info.rev);
+    this.received(info);
     const post = this.posts.get(info.id);
     if (post) post.hidden = true;
     return true;

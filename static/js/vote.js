@@ -34,7 +34,7 @@ export class PhoneVote {
       return;
     }
     if (!watched.ok) { this.synced = false; return; }
-    this.posts = new Map(watched.posts.map((post) => [post.id, post]));
+    for (const post of watched.posts) this.posts.set(post.id, post); // merged: ideas sent meanwhile stay
     this.vote = watched.vote;
     this.render();
   }
