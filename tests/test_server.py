@@ -285,25 +285,28 @@ def redis_or_skip() -> None:
         pytest.skip(f"Redis at {REDIS_URL} is unreachable")
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_two_workers_joined_by_redis_deliver_everything_to_every_client_once(tmp_path, databases, mode):
-    import uuid as _uuid
-
+def two_workers(tmp_path, databases, mode: str = "gevent") -> tuple[Server, Server, str]:
+    """Two workers on one database joined by Redis, with the demo and an organiser; return them and the café's code."""
     redis_or_skip()
     database = databases.empty_url()
     if database.startswith("sqlite"):
         database = f"sqlite:///{tmp_path / 'shared.db'}"
     env = {"ROUAGES_DATABASE_URL": database, "ROUAGES_MESSAGE_QUEUE": REDIS_URL,
-           "ROUAGES_MESSAGE_QUEUE_CHANNEL": f"rouages-test-{_uuid.uuid4().hex}"}
+           "ROUAGES_MESSAGE_QUEUE_CHANNEL": f"rouages-test-{uuid.uuid4().hex}"}
     first = Server(tmp_path / "a", async_mode=mode, extra_env=env)
     first.cli("event", "import", "--demo")
     first.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
     second = Server(tmp_path / "b", async_mode=mode, extra_env=env)
     # Both workers sign cookies with one key, as behind one address.
-    key = (tmp_path / "a" / "secret_key").read_text()
-    first.env["ROUAGES_SECRET_KEY"] = second.env["ROUAGES_SECRET_KEY"] = key
+    first.env["ROUAGES_SECRET_KEY"] = second.env["ROUAGES_SECRET_KEY"] = (tmp_path / "a" / "secret_key").read_text()
     code = next(s["code"] for s in json.loads(first.cli("sessions", "demo", "--json").stdout)
                 if s["key"] == "world-cafe-fonctions")
+    return first, second, code
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_workers_joined_by_redis_deliver_everything_to_every_client_once(tmp_path, databases, mode):
+    first, second, code = two_workers(tmp_path, databases, mode)
     with first, second:
         tables = requests.get(f"{first.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
         wall = Recorder(first.url)
@@ -358,20 +361,8 @@ def nginx_or_skip() -> None:
 def test_two_workers_behind_nginx_serve_every_client_through_one_address(tmp_path, databases):
     from server import Nginx
 
-    redis_or_skip()
     nginx_or_skip()
-    database = databases.empty_url()
-    if database.startswith("sqlite"):
-        database = f"sqlite:///{tmp_path / 'shared.db'}"
-    env = {"ROUAGES_DATABASE_URL": database, "ROUAGES_MESSAGE_QUEUE": REDIS_URL,
-           "ROUAGES_MESSAGE_QUEUE_CHANNEL": f"rouages-test-{uuid.uuid4().hex}"}
-    first = Server(tmp_path / "a", extra_env=env)
-    first.cli("event", "import", "--demo")
-    first.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    second = Server(tmp_path / "b", extra_env=env)
-    first.env["ROUAGES_SECRET_KEY"] = second.env["ROUAGES_SECRET_KEY"] = (tmp_path / "a" / "secret_key").read_text()
-    code = next(s["code"] for s in json.loads(first.cli("sessions", "demo", "--json").stdout)
-                if s["key"] == "world-cafe-fonctions")
+    first, second, code = two_workers(tmp_path, databases)
     with first, second, Nginx(tmp_path / "nginx", [first.url, second.url]) as proxy:
         tables = requests.get(f"{proxy.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
         wall = Recorder(proxy.url)
