@@ -5,20 +5,12 @@ sent every post), `watch` puts the wall in the session's room; `post` acks the p
 and broadcasts it to the room.
 No validation, no database, no Flask session use: only the runtime, Flask-SocketIO and the fan-out.
 
-Run by phones.py as a subprocess:  python bench/bare_server.py --port P [--async-mode gevent|eventlet]
+Run by phones.py (its `BareServer`) as a subprocess:  python bench/bare_server.py --port P [--async-mode gevent|eventlet]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-HERE = Path(__file__).resolve().parent
 
 
 def serve(port: int, mode: str) -> None:
@@ -78,54 +70,6 @@ def serve(port: int, mode: str) -> None:
         return {"ok": True, "post": post}
 
     sio.run(app, host="127.0.0.1", port=port, log_output=False, use_reloader=False, debug=False)
-
-
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class BareServer:
-    """This file run as a subprocess on 127.0.0.1 and a free port, with the same interface as tests/server.py."""
-
-    def __init__(self, log: Path, async_mode: str = "gevent"):
-        self.async_mode = async_mode
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = Path(log)
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 30) -> BareServer:
-        """Start the server and wait until /healthz answers."""
-        import requests  # here, not at the top: the server process must monkey-patch before ssl is imported
-
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, str(HERE / "bare_server.py"), "--port", str(self.port),
-                 "--async-mode", self.async_mode], stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"bare server exited with {self.process.returncode}:\n{self.log.read_text()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).json() == {"status": "ok"}:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"bare server did not answer within {timeout}s:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        """Stop the server politely, then firmly."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
 
 
 def main(argv=None) -> None:

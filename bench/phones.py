@@ -33,7 +33,6 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from bare_server import BareServer  # noqa: E402  (bench/bare_server.py: the bare Flask-SocketIO ceiling)
 from server import Server  # noqa: E402  (tests/server.py: a real `rouages serve` on 127.0.0.1)
 
 EVENT_FILE = ROOT / "tests" / "data" / "small.yaml"
@@ -805,6 +804,19 @@ async def bench_target(target: str, srv, code: str, args, workdir: Path) -> dict
     if profiler is not None and args.py_spy.exists():
         out["profile"] = profile_top(args.py_spy)
     return out
+
+
+class BareServer(Server):
+    """bench/bare_server.py, the bare Flask-SocketIO ceiling, run as a subprocess on 127.0.0.1 and a free port."""
+
+    def __init__(self, log: Path, async_mode: str = "gevent"):
+        super().__init__(Path(log).parent, async_mode=async_mode)
+        self.async_mode = async_mode
+        self.log = Path(log)
+
+    def command(self) -> list[str]:
+        return [sys.executable, str(ROOT / "bench" / "bare_server.py"), "--port", str(self.port),
+                "--async-mode", self.async_mode]
 
 
 CpuTimes = namedtuple("CpuTimes", "user system")

@@ -42,20 +42,20 @@ class Databases:
         if BACKEND == "sqlite":
             path = self.workdir / f"{uuid.uuid4().hex}.db"
             return f"sqlite:///{path}"
-        name = f"{self.prefix}_{len(self.created)}"
-        with _admin() as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return _url(name)
+        return self._create()
 
     def copy_url(self, template_url: str, target_dir: Path) -> str:
         """Return the URL of a fresh copy of the migrated template."""
         if BACKEND == "sqlite":
             shutil.copy(template_url.removeprefix("sqlite:///"), target_dir / "rouages.db")
             return f"sqlite:///{target_dir / 'rouages.db'}"
+        return self._create(template_url.rsplit("/", 1)[1])
+
+    def _create(self, template: str | None = None) -> str:
+        """Create a PostgreSQL database (a copy of `template` if given) dropped at the end; return its URL."""
         name = f"{self.prefix}_{len(self.created)}"
         with _admin() as admin:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rsplit("/", 1)[1]}"')
+            admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         self.created.append(name)
         return _url(name)
 

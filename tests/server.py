@@ -34,6 +34,10 @@ class Server:
         self.process: subprocess.Popen | None = None
         self.log = self.data_dir / "server.log"
 
+    def command(self) -> list[str]:
+        """Return the command line that runs the server."""
+        return [*ROUAGES, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+
     def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
         """Run a `rouages` command against this server's data directory."""
         return subprocess.run([*ROUAGES, *args], env=self.env, capture_output=True, text=True, input=input,
@@ -43,8 +47,7 @@ class Server:
         """Start the server and wait until /healthz answers."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([*ROUAGES, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -58,12 +58,13 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
             counts["sessions_created"] += 1
         fmt = formats[item["workshop"]]
         phases = [phase.as_dict() for phase in fmt.phases(item.get("settings", {}))]
+        tags = fmt.tags(item, spec)
         values = {
             "position": position,
             "title": item["title"],
             "workshop": item["workshop"],
             "question": item.get("question"),
-            "settings": {"tags": fmt.tags(item, spec), "frameworks": derive_frameworks(spec, fmt.tags(item, spec)),
+            "settings": {"tags": tags, "frameworks": derive_frameworks(spec, tags),
                          "format": item.get("settings", {}), "phases": phases,
                          "harvest": fmt.harvest(item, spec), "actions": sorted(fmt.actions()),
                          "day": day["date"], "start": item["start"], "end": item["end"], "room": item.get("room")},

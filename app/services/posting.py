@@ -77,11 +77,11 @@ def _existing(participant_id: int, client_id: str) -> Post | None:
         select(Post).where(Post.participant_id == participant_id, Post.client_id == client_id))
 
 
-def _stored(post: Post, target: PostTarget) -> tuple[dict, bool]:
+def _stored(post: Post, session_id: int, code: str) -> tuple[dict, bool]:
     """Answer a resend with the post stored under its client id, if it went to this session."""
-    if post.session_id != target.session_id:
+    if post.session_id != session_id:
         raise ServiceError("client_id_reused", _l("This idea was already sent to another workshop."), 409)
-    return post_payload(post, target), False
+    return _stored_wire(post, code), False
 
 
 def create_post(target: PostTarget, author: Author | Participant, data) -> tuple[dict, bool]:
@@ -102,7 +102,7 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
         with _writer.idle():
             existing = _existing(author.id, client_id)
         if existing is not None:
-            return _stored(existing, target)
+            return _stored(existing, target.session_id, target.code)
         raise
     pending = _Pending(session_id=target.session_id, code=target.code, participant_id=author.id,
                        author=author.name, organisation=author.organisation, client_id=client_id, text=text, tags=tags)
@@ -149,21 +149,12 @@ class _GroupCommit:
         """Queue a post and return (payload, created) once it is durable and broadcast."""
         with self._cond:
             self._queue.append(pending)
-            while self._writing and not pending.done:
-                self._cond.wait()
-            leader = not pending.done
-            if leader:
-                self._writing = True
-        if leader:
-            try:
+        with self._turn(lambda: pending.done) as mine:
+            if mine:
                 time.sleep(0)  # let the handlers that are ready reach submit first: they join this batch
                 with self._cond:
                     batch, self._queue = self._queue, []
                 self._write(batch)
-            finally:
-                with self._cond:
-                    self._writing = False
-                    self._cond.notify_all()
         if pending.error is not None:
             raise pending.error
         return pending.payload, pending.created
@@ -178,16 +169,25 @@ class _GroupCommit:
         if current_app.extensions.get("rouages.post_sync") is None:
             yield
             return
-        with self._cond:
-            while self._writing:
-                self._cond.wait()
-            self._writing = True
-        try:
+        with self._turn():
             yield
+
+    @contextmanager
+    def _turn(self, done=lambda: False):
+        """Wait until no batch is being written or `done()`; unless done, hold the writer's turn. Yield if held."""
+        with self._cond:
+            while self._writing and not done():
+                self._cond.wait()
+            held = not done()
+            if held:
+                self._writing = True
+        try:
+            yield held
         finally:
-            with self._cond:
-                self._writing = False
-                self._cond.notify_all()
+            if held:
+                with self._cond:
+                    self._writing = False
+                    self._cond.notify_all()
 
     def _write(self, batch: list[_Pending]) -> None:
         # On SQLite the writer has its own connection, which commits without waiting for the disk, and a
@@ -268,7 +268,8 @@ class _GroupCommit:
                   "seq": seq, "rev": rev, "text": p.text, "tags": p.tags, "hidden": False, "created_at": created_at}
                  for p, seq, rev, _rooms in numbered]).scalars().all()
         for (pending, seq, rev, rooms), post_id in zip(numbered, ids, strict=True):
-            pending.payload = _payload(pending, post_id, seq, rev, created_at)
+            pending.payload = _wire(post_id, pending.code, seq, rev, pending.client_id, pending.text, pending.tags,
+                                    pending.author, pending.organisation, False, None, created_at)
             pending.rooms = rooms
             pending.created = True
         return [pending for pending, *_rest in sorted(numbered, key=lambda n: n[1])]
@@ -280,7 +281,7 @@ class _GroupCommit:
         if post is None:
             raise RuntimeError("a post refused as already stored cannot be found")
         try:
-            pending.payload, pending.created = _stored(post, PostTarget(pending.session_id, pending.code, [], {}))
+            pending.payload, pending.created = _stored(post, pending.session_id, pending.code)
         except ServiceError as error:
             pending.error = error
 
@@ -288,31 +289,23 @@ class _GroupCommit:
 _writer = _GroupCommit()
 
 
-def _payload(pending: _Pending, post_id: int, seq: int, rev: int, created_at) -> dict:
-    """Return a just-stored post as every client receives it, without reading it back."""
-    return {"id": post_id, "code": pending.code, "seq": seq, "rev": rev,
-            "client_id": pending.client_id, "text": pending.text, "tags": pending.tags, "author": pending.author,
-            "organisation": pending.organisation, "hidden": False, "merged_into": None,
+def _wire(post_id: int, code: str, seq: int, rev: int, client_id: str, text: str, tags: dict, author: str | None,
+          organisation: str | None, hidden: bool, merged_into: int | None, created_at) -> dict:
+    """Return a post as every client receives it."""
+    return {"id": post_id, "code": code, "seq": seq, "rev": rev, "client_id": client_id, "text": text, "tags": tags,
+            "author": author, "organisation": organisation, "hidden": hidden, "merged_into": merged_into,
             "created_at": created_at.isoformat(timespec="seconds") + "Z"}
 
 
 def post_payload(post: Post, session: Session) -> dict:
-    """Return a post as every client receives it."""
+    """Return a stored post as every client receives it."""
+    return _stored_wire(post, session.code)
+
+
+def _stored_wire(post: Post, code: str) -> dict:
     participant = post.participant
-    return {
-        "id": post.id,
-        "code": session.code,
-        "seq": post.seq,
-        "rev": post.rev,
-        "client_id": post.client_id,
-        "text": post.text,
-        "tags": post.tags,
-        "author": participant.name,
-        "organisation": participant.organisation,
-        "hidden": post.hidden,
-        "merged_into": post.merged_into_id,
-        "created_at": post.created_at.isoformat(timespec="seconds") + "Z",
-    }
+    return _wire(post.id, code, post.seq, post.rev, post.client_id, post.text, post.tags, participant.name,
+                 participant.organisation, post.hidden, post.merged_into_id, post.created_at)
 
 
 def check_cursor(value, field: str) -> int:
