@@ -67,6 +67,14 @@ def _author(code: str) -> posting.Author:
     return posting.Author(*joined)
 
 
+def _follow(*rooms: str) -> None:
+    """Join rooms, then read afresh: a change made meanwhile is in the ack that follows or in a broadcast."""
+    for name in rooms:
+        join_room(name)
+    # Ends the read transaction (nothing is pending here), so what the ack reports is read after the join.
+    db.session.rollback()
+
+
 @handler("join")
 def on_join(data: dict) -> dict:
     """A phone joins a session, keeping its identity if it sends back its token."""
@@ -75,7 +83,7 @@ def on_join(data: dict) -> dict:
     participant, session, table = join_session(data)
     _joined()[session.code] = (participant.id, participant.name, participant.organisation)
     socket_session.modified = True
-    join_room(sessions.room(session.id))
+    _follow(sessions.room(session.id))
     return {"participant": participant_payload(participant), "session": sessions.session_payload(session, table),
             "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)],
             "dots": votes.dots_of(session, participant),
@@ -97,10 +105,9 @@ def on_watch(data: dict) -> dict:
     since = posting.check_cursor(data.get("since"), "since")
     rev = posting.check_cursor(data.get("rev"), "rev")
     organiser = current_user.is_authenticated
-    join_room(sessions.room(session.id))
-    if organiser or session.code not in _joined():
-        # A phone fetches the ideas to vote on with `watch` but is sent new ones only while a vote runs.
-        join_room(sessions.screens_room(session.id))
+    # A phone fetches the ideas to vote on with `watch` but is sent new ones only while a vote runs.
+    screens = organiser or session.code not in _joined()
+    _follow(sessions.room(session.id), *([sessions.screens_room(session.id)] if screens else []))
     posts = [post_payload(p, session) for p in posting.posts_since(session, since, include_hidden=organiser)]
     changed = [post_payload(p, session) for p in posting.changed_since(session, since, rev)] if since and rev else []
     if not organiser:
@@ -154,8 +161,7 @@ def on_host_join(data: dict) -> dict:
     """A table's host opens their link: they follow the session and get every post of their table."""
     table = harvest.table_for_host(data.get("token"))
     session = table.session
-    join_room(sessions.room(session.id))
-    join_room(sessions.screens_room(session.id))
+    _follow(sessions.room(session.id), sessions.screens_room(session.id))
     posts = [post_payload(p, session) for p in posting.posts_since(session, 0)
              if all(p.tags.get(k) == v for k, v in table.tags.items())]
     return {"session": sessions.session_payload(session, table), "posts": posts,

@@ -41,27 +41,30 @@ export class Board {
     this.onHarvest = onHarvest || (() => {});
     this.onPlan = onPlan || (() => {});
     this.socket = new Socket();
-    this.socket.on("plan", (state) => this.mine(state) && this.onPlan(state.plan));
     this.socket.on("connect", () => this.watch());
     this.socket.on("disconnect", () => this.onStatus("offline"));
     this.socket.on("reconnecting", () => this.onStatus("offline"));
-    this.socket.on("post", (post) => this.mine(post) && this.upsert(post) && this.onChange());
-    this.socket.on("post_restored", (post) => this.mine(post) && this.upsert(post) && this.onChange());
-    this.socket.on("post_hidden", (info) => this.mine(info) && this.hide(info) && this.onChange());
-    this.socket.on("session_state", (state) => this.mine(state) && this.onSession(state));
-    this.socket.on("timer", (timer) => this.mine(timer) && this.onTimer(timer));
-    this.socket.on("vote_state", (vote) => this.mine(vote) && this.onVote(vote));
-    this.socket.on("harvest", (entry) => {
-      if (!this.mine(entry)) return;
+    this.follow("plan", (state) => this.onPlan(state.plan));
+    this.follow("post", (post) => this.upsert(post) && this.onChange());
+    this.follow("post_restored", (post) => this.upsert(post) && this.onChange());
+    this.follow("post_hidden", (info) => this.hide(info) && this.onChange());
+    this.follow("session_state", (state) => this.onSession(state));
+    this.follow("timer", (timer) => this.onTimer(timer));
+    this.follow("vote_state", (vote) => this.onVote(vote));
+    this.follow("harvest", (entry) => {
       (this.harvest[entry.table] ||= {})[entry.category] = entry.text;
       this.onHarvest(this.harvest);
     });
-    this.socket.on("phase", (state) => {
-      if (!this.mine(state)) return;
+    this.follow("phase", (state) => {
       this.onPhase(state.phase);
       this.onSession({ code: state.code, is_open: state.is_open });
       this.onTimer(state.timer);
     });
+  }
+
+  // Apply this session's broadcasts of `event`.
+  follow(event, apply) {
+    this.socket.on(event, (payload) => this.mine(payload) && apply(payload));
   }
 
   mine(payload) {
@@ -77,8 +80,12 @@ export class Board {
     return this.socket.emit(event, { code: this.code, ...data });
   }
 
-  async watch() {
-    const ack = await this.socket.emit("watch", { code: this.code, since: this.seq.value, rev: this.rev.value });
+  watch() {
+    const cursors = { code: this.code, since: this.seq.value, rev: this.rev.value };
+    return this.socket.snapshot("watch", cursors, (ack) => this.synced(ack)).catch(() => this.onStatus("offline"));
+  }
+
+  synced(ack) {
     if (!ack.ok) { this.onStatus("error", ack.error); return; }
     for (const post of ack.posts) this.upsert(post);
     for (const post of ack.changed) post.hidden && !post.text ? this.hide(post) : this.upsert(post);

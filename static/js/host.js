@@ -59,8 +59,7 @@ async function save(textarea) {
 }
 
 const socket = new Socket();
-socket.on("connect", async () => {
-  const ack = await socket.emit("host_join", { token: host.token });
+socket.on("connect", () => socket.snapshot("host_join", { token: host.token }, (ack) => {
   if (!ack.ok) { status.textContent = ack.error.message; return; }
   status.textContent = t("Connected");
   posts.clear();
@@ -68,7 +67,7 @@ socket.on("connect", async () => {
   phaseLabel.textContent = ack.session.phase ? ack.session.phase.label : "";
   countdown.set(ack.session.timer);
   render();
-});
+}).catch(() => { status.textContent = t("Reconnecting…"); }));
 socket.on("disconnect", () => { status.textContent = t("Reconnecting…"); });
 socket.on("post", (post) => { if (post.code === host.code && atTable(post)) { posts.set(post.id, post); render(); } });
 socket.on("post_restored", (post) => { if (posts.has(post.id)) { posts.set(post.id, post); render(); } });

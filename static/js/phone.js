@@ -201,8 +201,11 @@ function updateCounter() {
   counter.classList.toggle("counter--low", left < 50);
 }
 
-async function join() {
-  const ack = await socket.emit("join", { code: joinCode, token, ...identity() });
+function join() {
+  return socket.snapshot("join", { code: joinCode, token, ...identity() }, joinedAs);
+}
+
+function joinedAs(ack) {
   if (!ack.ok) {
     setStatus("offline");
     formError.textContent = ack.error.message;

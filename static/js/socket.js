@@ -16,6 +16,7 @@ export class Socket {
     this.attempts = 0;
     this.stopped = false;
     this.heartbeat = null;
+    this.missed = new Set();
   }
 
   on(event, callback) {
@@ -75,6 +76,7 @@ export class Socket {
       this.fire("connect_error", payload);
       this.ws.close();
     } else if (type === SIO_EVENT && Array.isArray(payload)) {
+      for (const missed of this.missed) missed.push(payload);
       this.fire(payload[0], ...payload.slice(1));
     } else if (type === SIO_ACK && id !== null && this.acks.has(id)) {
       const { resolve, timer } = this.acks.get(id);
@@ -93,6 +95,22 @@ export class Socket {
       this.acks.set(id, { resolve, reject, timer });
       this.ws.send(EIO_MESSAGE + SIO_EVENT + id + JSON.stringify([event, data]));
     });
+  }
+
+  // Ask for a snapshot of the state (`join`, `watch`) and `apply` its ack. A broadcast that arrived while the
+  // snapshot was being read may be newer than it: each is delivered again after `apply` (they are idempotent).
+  async snapshot(event, data, apply) {
+    const missed = [];
+    this.missed.add(missed);
+    let ack;
+    try {
+      ack = await this.emit(event, data);
+    } finally {
+      this.missed.delete(missed);
+    }
+    const result = apply(ack);
+    for (const payload of missed) this.fire(payload[0], ...payload.slice(1));
+    return result;
   }
 
   watchHeartbeat() {

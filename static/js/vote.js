@@ -26,17 +26,16 @@ export class PhoneVote {
   // Phones are sent new ideas only while a vote runs, so the list is fetched when one starts.
   async fetch() {
     this.synced = true;
-    let watched;
     try {
-      watched = await this.socket.emit("watch", { code: this.code });
+      await this.socket.snapshot("watch", { code: this.code }, (watched) => {
+        if (!watched.ok) { this.synced = false; return; }
+        for (const post of watched.posts) this.posts.set(post.id, post); // merged: ideas sent meanwhile stay
+        this.vote = watched.vote;
+        this.render();
+      });
     } catch {
       this.synced = false; // the connection dropped again: the next join fetches everything anew
-      return;
     }
-    if (!watched.ok) { this.synced = false; return; }
-    for (const post of watched.posts) this.posts.set(post.id, post); // merged: ideas sent meanwhile stay
-    this.vote = watched.vote;
-    this.render();
   }
 
   added(post) {
