@@ -108,8 +108,8 @@ def on_watch(data: dict) -> dict:
     # A phone fetches the ideas to vote on with `watch` but is sent new ones only while a vote runs.
     screens = organiser or session.code not in _joined()
     _follow(sessions.room(session.id), *([sessions.screens_room(session.id)] if screens else []))
-    posts = [post_payload(p, session) for p in posting.posts_since(session, since, include_hidden=organiser)]
-    changed = [post_payload(p, session) for p in posting.changed_since(session, since, rev)] if since and rev else []
+    posts = posting.payloads_since(session, since, include_hidden=organiser)
+    changed = posting.payloads_changed(session, since, rev) if since and rev else []
     if not organiser:
         # Hidden posts travel to public screens only as their id, never their text.
         changed = [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")}
@@ -162,8 +162,7 @@ def on_host_join(data: dict) -> dict:
     table = harvest.table_for_host(data.get("token"))
     session = table.session
     _follow(sessions.room(session.id), sessions.screens_room(session.id))
-    posts = [post_payload(p, session) for p in posting.posts_since(session, 0)
-             if all(p.tags.get(k) == v for k, v in table.tags.items())]
+    posts = [p for p in posting.payloads_since(session) if all(p["tags"].get(k) == v for k, v in table.tags.items())]
     return {"session": sessions.session_payload(session, table), "posts": posts,
             "categories": harvest.categories(table), "harvest": harvest.harvest_of(table)}
 

@@ -216,6 +216,7 @@ def test_watch_returns_visible_posts_after_since(phone, wall, console, cafe):
     console.emit("post_hide", {"code": cafe.code, "post_id": acks[1]["id"]}, callback=True)
     ack = wall.emit("watch", {"code": cafe.code}, callback=True)
     assert [p["seq"] for p in ack["posts"]] == [1, 3, 4]
+    assert ack["posts"][0] == acks[0]  # one wire shape, whether a post is broadcast or read back
     ack = wall.emit("watch", {"code": cafe.code, "since": 3}, callback=True)
     assert [p["seq"] for p in ack["posts"]] == [4]
     assert ack["session"]["seq"] == 4

@@ -69,7 +69,7 @@ def list_posts(code: str):
         since = -1
     since = posting.check_cursor(since, "since")
     return jsonify(ok=True, session=sessions.session_payload(session),
-                   posts=[post_payload(p, session) for p in posting.posts_since(session, since)])
+                   posts=posting.payloads_since(session, since))
 
 
 @bp.post("/sessions/<code>/join")
