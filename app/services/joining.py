@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Attendance, Participant, Session, Table
 from .errors import ServiceError, optional_str, require_dict
+from .registrations import claim
 from .sessions import resolve
 
 NAME_MAX = 80
@@ -31,6 +32,9 @@ def join(data) -> tuple[Participant, Session, Table | None]:
     name = optional_str(data, "name", NAME_MAX)
     organisation = optional_str(data, "organisation", ORGANISATION_MAX)
     participant = participant_by_token(session, data.get("token"))
+    if name is not None:
+        # Someone on the session's registration list, scanning in for the first time, becomes that entry.
+        participant = claim(session, participant, name, organisation) or participant
     if participant is None:
         participant = Participant(event_id=session.event_id, token=secrets.token_urlsafe(24))
         db.session.add(participant)

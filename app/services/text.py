@@ -16,6 +16,12 @@ def slugify(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "item"
 
 
+def person_key(value: str | None) -> str:
+    """Return a name as compared when matching people: case, accents, spacing and punctuation ignored."""
+    letters = "".join(c for c in unicodedata.normalize("NFKD", value or "") if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", letters.casefold()))
+
+
 def clean_post_text(value: str) -> str:
     """Normalise a participant's text: NFC, no control characters, single spaces, trimmed."""
     value = _CONTROL.sub("", unicodedata.normalize("NFC", value))
