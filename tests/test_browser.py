@@ -386,7 +386,7 @@ def test_the_rotation_plan_tells_each_phone_its_table_round_by_round(browser, se
     console = open_console(browser, server, code, viewport={"width": 1280, "height": 1100})
     expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
     console.get_by_role("button", name="Calculer le plan de rotation").click()
-    expect(console.locator("#plan-state")).to_have_text("Plan pour 1 personnes")
+    expect(console.locator("#plan-state")).to_have_text("Plan pour 1 personne")
     expect(console.locator("#plan-table tbody tr")).to_have_count(5)
 
     expect(phone.locator("#assignment")).to_contain_text("Pour le tour 1, votre table\u00a0: ")
@@ -399,3 +399,30 @@ def test_the_rotation_plan_tells_each_phone_its_table_round_by_round(browser, se
     assert {first, second} <= set(names.values()) and first != second
     shot(phone, "phone-plan")
     shot(console, "console-plan")
+
+
+def test_a_registered_person_typing_their_name_on_the_phone_gets_their_planned_table(browser, server, tmp_path):
+    server.cli("event", "import", "--demo")
+    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    names = "nom;structure;email\n" + "".join(f"Personne {i};Structure {i % 3};p{i}@example.org\n" for i in range(9))
+    (tmp_path / "inscrits.csv").write_text(names + "Hélène Dupré;MES Pays de Bray;h@example.org\n", encoding="utf-8")
+    console = open_console(browser, server, code, viewport={"width": 1280, "height": 1100})
+    console.get_by_label("Liste d’inscrits (CSV)").set_input_files(str(tmp_path / "inscrits.csv"))
+    console.get_by_role("button", name="Ajouter la liste").click()
+    expect(console.locator(".flash")).to_have_text("10 personnes ajoutées à la liste (0 déjà présentes ou sans nom).")
+    console.get_by_role("button", name="Calculer le plan de rotation").click()
+    expect(console.locator("#plan-state")).to_have_text("Plan pour 10 personnes")
+
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    expect(phone.locator("#assignment")).to_be_hidden()
+    phone.get_by_label("Nom").fill("helene dupre")
+    phone.get_by_label("Structure").fill("MES pays de Bray")
+    phone.get_by_label("Votre idée").focus()  # leaving the field sends the name
+    expect(phone.locator("#assignment")).to_contain_text("Pour le tour 1, votre table\u00a0: ")
+    shot(phone, "phone-registered")
+    # The plan still counts ten people, and the printed plan lists her under the name she typed.
+    printed = console.context.request.get(f"{server.url}/console/s/{code}/plan/print").text()
+    assert printed.count("<tr><td>") == 10 and "helene dupre" in printed and "Hélène Dupré" not in printed

@@ -1,11 +1,16 @@
 """Interface strings used by the browser modules, translated on the server and handed to the page as JSON."""
 
-from flask_babel import gettext
+from flask_babel import get_translations, gettext
 
 
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it yet."""
     return message
+
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a string with a plural form for extraction without translating it yet."""
+    return singular, plural
 
 
 JS_STRINGS = (
@@ -18,11 +23,9 @@ JS_STRINGS = (
     N_("Hidden by the facilitators"),
     N_("Write something before sending."),
     N_("Choose one: %(label)s."),
-    N_("%(count)s characters left"),
     N_("Time left: %(time)s"),
     N_("Ideas"),
     N_("Other"),
-    N_("%(count)s ideas"),
     N_("Reconnecting…"),
     N_("Not connected: try again in a moment."),
     N_("Restore"),
@@ -35,13 +38,9 @@ JS_STRINGS = (
     N_("Your dots are saved."),
     N_("Not connected: your dots will be sent when the connection returns."),
     N_("Results"),
-    N_("%(count)s dots"),
-    N_("%(count)s dots left"),
     N_("The vote is closed."),
     N_("Remove a dot"),
     N_("Add a dot"),
-    N_("Vote open: %(count)s voters"),
-    N_("Vote closed: %(count)s voters"),
     N_("Vote"),
     N_("Not started"),
     N_("Saved"),
@@ -51,12 +50,27 @@ JS_STRINGS = (
     N_("Tap « Keep this one » on the idea that stays."),
     N_("Your table for this round: %(table)s"),
     N_("Round 1: go to %(table)s"),
-    N_("Plan for %(count)s people"),
     N_("Round %(n)s"),
     N_("Harvest"),
 )
 
+# Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
+JS_PLURALS = (
+    NP_("%(count)s character left", "%(count)s characters left"),
+    NP_("%(count)s idea", "%(count)s ideas"),
+    NP_("%(count)s dot", "%(count)s dots"),
+    NP_("%(count)s dot left", "%(count)s dots left"),
+    NP_("Vote open: %(count)s voter", "Vote open: %(count)s voters"),
+    NP_("Vote closed: %(count)s voter", "Vote closed: %(count)s voters"),
+    NP_("Plan for %(count)s person", "Plan for %(count)s people"),
+)
 
-def js_strings() -> dict[str, str]:
-    """Return every browser string in the current locale, keyed by its English id."""
-    return {message: gettext(message) for message in JS_STRINGS}
+
+def js_strings() -> dict[str, str | dict[str, str]]:
+    """Return every browser string in the current locale, keyed by its English id (the plural for plurals)."""
+    strings: dict[str, str | dict[str, str]] = {message: gettext(message) for message in JS_STRINGS}
+    translations = get_translations()  # unformatted: the page fills the placeholders
+    for singular, plural in JS_PLURALS:
+        # CLDR's "one" and "other" match gettext's forms for 1 and 2 in the languages Rouages speaks.
+        strings[plural] = {form: translations.ngettext(singular, plural, n) for form, n in (("one", 1), ("other", 2))}
+    return strings

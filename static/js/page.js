@@ -7,8 +7,12 @@ export function readJSON(id) {
 
 export const strings = readJSON("rouages-strings") || {};
 
+const plurals = new Intl.PluralRules(document.documentElement.lang || "fr");
+
+// Translate `key`; a string with forms by number picks the one `values.count` needs.
 export function t(key, values = {}) {
   let text = strings[key] || key;
+  if (typeof text === "object") text = text[plurals.select(values.count)] || text.other;
   for (const [name, value] of Object.entries(values)) text = text.replace(`%(${name})s`, value);
   return text;
 }
