@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Attendance, Participant, Session, Table
 from .errors import ServiceError, optional_str, require_dict
 from .registrations import claim
-from .sessions import resolve
+from .sessions import resolve, send_plan
 
 NAME_MAX = 80
 ORGANISATION_MAX = 120
@@ -32,9 +32,6 @@ def join(data) -> tuple[Participant, Session, Table | None]:
     name = optional_str(data, "name", NAME_MAX)
     organisation = optional_str(data, "organisation", ORGANISATION_MAX)
     participant = participant_by_token(session, data.get("token"))
-    if name is not None:
-        # Someone on the session's registration list, scanning in for the first time, becomes that entry.
-        participant = claim(session, participant, name, organisation) or participant
     if participant is None:
         participant = Participant(event_id=session.event_id, token=secrets.token_urlsafe(24))
         db.session.add(participant)
@@ -43,11 +40,15 @@ def join(data) -> tuple[Participant, Session, Table | None]:
     if organisation is not None:
         participant.organisation = organisation
     db.session.flush()
+    # Someone on the session's registration list, giving their name, takes their place on it.
+    replanned = claim(session, participant) if name is not None else []
     attended = select(Attendance.id).where(Attendance.session_id == session.id,
                                            Attendance.participant_id == participant.id)
     if db.session.scalar(attended) is None:
         db.session.add(Attendance(session_id=session.id, participant_id=participant.id))
     db.session.commit()
+    for changed in replanned:
+        send_plan(changed)
     return participant, session, table
 
 

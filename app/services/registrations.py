@@ -7,10 +7,10 @@ import io
 import secrets
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Attendance, Participant, Post, Session, Vote
+from ..models import Attendance, Participant, Session
 from .errors import ServiceError
 from .text import person_key
 
@@ -65,39 +65,45 @@ def _attendees(session: Session, *criteria) -> list[Participant]:
                                    .where(Attendance.session_id == session.id, *criteria)))
 
 
-def claim(session: Session, phone: Participant | None, name: str, organisation: str | None) -> Participant | None:
-    """Hand a phone the unclaimed list entry of this session that bears its name, if exactly one does.
+def claim(session: Session, phone: Participant) -> list[Session]:
+    """Seat a phone in place of the unclaimed entry of this session's list that bears its name, if exactly one does.
 
-    Only a phone that has not posted or voted yet can claim: its attendances move to the entry, so the rotation
-    plan counts the person once and the phone is shown the tables the plan gave them.
+    The phone keeps its identity (token, ideas, dots); the entry's attendances and its seats in rotation plans pass
+    to it, and the entry is deleted. Returns the sessions whose plan changed, to send out once committed.
     """
-    wanted, organisation_key = person_key(name), person_key(organisation)
-    if not wanted or (phone is not None and phone.listed):
-        return None
+    wanted, organisation_key = person_key(phone.name), person_key(phone.organisation)
+    if not wanted or phone.listed:
+        return []
     matches = [p for p in _attendees(session, Participant.listed.is_(True)) if person_key(p.name) == wanted]
     if organisation_key:
         matches = [p for p in matches if person_key(p.organisation) == organisation_key] or [
             p for p in matches if not p.organisation]
-    if len(matches) != 1 or (phone is not None and _has_acted(phone)):
-        return None
+    if len(matches) != 1:
+        return []
     entry = matches[0]
     # A conditional update, so that two phones giving the same name at once cannot both take the entry.
     taken = db.session.execute(update(Participant).where(Participant.id == entry.id, Participant.listed.is_(True))
                                .values(listed=False).execution_options(synchronize_session=False))
     if taken.rowcount != 1:
-        return None
-    entry.listed = False
-    if phone is not None:
-        attended = set(db.session.scalars(select(Attendance.session_id).where(Attendance.participant_id == entry.id)))
-        for attendance in db.session.scalars(select(Attendance).where(Attendance.participant_id == phone.id)):
-            if attendance.session_id in attended:
-                db.session.delete(attendance)
-            else:
-                attendance.participant_id = entry.id
-    return entry
-
-
-def _has_acted(participant: Participant) -> bool:
-    posted = exists().where(Post.participant_id == participant.id)
-    voted = exists().where(Vote.participant_id == participant.id)
-    return bool(db.session.scalar(select(posted | voted)))
+        return []
+    if not phone.organisation:
+        phone.organisation = entry.organisation
+    own = {a.session_id: a for a in db.session.scalars(select(Attendance).where(Attendance.participant_id == phone.id))}
+    theirs = list(db.session.scalars(select(Attendance).where(Attendance.participant_id == entry.id)))
+    for attendance in theirs:
+        if attendance.session_id in own:
+            db.session.delete(own[attendance.session_id])
+    db.session.flush()  # the phone's own attendances go before the entry's take their place (one per session)
+    replanned = []
+    for attendance in theirs:
+        attendance.participant_id = phone.id  # keeps the entry's place in the order people were listed
+        listed_in = db.session.get(Session, attendance.session_id)
+        assignments = dict((listed_in.plan or {}).get("assignments", {}))
+        if str(entry.id) in assignments:
+            # The printed plan is what a listed person looks up: they take the entry's tables.
+            assignments[str(phone.id)] = assignments.pop(str(entry.id))
+            listed_in.plan = {**listed_in.plan, "assignments": assignments}
+            replanned.append(listed_in)
+    db.session.flush()
+    db.session.delete(entry)
+    return replanned

@@ -211,7 +211,12 @@ def store_plan(session: Session, plan: dict) -> dict:
     """Keep a rotation plan ({tables, rounds, assignments: {participant id: [table key per round]}}) and send it out."""
     session.plan = plan
     db.session.commit()
-    payload = {"code": session.code, "plan": plan}
+    return send_plan(session)
+
+
+def send_plan(session: Session) -> dict:
+    """Send a session's rotation plan to everyone in it."""
+    payload = {"code": session.code, "plan": session.plan}
     socketio.emit("plan", payload, to=room(session.id))
     return payload
 
