@@ -411,6 +411,7 @@ def test_a_registered_person_typing_their_name_on_the_phone_gets_their_planned_t
     console.get_by_label("Liste d’inscrits (CSV)").set_input_files(str(tmp_path / "inscrits.csv"))
     console.get_by_role("button", name="Ajouter la liste").click()
     expect(console.locator(".flash")).to_have_text("10 personnes ajoutées à la liste (0 déjà présentes ou sans nom).")
+    expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")  # page script ran
     console.get_by_role("button", name="Calculer le plan de rotation").click()
     expect(console.locator("#plan-state")).to_have_text("Plan pour 10 personnes")
 

@@ -36,14 +36,16 @@ export class Board {
     this.onSession = onSession || (() => {});
     this.onTimer = onTimer || (() => {});
     this.onStatus = onStatus || (() => {});
+    this.online = false;
+    this.waiting = [];
     this.onPhase = onPhase || (() => {});
     this.onVote = onVote || (() => {});
     this.onHarvest = onHarvest || (() => {});
     this.onPlan = onPlan || (() => {});
     this.socket = new Socket();
     this.socket.on("connect", () => this.watch());
-    this.socket.on("disconnect", () => this.onStatus("offline"));
-    this.socket.on("reconnecting", () => this.onStatus("offline"));
+    this.socket.on("disconnect", () => this.status("offline"));
+    this.socket.on("reconnecting", () => this.status("offline"));
     this.follow("plan", (state) => this.onPlan(state.plan));
     this.follow("post", (post) => this.upsert(post) && this.onChange());
     this.follow("post_restored", (post) => this.upsert(post) && this.onChange());
@@ -59,6 +61,21 @@ export class Board {
       this.onPhase(state.phase);
       this.onSession({ code: state.code, is_open: state.is_open });
       this.onTimer(state.timer);
+    });
+  }
+
+  status(state, error) {
+    this.online = state === "online";
+    if (this.online) for (const resolve of this.waiting.splice(0)) resolve();
+    this.onStatus(state, error);
+  }
+
+  // Resolve once connected and synced, so that an action clicked while the page is still connecting is sent.
+  ready(ms = 5000) {
+    if (this.online) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiting.push(resolve);
+      setTimeout(() => reject(new Error("offline")), ms);
     });
   }
 
@@ -82,11 +99,11 @@ export class Board {
 
   watch() {
     const cursors = { code: this.code, since: this.seq.value, rev: this.rev.value };
-    return this.socket.snapshot("watch", cursors, (ack) => this.synced(ack)).catch(() => this.onStatus("offline"));
+    return this.socket.snapshot("watch", cursors, (ack) => this.synced(ack)).catch(() => this.socket.reconnect());
   }
 
   synced(ack) {
-    if (!ack.ok) { this.onStatus("error", ack.error); return; }
+    if (!ack.ok) { this.status("error", ack.error); return; }
     for (const post of ack.posts) this.upsert(post);
     for (const post of ack.changed) post.hidden && !post.text ? this.hide(post) : this.upsert(post);
     this.seq.seen(ack.session.seq, true);
@@ -98,7 +115,7 @@ export class Board {
     this.onPlan(ack.plan);
     this.onHarvest(this.harvest);
     this.onTimer(ack.session.timer);
-    this.onStatus("online");
+    this.status("online");
     this.onChange();
   }
 

@@ -18,6 +18,7 @@ function say(message, isError = false) {
 
 async function act(event, data) {
   try {
+    await board.ready();
     const ack = await board.emit(event, data);
     if (!ack.ok) say(ack.error.message, true);
     return ack;

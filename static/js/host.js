@@ -67,7 +67,7 @@ socket.on("connect", () => socket.snapshot("host_join", { token: host.token }, (
   phaseLabel.textContent = ack.session.phase ? ack.session.phase.label : "";
   countdown.set(ack.session.timer);
   render();
-}).catch(() => { status.textContent = t("Reconnecting…"); }));
+}).catch(() => socket.reconnect()));
 socket.on("disconnect", () => { status.textContent = t("Reconnecting…"); });
 socket.on("post", (post) => { if (post.code === host.code && atTable(post)) { posts.set(post.id, post); render(); } });
 socket.on("post_restored", (post) => { if (posts.has(post.id)) { posts.set(post.id, post); render(); } });

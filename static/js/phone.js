@@ -229,7 +229,7 @@ function joinedAs(ack) {
 
 const socket = new Socket();
 const vote = new PhoneVote(socket, code, document.getElementById("vote"));
-socket.on("connect", () => join().catch(() => setStatus("offline")));
+socket.on("connect", () => join().catch(() => { setStatus("offline"); socket.reconnect(); }));
 socket.on("disconnect", () => { joined = false; offlineSince = Date.now(); setStatus("offline"); });
 socket.on("reconnecting", () => setStatus("offline"));
 socket.on("session_state", (state) => { if (state.code === code) setOpen(state.is_open); });
@@ -265,7 +265,7 @@ orgInput.value = localStorage.getItem(storeKey("organisation")) || orgInput.valu
 for (const input of [nameInput, orgInput]) {
   input.addEventListener("change", () => {
     localStorage.setItem(storeKey(input === nameInput ? "name" : "organisation"), input.value.trim());
-    if (socket.connected) join();
+    if (socket.connected) join().catch(() => socket.reconnect());
   });
 }
 form.addEventListener("submit", submit);

@@ -108,9 +108,16 @@ export class Socket {
     } finally {
       this.missed.delete(missed);
     }
-    const result = apply(ack);
-    for (const payload of missed) this.fire(payload[0], ...payload.slice(1));
-    return result;
+    try {
+      return apply(ack);
+    } finally {
+      for (const payload of missed) this.fire(payload[0], ...payload.slice(1));
+    }
+  }
+
+  // Drop the connection and open a new one: after a request that got no answer, a fresh start resyncs.
+  reconnect() {
+    if (this.ws && this.connected) this.ws.close();
   }
 
   watchHeartbeat() {
