@@ -30,6 +30,11 @@ from pathlib import Path
 
 import psutil
 
+try:
+    import aiohttp  # noqa: F401  (the python-socketio phones and the wall need it)
+except ImportError:
+    sys.exit("bench/phones.py needs the benchmark extras: pip install -e '.[bench]'")
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
