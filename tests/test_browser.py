@@ -427,3 +427,16 @@ def test_a_registered_person_typing_their_name_on_the_phone_gets_their_planned_t
     # The plan still counts ten people, and the printed plan lists her under the name she typed.
     printed = console.context.request.get(f"{server.url}/console/s/{code}/plan/print").text()
     assert printed.count("<tr><td>") == 10 and "helene dupre" in printed and "Hélène Dupré" not in printed
+
+
+def test_console_and_phone_pages_fit_a_phone_screen(browser, server):
+    """A facilitator steering from their phone never has to scroll the page sideways."""
+    console = open_console(browser, server, server.code, viewport={"width": 360, "height": 740})
+    expect(console.get_by_role("heading", name="Contributions")).to_be_visible()
+    pages = [f"/console/s/{server.code}", "/console/", f"/j/{server.code}"]
+    widths = {}
+    for path in pages:
+        console.goto(f"{server.url}{path}")
+        console.wait_for_load_state("load")
+        widths[path] = console.evaluate("() => document.documentElement.scrollWidth")
+    assert widths == {path: 360 for path in pages}
