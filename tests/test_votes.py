@@ -18,11 +18,15 @@ def posted(phone, code, n):
 def test_a_full_vote_from_opening_to_ranked_results(app, phone, wall, console, cafe, read):
     token = phone.emit("join", {"code": cafe.code}, callback=True)["participant"]["token"]
     ideas = posted(phone, cafe.code, 3)
-    wall.emit("watch", {"code": cafe.code}, callback=True)
+    listed = wall.emit("watch", {"code": cafe.code}, callback=True)["posts"]
     wall.get_received()
+    phone.get_received()
     ack = console.emit("vote_open", {"code": cafe.code, "budget": 5, "max_per_post": 2}, callback=True)
     assert ack["vote"] == {"code": cafe.code, "state": "open", "budget": 5, "max_per_post": 2, "voters": 0}
-    assert events_named(wall, "vote_state") == [ack["vote"]]
+    # The opening carries the ideas to vote on, so phones need not all fetch them at once.
+    assert [p["id"] for p in listed] == ideas
+    assert events_named(wall, "vote_state") == [{**ack["vote"], "posts": listed}]
+    assert events_named(phone, "vote_state") == [{**ack["vote"], "posts": listed}]
 
     other = socket_client(app)
     other.emit("join", {"code": cafe.code}, callback=True)
@@ -95,3 +99,15 @@ def test_reopening_with_new_rules_starts_a_new_vote(phone, console, cafe, read):
     assert read(lambda: db.session.scalar(select(func.sum(Vote.dots)))) == 4
     console.emit("vote_open", {"code": cafe.code, "budget": 2, "max_per_post": 1}, callback=True)
     assert read(lambda: db.session.scalar(select(func.count(Vote.id)))) == 0
+
+
+def test_the_opening_lists_only_visible_ideas_and_closing_sends_no_list(phone, console, cafe):
+    phone.emit("join", {"code": cafe.code}, callback=True)
+    ideas = posted(phone, cafe.code, 3)
+    console.emit("post_hide", {"code": cafe.code, "post_id": ideas[1]}, callback=True)
+    phone.get_received()
+    console.emit("vote_open", {"code": cafe.code, "budget": 3, "max_per_post": 1}, callback=True)
+    console.emit("vote_close", {"code": cafe.code}, callback=True)
+    opened, closed = events_named(phone, "vote_state")
+    assert [(p["id"], p["text"]) for p in opened["posts"]] == [(ideas[0], "Idée 0"), (ideas[2], "Idée 2")]
+    assert closed["state"] == "closed" and "posts" not in closed

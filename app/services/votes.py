@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from ..extensions import db, socketio
 from ..models import Participant, Post, Session, Vote
 from .errors import ServiceError
+from .posting import payloads_since
 from .sessions import room
 
 MAX_BUDGET = 20
@@ -32,10 +33,13 @@ def vote_payload(session: Session) -> dict:
     return payload
 
 
-def _announce(session: Session) -> dict:
+def _announce(session: Session, with_posts: bool = False) -> dict:
     db.session.commit()
     payload = vote_payload(session)
-    socketio.emit("vote_state", payload, to=room(session.id))
+    # Phones are not sent ideas outside a vote: the opening carries the list, encoded once for the whole room,
+    # rather than every phone fetching it at the same instant.
+    message = {**payload, "posts": payloads_since(session)} if with_posts else payload
+    socketio.emit("vote_state", message, to=room(session.id))
     return payload
 
 
@@ -48,7 +52,7 @@ def open_vote(session: Session, budget, max_per_post) -> dict:
         db.session.execute(delete(Vote).where(Vote.session_id == session.id))
     session.vote_budget, session.vote_max_per_post = budget, max_per_post
     session.vote_state = "open"
-    return _announce(session)
+    return _announce(session, with_posts=True)
 
 
 def close_vote(session: Session) -> dict:

@@ -23,7 +23,8 @@ export class PhoneVote {
     if (this.pending) this.send();
   }
 
-  // Phones are sent new ideas only while a vote runs, so the list is fetched when one starts.
+  // Phones are sent new ideas only while a vote runs: the opening carries the list, and a phone that (re)joins
+  // during a vote fetches it.
   async fetch() {
     this.synced = true;
     try {
@@ -49,8 +50,12 @@ export class PhoneVote {
     this.render();
   }
 
-  setState(vote) {
+  setState({ posts, ...vote }) {
     this.vote = vote;
+    if (posts) {
+      for (const post of posts) this.posts.set(post.id, post); // merged: ideas sent meanwhile stay
+      this.synced = true;
+    }
     if (vote.state === "none") this.synced = false;
     else if (!this.synced) this.fetch();
     this.render();
