@@ -93,6 +93,8 @@ def test_console_lists_sessions_after_sign_in(client, organiser, event):
     for session in event.sessions:
         assert session.code in page and session.title in page
     assert PUBLIC_URL in page
+    assert "mardi 9 juin 10:00–11:30" in page  # the event file's 2026-06-09, as a French reader writes it
+    assert "Tuesday 9 June 10:00–11:30" in client.get("/console/?lang=en").get_data(as_text=True)
 
 
 def test_console_warns_when_phones_cannot_reach_the_address(app, client, organiser, event):

@@ -1,6 +1,9 @@
 """Blueprints: participant, wall, organiser and HTTP API pages."""
 
+from datetime import date
+
 from flask import Flask
+from flask_babel import format_date
 
 
 def register_blueprints(app: Flask) -> None:
@@ -12,3 +15,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     organiser.init_login(app)
     api.register_json_errors(app)
+    app.jinja_env.filters["long_day"] = long_day
+
+
+def long_day(value: str | None) -> str:
+    """Show an ISO date from the event file as a reader of the interface's language writes it ("jeudi 9 juin")."""
+    try:
+        return format_date(date.fromisoformat(value), "EEEE d MMMM")
+    except (TypeError, ValueError):
+        return value or ""
