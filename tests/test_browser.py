@@ -221,6 +221,12 @@ def test_the_demo_world_cafe_moves_from_welcome_to_a_timed_round(browser, server
     expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
     console.get_by_role("button", name="Étape suivante").click()
     expect(console.get_by_role("button", name="Tour 1")).to_have_attribute("aria-current", "step")
+    # A round opens posting by itself: a click landing on the toggle just as its label flips does not close it.
+    toggle = console.locator("#toggle-open")
+    expect(toggle).to_have_text("Fermer les contributions")
+    toggle.click(force=True)
+    console.wait_for_timeout(500)  # what must not happen would have reached the page by now
+    expect(console.locator("#open-state")).to_have_text("Les contributions sont ouvertes")
     expect(phone.locator("#phase")).to_have_text("Tour 1")
     expect(phone.locator("#countdown")).to_contain_text("19:")
     expect(phone.get_by_role("button", name="Envoyer")).to_be_enabled()

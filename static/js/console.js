@@ -62,6 +62,11 @@ function render() {
 }
 
 function showOpen(value) {
+  // A round opens posting by itself: a click aimed at « Open posting » as the label flips must not close it.
+  if (value !== isOpen) {
+    toggle.disabled = true;
+    setTimeout(() => { toggle.disabled = false; }, 700);
+  }
   isOpen = value;
   openState.textContent = isOpen ? t("Posting is open") : t("Posting is closed");
   toggle.textContent = isOpen ? t("Close posting") : t("Open posting");
