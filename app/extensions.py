@@ -8,6 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from socketio.packet import Packet as SocketIOPacket
 
 
 class Base(DeclarativeBase):
@@ -21,6 +22,33 @@ class Base(DeclarativeBase):
         "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s",
     })
+
+
+class Packet(SocketIOPacket):
+    """Socket.IO packets as python-socketio's, with a cheaper search for binary values in what is sent.
+
+    The stock search builds a list per container and visits every value of every outgoing event: half the
+    server's time when a room of phones fetches a list of 1,000 ideas at once (bench/vote_open.py). This one
+    finds the same bytes about eight times faster.
+    """
+
+    @classmethod
+    def data_is_binary(cls, data) -> bool:
+        """Return whether `data` holds bytes anywhere in its lists and dicts."""
+        if isinstance(data, (bytes, bytearray)):
+            return True
+        pending = [data] if isinstance(data, (list, dict)) else []
+        while pending:
+            container = pending.pop()
+            for value in container.values() if isinstance(container, dict) else container:
+                kind = type(value)
+                if kind is str or kind is int or kind is bool or kind is float or value is None:
+                    continue  # most values, settled without isinstance
+                if isinstance(value, (bytes, bytearray)):
+                    return True
+                if isinstance(value, (list, dict)):
+                    pending.append(value)
+        return False
 
 
 db = SQLAlchemy(model_class=Base)

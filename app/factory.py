@@ -10,7 +10,7 @@ from flask import Flask, has_request_context, request
 from flask_babel import get_locale
 
 from . import config as config_module
-from .extensions import babel, csrf, db, login_manager, migrate, socketio
+from .extensions import Packet, babel, csrf, db, login_manager, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("fr", "en")
@@ -61,6 +61,7 @@ def build_app(overrides: dict | None = None) -> Flask:
         ping_timeout=20,
         logger=False,
         engineio_logger=False,
+        serializer=Packet,
     )
 
     from .views import register_blueprints

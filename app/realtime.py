@@ -108,7 +108,10 @@ def on_watch(data: dict) -> dict:
     # A phone fetches the ideas to vote on with `watch` but is sent new ones only while a vote runs.
     screens = organiser or session.code not in _joined()
     _follow(sessions.room(session.id), *([sessions.screens_room(session.id)] if screens else []))
-    posts = posting.payloads_since(session, since, include_hidden=organiser)
+    if screens or since:
+        posts = posting.payloads_since(session, since, include_hidden=organiser)
+    else:
+        posts = posting.visible_payloads(session)  # a phone fetching the ideas to vote on
     changed = posting.payloads_changed(session, since, rev) if since and rev else []
     if not organiser:
         # Hidden posts travel to public screens only as their id, never their text.

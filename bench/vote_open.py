@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +29,8 @@ from phases import PASSWORD, TIMEOUT, organiser_cookie  # noqa: E402
 from server import Server  # noqa: E402  (tests/server.py: a real `rouages serve` on 127.0.0.1)
 
 
-async def run(url: str, code: str, tables: list[dict], phones: int, posts: int, pid: int) -> dict:
+async def run(url: str, code: str, tables: list[dict], phones: int, posts: int, pid: int,
+              profile: Path | None = None) -> dict:
     """Join the phones, have them post `posts` ideas, open the vote, and time each phone's list."""
     loaded: list[tuple[float, int]] = []
     clients = []
@@ -71,14 +74,31 @@ async def run(url: str, code: str, tables: list[dict], phones: int, posts: int, 
     while len(loaded) < phones and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
     cpu = sum(server.cpu_times()[:2]) - cpu
-    times = sorted((at - sent) * 1000 for at, _count in loaded)
-    result = {"phones": phones, "posts": posts, "loaded": len(loaded),
-              "complete_lists": sum(count == posts for _at, count in loaded),
-              "median_ms": round(statistics.median(times), 1) if times else None,
-              "last_ms": round(times[-1], 1) if times else None, "server_cpu_s": round(cpu, 2)}
+    result = {"phones": phones, "posts": posts, **_figures(loaded, sent, posts), "server_cpu_s": round(cpu, 2)}
+    # Then every phone fetches the list at once, as after a server restart or a Wi-Fi access point rebooting.
+    loaded.clear()
+    spy = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "100", "--format", "raw", "--output",
+                            str(profile), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) \
+        if profile else None
+    await asyncio.sleep(1 if spy else 0)
+    cpu = sum(server.cpu_times()[:2])
+    sent = time.perf_counter()
+    await asyncio.gather(*(fetch(client) for client in clients), return_exceptions=True)
+    cpu = sum(server.cpu_times()[:2]) - cpu
+    result["refetch"] = {**_figures(loaded, sent, posts), "server_cpu_s": round(cpu, 2)}
+    if spy:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=30)
     for client in clients + [console]:
         await client.disconnect()
     return result
+
+
+def _figures(loaded: list[tuple[float, int]], sent: float, posts: int) -> dict:
+    times = sorted((at - sent) * 1000 for at, _count in loaded)
+    return {"loaded": len(loaded), "complete_lists": sum(count == posts for _at, count in loaded),
+            "median_ms": round(statistics.median(times), 1) if times else None,
+            "last_ms": round(times[-1], 1) if times else None}
 
 
 def main() -> None:
@@ -88,6 +108,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--async-mode", choices=["gevent", "eventlet"], default="gevent")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--py-spy", type=Path, metavar="FILE", help="profile the server during the refetch into FILE "
+                        "(py-spy's collapsed stacks)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         server = Server(Path(data), async_mode=args.async_mode)
@@ -103,6 +125,9 @@ def main() -> None:
     print(f"{result['phones']} phones, {result['posts']} ideas, {args.async_mode}: from « Ouvrir le vote » to each "
           f"phone's list — {result['loaded']} loaded ({result['complete_lists']} complete), median "
           f"{result['median_ms']} ms, last {result['last_ms']} ms; server CPU {result['server_cpu_s']} s")
+    again = result["refetch"]
+    print(f"then every phone fetching it at once with `watch` — {again['loaded']} loaded ({again['complete_lists']} "
+          f"complete), median {again['median_ms']} ms, last {again['last_ms']} ms; server CPU {again['server_cpu_s']} s")
     if args.json:
         args.json.write_text(json.dumps({**result, "async_mode": args.async_mode}, indent=2))
 
@@ -112,7 +137,7 @@ async def _open_and_run(server, code, tables, args, cookie) -> dict:
     await console.connect(server.url, transports=["websocket"], headers={"Cookie": cookie}, wait_timeout=TIMEOUT)
     await console.call("phase_set", {"code": code, "phase": "round_1"}, timeout=TIMEOUT)
     await console.disconnect()
-    return await run(server.url, code, tables, args.phones, args.posts, server.process.pid)
+    return await run(server.url, code, tables, args.phones, args.posts, server.process.pid, args.py_spy)
 
 
 if __name__ == "__main__":

@@ -405,3 +405,18 @@ def test_a_post_reaches_the_disk_before_it_is_acknowledged(app, phone, cafe, mon
         assert db.session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL for everything else
         with app.extensions["rouages.post_engine"].connect() as conn:
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_packets_find_binary_values_as_python_socketio_does(app):
+    from collections import OrderedDict
+
+    from socketio.packet import Packet as Stock
+
+    from app.extensions import Packet, socketio
+
+    samples = [None, 1, 1.5, "x", b"x", bytearray(b"y"), [], {}, [1, [2, {"a": bytearray(b"1")}]],
+               {"a": [{"b": "c"}]}, [{"k": {"t": "u"}} for _ in range(10)], {"x": [1, (b"in a tuple",)]},
+               OrderedDict(a=[b"z"]), {"a": {"b": {"c": [None, True, {"d": b""}]}}}, ("t", b"x")]
+    assert [Packet.data_is_binary(s) for s in samples] == [Stock.data_is_binary(s) for s in samples]
+    assert [Packet.data_is_binary(s) for s in samples].count(True) == 5
+    assert socketio.server.packet_class is Packet

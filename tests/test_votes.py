@@ -111,3 +111,22 @@ def test_the_opening_lists_only_visible_ideas_and_closing_sends_no_list(phone, c
     opened, closed = events_named(phone, "vote_state")
     assert [(p["id"], p["text"]) for p in opened["posts"]] == [(ideas[0], "Idée 0"), (ideas[2], "Idée 2")]
     assert closed["state"] == "closed" and "posts" not in closed
+
+
+def test_a_phone_fetching_the_list_again_sees_new_and_hidden_ideas(phone, console, cafe):
+    phone.emit("join", {"code": cafe.code}, callback=True)
+    ideas = posted(phone, cafe.code, 2)
+    console.emit("vote_open", {"code": cafe.code, "budget": 3, "max_per_post": 1}, callback=True)
+
+    def listed():
+        return [p["id"] for p in phone.emit("watch", {"code": cafe.code}, callback=True)["posts"]]
+
+    assert listed() == ideas
+    assert listed() == ideas  # read again unchanged
+    late = phone.emit("post", {"code": cafe.code, "client_id": "vote-idea-late", "text": "Une de plus",
+                               "tags": {"function": "animation"}}, callback=True)["post"]["id"]
+    assert listed() == ideas + [late]
+    console.emit("post_hide", {"code": cafe.code, "post_id": ideas[0]}, callback=True)
+    assert listed() == [ideas[1], late]
+    console.emit("post_restore", {"code": cafe.code, "post_id": ideas[0]}, callback=True)
+    assert listed() == ideas + [late]

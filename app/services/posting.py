@@ -342,6 +342,21 @@ def payloads_since(session: Session, since: int = 0, include_hidden: bool = Fals
     return _wired(session, Post.seq > since, *(() if include_hidden else (Post.hidden.is_(False),)))
 
 
+def visible_payloads(session: Session) -> list[dict]:
+    """Return every visible post of a session, read once per process for each state of the session.
+
+    A vote's list for phones: when a room of phones rejoins at once (a restart, a Wi-Fi access point rebooting)
+    the list is read once, not once per phone. Any new, hidden or restored post moves `last_seq` or `last_rev`;
+    an author renamed since is shown under the old name until then, which phones' vote lists do not show.
+    """
+    lists = current_app.extensions.setdefault("rouages.visible_posts", {})
+    state = (session.code, session.last_seq, session.last_rev)
+    cached = lists.get(session.id)
+    if cached is None or cached[0] != state:
+        cached = lists[session.id] = (state, payloads_since(session))
+    return cached[1]
+
+
 def payloads_changed(session: Session, since: int, rev: int) -> list[dict]:
     """Return posts a client already had (seq <= since) that were hidden or restored after revision `rev`."""
     return _wired(session, Post.seq <= since, Post.rev > rev)

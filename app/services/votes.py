@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from ..extensions import db, socketio
 from ..models import Participant, Post, Session, Vote
 from .errors import ServiceError
-from .posting import payloads_since
+from .posting import visible_payloads
 from .sessions import room
 
 MAX_BUDGET = 20
@@ -38,7 +38,7 @@ def _announce(session: Session, with_posts: bool = False) -> dict:
     payload = vote_payload(session)
     # Phones are not sent ideas outside a vote: the opening carries the list, encoded once for the whole room,
     # rather than every phone fetching it at the same instant.
-    message = {**payload, "posts": payloads_since(session)} if with_posts else payload
+    message = {**payload, "posts": visible_payloads(session)} if with_posts else payload
     socketio.emit("vote_state", message, to=room(session.id))
     return payload
 
