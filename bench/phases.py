@@ -13,6 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -35,18 +36,13 @@ def organiser_cookie(url: str) -> str:
     return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
 
-async def run(url: str, code: str, tables: list[dict], phones: int) -> list[dict]:
-    """Join `phones` phones at the tables, step through every phase, and time each step's arrival."""
-    arrivals: dict[str, list[float]] = {}
+async def join_phones(url: str, tables: list[dict], phones: int, listen) -> list[socketio.AsyncClient]:
+    """Connect `phones` phones, 20 at a time, each joining a table in turn; `listen(client)` adds its handlers."""
     clients = []
 
     async def connect(index: int):
         client = socketio.AsyncClient(reconnection=False)
-
-        @client.on("phase")
-        async def on_phase(state):
-            arrivals.setdefault(state["phase"]["key"], []).append(time.perf_counter())
-
+        listen(client)
         await client.connect(url, transports=["websocket"], wait_timeout=TIMEOUT)
         ack = await client.call("join", {"code": tables[index % len(tables)]["code"], "name": f"P{index}"},
                                 timeout=TIMEOUT)
@@ -55,9 +51,42 @@ async def run(url: str, code: str, tables: list[dict], phones: int) -> list[dict
 
     for start in range(0, phones, 20):
         await asyncio.gather(*(connect(i) for i in range(start, min(phones, start + 20))))
+    return clients
+
+
+async def console_client(url: str) -> socketio.AsyncClient:
+    """Connect a signed-in console."""
     console = socketio.AsyncClient(reconnection=False)
     await console.connect(url, transports=["websocket"], headers={"Cookie": organiser_cookie(url)},
                           wait_timeout=TIMEOUT)
+    return console
+
+
+@contextmanager
+def demo_world_cafe(async_mode: str):
+    """Run a server with the demo event and a bench organiser; yield it, the world café's code and its tables."""
+    with tempfile.TemporaryDirectory() as data:
+        server = Server(Path(data), async_mode=async_mode)
+        server.cli("event", "import", "--demo")
+        server.cli("user", "add", "bench@example.org", "--password", PASSWORD)
+        code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                    if s["key"] == "world-cafe-fonctions")
+        with server:
+            tables = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
+            yield server, code, tables
+
+
+async def run(url: str, code: str, tables: list[dict], phones: int) -> list[dict]:
+    """Join `phones` phones at the tables, step through every phase, and time each step's arrival."""
+    arrivals: dict[str, list[float]] = {}
+
+    def listen(client):
+        @client.on("phase")
+        async def on_phase(state):
+            arrivals.setdefault(state["phase"]["key"], []).append(time.perf_counter())
+
+    clients = await join_phones(url, tables, phones, listen)
+    console = await console_client(url)
     steps = []
     while True:
         sent = time.perf_counter()
@@ -85,15 +114,8 @@ def main() -> None:
     parser.add_argument("--async-mode", choices=["gevent", "eventlet"], default="gevent")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data:
-        server = Server(Path(data), async_mode=args.async_mode)
-        server.cli("event", "import", "--demo")
-        server.cli("user", "add", "bench@example.org", "--password", PASSWORD)
-        code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
-                    if s["key"] == "world-cafe-fonctions")
-        with server:
-            tables = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
-            steps = asyncio.run(run(server.url, code, tables, args.phones))
+    with demo_world_cafe(args.async_mode) as (server, code, tables):
+        steps = asyncio.run(run(server.url, code, tables, args.phones))
     print(f"{args.phones} phones at {len(tables)} tables, {args.async_mode}; time from the console's phase_set "
           "to the phones' `phase` event")
     print(f"{'phase':<10} {'reached':>8} {'median ms':>10} {'last ms':>8}")

@@ -14,34 +14,26 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import psutil
-import requests
-import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from phases import PASSWORD, TIMEOUT, organiser_cookie  # noqa: E402
-from server import Server  # noqa: E402  (tests/server.py: a real `rouages serve` on 127.0.0.1)
+from phases import TIMEOUT, console_client, demo_world_cafe, join_phones  # noqa: E402
 
 
 async def run(url: str, code: str, tables: list[dict], phones: int, posts: int, pid: int,
               profile: Path | None = None) -> dict:
     """Join the phones, have them post `posts` ideas, open the vote, and time each phone's list."""
     loaded: list[tuple[float, int]] = []
-    clients = []
 
     async def fetch(client):
         ack = await client.call("watch", {"code": code}, timeout=60)
         loaded.append((time.perf_counter(), len(ack["posts"]) if ack.get("ok") else -1))
 
-    async def connect(index: int):
-        client = socketio.AsyncClient(reconnection=False)
-
+    def listen(client):
         @client.on("vote_state")
         async def on_vote_state(state):
             if state["state"] == "open" and "posts" in state:
@@ -49,22 +41,14 @@ async def run(url: str, code: str, tables: list[dict], phones: int, posts: int, 
             elif state["state"] == "open":
                 asyncio.ensure_future(fetch(client))  # a server that does not send the list with the opening
 
-        await client.connect(url, transports=["websocket"], wait_timeout=TIMEOUT)
-        ack = await client.call("join", {"code": tables[index % len(tables)]["code"], "name": f"P{index}"},
-                                timeout=TIMEOUT)
-        assert ack["ok"], ack
-        clients.append(client)
-
-    for start in range(0, phones, 20):
-        await asyncio.gather(*(connect(i) for i in range(start, min(phones, start + 20))))
+    console = await console_client(url)
+    await console.call("phase_set", {"code": code, "phase": "round_1"}, timeout=TIMEOUT)  # posting opens
+    clients = await join_phones(url, tables, phones, listen)
     for start in range(0, posts, 50):
         await asyncio.gather(*(clients[i % phones].call("post", {
             "code": tables[i % phones % len(tables)]["code"], "client_id": f"vote-bench-{i}",
             "text": f"Idée numéro {i} : une action concrète pour coopérer sur le territoire"}, timeout=TIMEOUT)
             for i in range(start, min(posts, start + 50))))
-    console = socketio.AsyncClient(reconnection=False)
-    await console.connect(url, transports=["websocket"], headers={"Cookie": organiser_cookie(url)},
-                          wait_timeout=TIMEOUT)
     server = psutil.Process(pid)
     cpu = sum(server.cpu_times()[:2])
     sent = time.perf_counter()
@@ -111,17 +95,8 @@ def main() -> None:
     parser.add_argument("--py-spy", type=Path, metavar="FILE", help="profile the server during the refetch into FILE "
                         "(py-spy's collapsed stacks)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data:
-        server = Server(Path(data), async_mode=args.async_mode)
-        server.cli("event", "import", "--demo")
-        server.cli("user", "add", "bench@example.org", "--password", PASSWORD)
-        code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
-                    if s["key"] == "world-cafe-fonctions")
-        with server:
-            requests.get(f"{server.url}/healthz", timeout=5)
-            tables = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
-            cookie = organiser_cookie(server.url)
-            result = asyncio.run(_open_and_run(server, code, tables, args, cookie))
+    with demo_world_cafe(args.async_mode) as (server, code, tables):
+        result = asyncio.run(run(server.url, code, tables, args.phones, args.posts, server.process.pid, args.py_spy))
     print(f"{result['phones']} phones, {result['posts']} ideas, {args.async_mode}: from « Ouvrir le vote » to each "
           f"phone's list — {result['loaded']} loaded ({result['complete_lists']} complete), median "
           f"{result['median_ms']} ms, last {result['last_ms']} ms; server CPU {result['server_cpu_s']} s")
@@ -130,14 +105,6 @@ def main() -> None:
           f"complete), median {again['median_ms']} ms, last {again['last_ms']} ms; server CPU {again['server_cpu_s']} s")
     if args.json:
         args.json.write_text(json.dumps({**result, "async_mode": args.async_mode}, indent=2))
-
-
-async def _open_and_run(server, code, tables, args, cookie) -> dict:
-    console = socketio.AsyncClient(reconnection=False)
-    await console.connect(server.url, transports=["websocket"], headers={"Cookie": cookie}, wait_timeout=TIMEOUT)
-    await console.call("phase_set", {"code": code, "phase": "round_1"}, timeout=TIMEOUT)
-    await console.disconnect()
-    return await run(server.url, code, tables, args.phones, args.posts, server.process.pid, args.py_spy)
 
 
 if __name__ == "__main__":
