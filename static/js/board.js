@@ -36,12 +36,12 @@ export class Board {
     this.onSession = onSession || (() => {});
     this.onTimer = onTimer || (() => {});
     this.onStatus = onStatus || (() => {});
-    this.online = false;
-    this.waiting = [];
     this.onPhase = onPhase || (() => {});
     this.onVote = onVote || (() => {});
     this.onHarvest = onHarvest || (() => {});
     this.onPlan = onPlan || (() => {});
+    this.online = false;
+    this.waiting = []; // ready() callers, resolved when the board is next synced
     this.socket = new Socket();
     this.socket.on("connect", () => this.watch());
     this.socket.on("disconnect", () => this.status("offline"));
