@@ -30,13 +30,18 @@ export class PhoneVote {
     try {
       await this.socket.snapshot("watch", { code: this.code }, (watched) => {
         if (!watched.ok) { this.synced = false; return; }
-        for (const post of watched.posts) this.posts.set(post.id, post); // merged: ideas sent meanwhile stay
+        this.merge(watched.posts);
         this.vote = watched.vote;
         this.render();
       });
     } catch {
       this.synced = false; // the connection dropped again: the next join fetches everything anew
     }
+  }
+
+  // Merged, not replaced: ideas broadcast while the list was on its way stay.
+  merge(posts) {
+    for (const post of posts) this.posts.set(post.id, post);
   }
 
   added(post) {
@@ -53,7 +58,7 @@ export class PhoneVote {
   setState({ posts, ...vote }) {
     this.vote = vote;
     if (posts) {
-      for (const post of posts) this.posts.set(post.id, post); // merged: ideas sent meanwhile stay
+      this.merge(posts);
       this.synced = true;
     }
     if (vote.state === "none") this.synced = false;
