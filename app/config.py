@@ -49,6 +49,38 @@ def load_secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+# Rate limits and sizes, each overridable by ROUAGES_<NAME> (0 turns a limit off); docs/security.md says why
+# these figures: a person types a few ideas a minute, and a venue puts 300 phones behind one address.
+LIMITS = {
+    "LIMIT_POSTS_BURST": 20,             # ideas a participant may send at once (an outbox emptying after an outage)
+    "LIMIT_POSTS_PER_MINUTE": 20,        # then this many a minute
+    "LIMIT_JOINS_BURST": 120,            # new participants (phones without a token) from one address at once
+    "LIMIT_JOINS_PER_MINUTE": 180,       # then this many a minute: 300 people scanning in within two minutes
+    "LIMIT_WATCH_BURST": 30,             # full reads of a session's posts by one connection at once
+    "LIMIT_WATCH_PER_MINUTE": 60,
+    "LIMIT_WEBSOCKETS_PER_ADDRESS": 1000,  # open WebSockets from one address (300 phones, some reconnecting)
+    "LIMIT_CONNECTS_BURST": 600,         # new Socket.IO connections from one address at once
+    "LIMIT_CONNECTS_PER_MINUTE": 600,
+    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,  # any request body (a registration CSV is the largest)
+    "MAX_JSON_LENGTH": 64 * 1024,        # a JSON body or a Socket.IO message
+    "WATCH_PAGE": 500,                   # posts per answer of `watch` and GET /api/sessions/<code>/posts
+}
+
+
+def limits_from(env) -> dict:
+    """Return the limits, each from ROUAGES_<NAME> when set (a whole number)."""
+    out = {}
+    for name, default in LIMITS.items():
+        raw = env.get(f"ROUAGES_{name}")
+        try:
+            out[name] = default if raw is None or raw.strip() == "" else int(raw)
+        except ValueError:
+            raise SystemExit(f"ROUAGES_{name} must be a whole number, not {raw!r}") from None
+        if out[name] < 0:
+            raise SystemExit(f"ROUAGES_{name} must be 0 or more, not {raw!r}")
+    return out
+
+
 def from_environ(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the application settings from the environment, then apply overrides."""
     env = os.environ
@@ -72,6 +104,7 @@ def from_environ(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "AUTO_MIGRATE": True,
     }
+    settings.update(limits_from(env))
     settings.update(overrides)
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = env.get("ROUAGES_SECRET_KEY") or load_secret_key(data_dir)

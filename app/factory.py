@@ -56,13 +56,18 @@ def build_app(overrides: dict | None = None) -> Flask:
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config["MESSAGE_QUEUE"],
         channel=app.config["MESSAGE_QUEUE_CHANNEL"],
-        max_http_buffer_size=64 * 1024,
+        max_http_buffer_size=app.config["MAX_JSON_LENGTH"],
         ping_interval=20,
         ping_timeout=20,
         logger=False,
         engineio_logger=False,
         serializer=Packet,
     )
+
+    from .connections import ConnectionLimits
+
+    # Outside the Engine.IO middleware: a refused connection costs no Engine.IO session.
+    app.wsgi_app = ConnectionLimits(app.wsgi_app, app.config)
 
     from .views import register_blueprints
 

@@ -12,10 +12,10 @@ from flask_socketio import join_room
 
 from workshops import registry
 
-from .extensions import db, socketio
+from .extensions import MALFORMED, db, socketio
 from .models import Participant
-from .services import harvest, moderation, posting, sessions, votes
-from .services.errors import ServiceError, require_dict
+from .services import harvest, limits, moderation, posting, sessions, storage, votes
+from .services.errors import ServiceError, invalid_payload, require_dict
 from .services.joining import join as join_session
 from .services.joining import participant_payload
 from .services.posting import post_payload
@@ -38,6 +38,9 @@ def handler(event: str, organiser_only: bool = False):
             except ServiceError as error:
                 db.session.rollback()
                 return _fail(error)
+            except storage.STORAGE_ERRORS as error:
+                db.session.rollback()
+                return _fail(storage.unavailable(error))
             except Exception:
                 db.session.rollback()
                 current_app.logger.exception("Socket.IO event %r failed (sid %s)", event, request.sid)
@@ -75,12 +78,26 @@ def _follow(*rooms: str) -> None:
     db.session.rollback()
 
 
+@socketio.on(MALFORMED)
+def on_malformed(*_ignored) -> dict:
+    """A frame that is not valid Socket.IO (bad JSON, nesting too deep, no event name): refused, one log line."""
+    current_app.logger.info("Malformed Socket.IO message refused (sid %s, address %s)", request.sid,
+                            request.remote_addr)
+    return _fail(invalid_payload())
+
+
+@socketio.on("*")
+def on_unknown(event, *_ignored) -> dict:
+    """An event this server does not know: refused, so that a client waiting for an ack is not left hanging."""
+    return _fail(ServiceError("unknown_event", _l("This server does not know this request.")))
+
+
 @handler("join")
 def on_join(data: dict) -> dict:
     """A phone joins a session, keeping its identity if it sends back its token."""
     if not data.get("token") and request.cookies.get("rouages_participant"):
         data = {**data, "token": request.cookies["rouages_participant"]}
-    participant, session, table = join_session(data)
+    participant, session, table = join_session(data, request.remote_addr)
     _joined()[session.code] = (participant.id, participant.name, participant.organisation)
     socket_session.modified = True
     _follow(sessions.room(session.id))
@@ -100,24 +117,27 @@ def on_post(data: dict) -> dict:
 
 @handler("watch")
 def on_watch(data: dict) -> dict:
-    """A wall or console follows a session; it gets every visible post after `since`."""
+    """A wall or console follows a session; it gets the visible posts after `since`, a page at a time."""
     session, table = sessions.resolve(data.get("code"))
     since = posting.check_cursor(data.get("since"), "since")
     rev = posting.check_cursor(data.get("rev"), "rev")
+    limits.check_watch(request.sid)
     organiser = current_user.is_authenticated
+    size = current_app.config["WATCH_PAGE"]
     # A phone fetches the ideas to vote on with `watch` but is sent new ones only while a vote runs.
     screens = organiser or session.code not in _joined()
     _follow(sessions.room(session.id), *([sessions.screens_room(session.id)] if screens else []))
-    if screens or since:
-        posts = posting.payloads_since(session, since, include_hidden=organiser)
+    if screens:
+        posts, more = posting.page_since(session, since, organiser, size)
     else:
-        posts = posting.visible_payloads(session)  # a phone fetching the ideas to vote on
+        posts, more = posting.visible_payloads(session, since, size)  # a phone fetching the ideas to vote on
     changed = posting.payloads_changed(session, since, rev) if since and rev else []
     if not organiser:
         # Hidden posts travel to public screens only as their id, never their text.
         changed = [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")}
                    for p in changed]
     return {"session": sessions.session_payload(session, table), "posts": posts, "changed": changed,
+            "more": more, "next": posts[-1]["seq"] if more else None,
             "vote": votes.vote_payload(session), "harvest": harvest.harvest_payload(session),
             "plan": session.plan if organiser else None}
 
@@ -211,8 +231,11 @@ def _register_format_actions() -> None:
     """Expose each format's console actions as organiser-only events named `<slug>.<action>`."""
     for fmt in registry().values():
         for name, action in fmt.actions().items():
-            def run(data: dict, action=action) -> dict:
-                return action(sessions.get_session(data.get("code")), data)
+            def run(data: dict, action=action, slug=fmt.slug) -> dict:
+                session = sessions.get_session(data.get("code"))
+                if session.workshop != slug:
+                    raise ServiceError("wrong_format", _l("This action does not belong to this workshop's format."))
+                return action(session, data)
 
             run.__doc__ = action.__doc__
             handler(f"{fmt.slug}.{name}", organiser_only=True)(run)

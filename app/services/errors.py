@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from .text import clean_line
+
+# The largest whole number a client may send: the largest a browser's JavaScript holds exactly (2**53 - 1).
+# Larger ones are refused here rather than overflowing a database integer.
+MAX_WHOLE = 2**53 - 1
+
 
 class ServiceError(Exception):
     """A refused request: nothing was changed."""
@@ -13,10 +19,11 @@ class ServiceError(Exception):
         self.code = code
         self.message = message
         self.status = status
+        self.details: dict = {}
 
     def as_dict(self) -> dict:
-        """Return the error as it travels in an ack or a JSON response."""
-        return {"code": self.code, "message": str(self.message)}
+        """Return the error as it travels in an ack or a JSON response (with `retry_after` seconds, say)."""
+        return {"code": self.code, "message": str(self.message), **self.details}
 
 
 def invalid_payload() -> ServiceError:
@@ -38,8 +45,15 @@ def optional_str(data: dict, field: str, max_length: int) -> str | None:
         return None
     if not isinstance(value, str):
         raise ServiceError("invalid_field", _l("The field %(field)s must be text.", field=field))
-    value = " ".join(value.split())
+    value = clean_line(value)
     if len(value) > max_length:
         raise ServiceError("field_too_long", _l("The field %(field)s is too long (at most %(max)s characters).",
                                                  field=field, max=max_length))
     return value or None
+
+
+def whole_number(value, field: str, low: int = 0, high: int = MAX_WHOLE) -> int:
+    """Return `value` if it is a whole number from `low` to `high` (not a boolean), else refuse it."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ServiceError("invalid_field", _l("The field %(field)s must be a whole number.", field=field))
+    return value

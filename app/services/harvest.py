@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -9,14 +11,16 @@ from ..extensions import db, socketio
 from ..models import Harvest, Table
 from .errors import ServiceError
 from .sessions import room
+from .text import clean_block
 
 TEXT_MAX = 3000
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 def table_for_host(token) -> Table:
     """Return the live table whose host link carries this token, or refuse."""
     table = None
-    if isinstance(token, str) and 16 <= len(token) <= 64:
+    if isinstance(token, str) and _TOKEN.match(token):
         table = db.session.scalar(select(Table).where(Table.host_token == token, Table.removed.is_(False)))
     if table is None or table.session.removed:
         raise ServiceError("unknown_host_link", _l("This host link is not valid. Check it with the facilitators."), 404)
@@ -40,11 +44,11 @@ def harvest_payload(session) -> dict[str, dict[str, str]]:
 
 def save(table: Table, category, text) -> dict:
     """Store what the host wrote for one category and show it on every screen of the session."""
-    if category not in {c["key"] for c in categories(table)}:
+    if not isinstance(category, str) or category not in {c["key"] for c in categories(table)}:
         raise ServiceError("unknown_category", _l("This table does not harvest this category."))
     if not isinstance(text, str):
         raise ServiceError("invalid_field", _l("The field %(field)s must be text.", field="text"))
-    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    text = clean_block(text)
     if len(text) > TEXT_MAX:
         raise ServiceError("text_too_long", _l("The harvest is too long: %(max)s characters at most.", max=TEXT_MAX))
     row = db.session.scalar(select(Harvest).where(Harvest.table_id == table.id, Harvest.category == category))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import secrets
 
 from flask_babel import lazy_gettext as _l
@@ -10,29 +12,36 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Attendance, Participant, Session, Table
 from .errors import ServiceError, optional_str, require_dict
+from .limits import check_new_participant
 from .registrations import claim
 from .sessions import resolve, send_plan
 
 NAME_MAX = 80
+# Tokens are made by secrets.token_urlsafe: anything else names nobody and never reaches the database.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 ORGANISATION_MAX = 120
 
 
 def participant_by_token(session: Session, token) -> Participant | None:
     """Return the participant of the session's event holding this token, if any."""
-    if not isinstance(token, str) or not 16 <= len(token) <= 64:
+    if not isinstance(token, str) or not _TOKEN.match(token):
         return None
     return db.session.scalar(
         select(Participant).where(Participant.token == token, Participant.event_id == session.event_id))
 
 
-def join(data) -> tuple[Participant, Session, Table | None]:
-    """Join a session (or one of its tables) by code: reuse the participant behind a known token, else create one."""
+def join(data, address: str | None = None) -> tuple[Participant, Session, Table | None]:
+    """Join a session (or one of its tables) by code: reuse the participant behind a known token, else create one.
+
+    A new participant counts against the joins allowed from the client's `address`.
+    """
     data = require_dict(data)
     session, table = resolve(data.get("code"))
     name = optional_str(data, "name", NAME_MAX)
     organisation = optional_str(data, "organisation", ORGANISATION_MAX)
     participant = participant_by_token(session, data.get("token"))
     if participant is None:
+        check_new_participant(address)
         participant = Participant(event_id=session.event_id, token=secrets.token_urlsafe(24))
         db.session.add(participant)
     if name is not None:

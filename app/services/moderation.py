@@ -7,14 +7,13 @@ from sqlalchemy import select, update
 
 from ..extensions import db, socketio
 from ..models import Post, Session
-from .errors import ServiceError
+from .errors import ServiceError, whole_number
 from .posting import post_payload
 from .sessions import room
 
 
 def _post(session: Session, post_id, field: str = "post_id") -> Post:
-    if isinstance(post_id, bool) or not isinstance(post_id, int):
-        raise ServiceError("invalid_field", _l("The field %(field)s must be a whole number.", field=field))
+    post_id = whole_number(post_id, field, low=1)
     post = db.session.scalar(select(Post).where(Post.id == post_id, Post.session_id == session.id))
     if post is None:
         raise ServiceError("unknown_post", _l("This post does not exist in this workshop."), 404)
@@ -32,6 +31,9 @@ def merge(session: Session, post_id, into_id, within: dict | None = None) -> dic
             raise ServiceError("unknown_post", _l("This post does not exist in this workshop."), 404)
     if post.id == into.id or into.hidden:
         raise ServiceError("invalid_merge", _l("An idea can only be merged into another visible idea."))
+    if post.hidden:
+        # Merging would record nothing a reader sees and could silently re-point an earlier merge.
+        raise ServiceError("already_hidden", _l("This idea is already hidden or merged: restore it first."), 409)
     post.merged_into_id = into.id
     db.session.flush()
     return set_hidden(session, post.id, True)

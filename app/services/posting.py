@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 import time
@@ -16,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, socketio
 from ..models import Participant, Post, Session, utcnow
-from .errors import ServiceError, require_dict
+from . import limits, storage
+from .errors import ServiceError, require_dict, whole_number
 from .sessions import PostTarget, room, screens_room
 from .text import clean_post_text
 
@@ -90,6 +92,7 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
     Whether posting is open is checked by the writer, in the transaction that stores the post.
     """
     data = require_dict(data)
+    limits.check_post(author.id)
     client_id = check_client_id(data.get("client_id"))
     try:
         text = check_text(data.get("text"))
@@ -195,24 +198,19 @@ class _GroupCommit:
         engine = current_app.extensions.get("rouages.post_engine") or db.engine
         sync = current_app.extensions.get("rouages.post_sync")
         try:
-            try:
-                created = self._store(engine, batch)
-            except IntegrityError:
-                # A resend raced in through another worker: store one by one so only the duplicate is refused.
-                created = []
-                for pending in batch:
-                    try:
-                        created += self._store(engine, [pending])
-                    except IntegrityError:
-                        pass
+            created = self._store_each(engine, batch)
             if sync is not None:
                 sync()  # durable before anything is acknowledged or broadcast
         except BaseException as error:
             # Stored or not, none is known durable: each phone resends and finds its post if it was stored.
+            failure = storage.unavailable(error) if isinstance(error, storage.STORAGE_ERRORS) else error
             for pending in batch:
-                pending.payload, pending.created, pending.error = None, False, pending.error or error
+                pending.payload, pending.created, pending.error = None, False, pending.error or failure
                 pending.done = True
-            raise
+            if failure is error:
+                raise
+            return
+        storage.recovered()
         for pending in created:
             try:
                 socketio.emit("post", pending.payload, to=pending.rooms)
@@ -225,6 +223,32 @@ class _GroupCommit:
                 except Exception as error:
                     pending.error = error
             pending.done = True
+
+    def _store_each(self, engine: Engine, batch: list[_Pending]) -> list[_Pending]:
+        """Store the batch in one transaction; if a member breaks it, store each alone so only that one fails."""
+        try:
+            return self._store(engine, batch)
+        except storage.STORAGE_ERRORS:
+            raise  # the disk or the database, not a post: every member would fail alike
+        except Exception:
+            pass
+        # A resend raced in through another worker (IntegrityError), or one post cannot be stored: one by one,
+        # so that the others are stored and acknowledged and only the culprit gets an error of its own.
+        created = []
+        for pending in batch:
+            pending.error = None
+            try:
+                created += self._store(engine, [pending])
+            except storage.STORAGE_ERRORS:
+                raise
+            except IntegrityError:
+                pass  # stored meanwhile: answered with the stored post
+            except Exception as error:
+                current_app.logger.error("Post %s of participant %s could not be stored: %r",
+                                         pending.client_id, pending.participant_id, error)
+                pending.error = ServiceError("post_not_stored", _l("This idea could not be saved. Check its "
+                                                                   "text and send it again."), 422)
+        return created
 
     @staticmethod
     def _store(engine: Engine, batch: list[_Pending]) -> list[_Pending]:
@@ -310,11 +334,7 @@ def _stored_wire(post: Post, code: str) -> dict:
 
 def check_cursor(value, field: str) -> int:
     """Return a sequence or revision cursor sent by a client (0 when absent)."""
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ServiceError("invalid_field", _l("The field %(field)s must be a whole number.", field=field))
-    return value
+    return 0 if value is None else whole_number(value, field)
 
 
 def posts_since(session: Session, since: int = 0, include_hidden: bool = False) -> list[Post]:
@@ -331,30 +351,42 @@ _WIRE_COLUMNS = (Post.id, Post.seq, Post.rev, Post.client_id, Post.text, Post.ta
                  Participant.organisation, Post.hidden, Post.merged_into_id, Post.created_at)
 
 
-def _wired(session: Session, *criteria) -> list[dict]:
-    rows = db.session.execute(select(*_WIRE_COLUMNS).join(Post.participant)
-                              .where(Post.session_id == session.id, *criteria).order_by(Post.seq))
-    return [_wire(row[0], session.code, *row[1:]) for row in rows]
+def _wired(session: Session, *criteria, limit: int | None = None) -> list[dict]:
+    query = (select(*_WIRE_COLUMNS).join(Post.participant).where(Post.session_id == session.id, *criteria)
+             .order_by(Post.seq).limit(limit))
+    return [_wire(row[0], session.code, *row[1:]) for row in db.session.execute(query)]
 
 
-def payloads_since(session: Session, since: int = 0, include_hidden: bool = False) -> list[dict]:
-    """Return the posts after sequence `since` as clients receive them, in order."""
-    return _wired(session, Post.seq > since, *(() if include_hidden else (Post.hidden.is_(False),)))
+def payloads_since(session: Session, since: int = 0, include_hidden: bool = False,
+                   limit: int | None = None) -> list[dict]:
+    """Return the posts after sequence `since` as clients receive them, in order (at most `limit`)."""
+    return _wired(session, Post.seq > since, *(() if include_hidden else (Post.hidden.is_(False),)), limit=limit)
 
 
-def visible_payloads(session: Session) -> list[dict]:
-    """Return every visible post of a session, read once per process for each state of the session.
+def page_since(session: Session, since: int, include_hidden: bool, size: int) -> tuple[list[dict], bool]:
+    """Return one page of the posts after `since` and whether more follow (a page ends at its last `seq`)."""
+    posts = payloads_since(session, since, include_hidden, limit=size + 1 if size else None)
+    return (posts[:size], True) if size and len(posts) > size else (posts, False)
 
-    A vote's list for phones: when a room of phones rejoins at once (a restart, a Wi-Fi access point rebooting)
-    the list is read once, not once per phone. Any new, hidden or restored post moves `last_seq` or `last_rev`;
-    an author renamed since is shown under the old name until then, which phones' vote lists do not show.
+
+def visible_payloads(session: Session, since: int = 0, size: int = 0) -> tuple[list[dict], bool]:
+    """Return the visible posts after `since` (one page of `size`, 0 for all) and whether more follow.
+
+    Read once per process for each state of the session: when a room of phones rejoins at once during a vote
+    (a restart, a Wi-Fi access point rebooting) the list is read once, not once per phone. Any new, hidden or
+    restored post moves `last_seq` or `last_rev`; an author renamed since is shown under the old name until
+    then, which phones' vote lists do not show.
     """
     lists = current_app.extensions.setdefault("rouages.visible_posts", {})
     state = (session.code, session.last_seq, session.last_rev)
     cached = lists.get(session.id)
     if cached is None or cached[0] != state:
-        cached = lists[session.id] = (state, payloads_since(session))
-    return cached[1]
+        posts = payloads_since(session)
+        cached = lists[session.id] = (state, posts, [p["seq"] for p in posts])
+    _state, posts, seqs = cached
+    start = bisect.bisect_right(seqs, since)
+    end = start + size if size else len(posts)
+    return (posts if start == 0 and end >= len(posts) else posts[start:end]), end < len(posts)
 
 
 def payloads_changed(session: Session, since: int, rev: int) -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from typing import NamedTuple
@@ -17,6 +18,7 @@ from .errors import ServiceError
 # No 0/O, 1/I/L: a code read aloud or from the back of a hall must not be ambiguous.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
+_CODE_CHARS = re.compile(r"^[A-Z0-9]{1,8}$")
 MAX_TIMER_SECONDS = 4 * 3600
 
 
@@ -31,10 +33,12 @@ def new_join_code() -> str:
 
 
 def normalise_code(code) -> str:
-    """Upper-case a typed code and drop spaces and dashes."""
-    if not isinstance(code, str):
+    """Upper-case a typed code and drop spaces and dashes; "" when it cannot be a code at all."""
+    if not isinstance(code, str) or len(code) > 40:
         return ""
-    return code.strip().upper().replace(" ", "").replace("-", "")[:CODE_LENGTH + 2]
+    code = code.strip().upper().replace(" ", "").replace("-", "")
+    # Only the code alphabet (and the look-alikes a person may type) can name something: nothing else is looked up.
+    return code if _CODE_CHARS.match(code) else ""
 
 
 def resolve(code) -> tuple[Session, Table | None]:

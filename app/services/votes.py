@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from ..extensions import db, socketio
 from ..models import Participant, Post, Session, Vote
-from .errors import ServiceError
+from .errors import MAX_WHOLE, ServiceError
 from .posting import visible_payloads
 from .sessions import room
 
 MAX_BUDGET = 20
+_POST_KEY = re.compile(r"^[0-9]{1,16}$")
 STATES = ("none", "open", "closed", "revealed")
 
 
@@ -38,7 +41,7 @@ def _announce(session: Session, with_posts: bool = False) -> dict:
     payload = vote_payload(session)
     # Phones are not sent ideas outside a vote: the opening carries the list, encoded once for the whole room,
     # rather than every phone fetching it at the same instant.
-    message = {**payload, "posts": visible_payloads(session)} if with_posts else payload
+    message = {**payload, "posts": visible_payloads(session)[0]} if with_posts else payload
     socketio.emit("vote_state", message, to=room(session.id))
     return payload
 
@@ -79,9 +82,10 @@ def cast(session: Session, participant: Participant, dots) -> dict:
         raise ServiceError("invalid_vote", _l("The vote is malformed."))
     allocation: dict[int, int] = {}
     for key, count in dots.items():
-        post_id = int(key) if isinstance(key, str) and key.isdigit() else key
-        if isinstance(post_id, bool) or not isinstance(post_id, int) or isinstance(count, bool) \
-                or not isinstance(count, int) or count < 0:
+        # JSON object keys are strings: only ASCII digits name a post ("²" and "١" are digits to str.isdigit).
+        post_id = int(key) if isinstance(key, str) and _POST_KEY.match(key) else None
+        if post_id is None or post_id > MAX_WHOLE or isinstance(count, bool) or not isinstance(count, int) \
+                or count < 0:
             raise ServiceError("invalid_vote", _l("The vote is malformed."))
         if count > session.vote_max_per_post:
             raise ServiceError("too_many_dots_on_post", _l("At most %(max)s dots on one idea.",

@@ -7,8 +7,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import csrf, db
-from ..services import posting, sessions
-from ..services.errors import ServiceError
+from ..services import limits, posting, sessions, storage
+from ..services.errors import ServiceError, whole_number
 from ..services.joining import join, participant_payload, require_participant
 from ..services.posting import post_payload
 
@@ -18,10 +18,19 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 
+@bp.before_request
+def limit_body() -> None:
+    """Read no JSON body larger than a Socket.IO message may be (the whole app's cap is for uploads)."""
+    request.max_content_length = current_app.config["MAX_JSON_LENGTH"]
+
+
 def _body() -> dict:
     if not request.is_json:
         raise ServiceError("invalid_payload", _l("The request is malformed."), 415)
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: as malformed as bad JSON
+        data = None
     if not isinstance(data, dict):
         raise ServiceError("invalid_payload", _l("The request is malformed."))
     return data
@@ -31,7 +40,10 @@ def _body() -> dict:
 def service_error(error: ServiceError):
     """Answer a refused request with its code and message."""
     db.session.rollback()
-    return jsonify(ok=False, error=error.as_dict()), error.status
+    response = jsonify(ok=False, error=error.as_dict())
+    if "retry_after" in error.details:
+        response.headers["Retry-After"] = str(error.details["retry_after"])
+    return response, error.status
 
 
 def register_json_errors(app) -> None:
@@ -46,6 +58,8 @@ def register_json_errors(app) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         db.session.rollback()
+        if isinstance(error, storage.STORAGE_ERRORS) and request.path.startswith(bp.url_prefix + "/"):
+            return service_error(storage.unavailable(error))
         current_app.logger.exception("Request %s %s failed", request.method, request.path)
         if not request.path.startswith(bp.url_prefix + "/"):
             return InternalServerError()
@@ -59,17 +73,25 @@ def session_info(code: str):
     return jsonify(ok=True, session=sessions.session_payload(sessions.get_session(code)))
 
 
+def _whole_arg(name: str, default: int) -> int:
+    """Read a whole-number query argument, or refuse it."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    return whole_number(int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 16 else -1, name)
+
+
 @bp.get("/sessions/<code>/posts")
 def list_posts(code: str):
-    """List the visible posts after sequence `since` (walls that cannot hold a WebSocket poll this)."""
+    """List the visible posts after sequence `since`, a page at a time (walls that cannot hold a WebSocket)."""
     session = sessions.get_session(code)
-    try:
-        since = int(request.args.get("since", 0))
-    except ValueError:
-        since = -1
-    since = posting.check_cursor(since, "since")
-    return jsonify(ok=True, session=sessions.session_payload(session),
-                   posts=posting.payloads_since(session, since))
+    since = _whole_arg("since", 0)
+    size = current_app.config["WATCH_PAGE"]
+    limit = min(_whole_arg("limit", size), size) if size else _whole_arg("limit", 0)
+    limits.check_watch(f"http {request.remote_addr} {session.code}")
+    posts, more = posting.page_since(session, since, False, limit)
+    return jsonify(ok=True, session=sessions.session_payload(session), posts=posts, more=more,
+                   next=posts[-1]["seq"] if more else None)
 
 
 @bp.post("/sessions/<code>/join")
@@ -77,7 +99,7 @@ def join_http(code: str):
     """Join a session over HTTP."""
     data = {**_body(), "code": code}
     data.setdefault("token", request.cookies.get("rouages_participant"))
-    participant, session, table = join(data)
+    participant, session, table = join(data, request.remote_addr)
     return jsonify(ok=True, participant=participant_payload(participant),
                    session=sessions.session_payload(session, table),
                    posts=[post_payload(p, session) for p in posting.posts_of(session, participant)])

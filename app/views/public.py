@@ -44,8 +44,11 @@ def healthz():
 @bp.get("/j/<code>")
 def phone(code: str):
     """The participant's phone page for one session."""
-    if code != normalise_code(code):
-        return redirect(url_for("public.phone", code=normalise_code(code)))
+    normal = normalise_code(code)
+    if not normal:
+        abort(404)
+    if code != normal:
+        return redirect(url_for("public.phone", code=normal))
     session, table = table_or_404(code)
     participant = participant_by_token(session, request.cookies.get("rouages_participant"))
     return render_template("phone.html", session=session, table=table, payload=session_payload(session, table),

@@ -97,15 +97,19 @@ export class Board {
     return this.socket.emit(event, { code: this.code, ...data });
   }
 
-  watch() {
-    const cursors = { code: this.code, since: this.seq.value, rev: this.rev.value };
-    return this.socket.snapshot("watch", cursors, (ack) => this.synced(ack)).catch(() => this.socket.reconnect());
+  // Ask for what was missed since the cursors; a long answer comes in pages, each asked from the last one's end
+  // with the revision the first page was read at, so that later pages carry only what changed meanwhile.
+  watch(since = this.seq.value, rev = this.rev.value) {
+    const cursors = { code: this.code, since, rev };
+    return this.socket.snapshot("watch", cursors, (ack) => this.synced(ack, rev))
+      .catch(() => this.socket.reconnect());
   }
 
-  synced(ack) {
-    if (!ack.ok) { this.status("error", ack.error); return; }
+  synced(ack, rev) {
+    if (!ack.ok) { this.status("error", ack.error); return undefined; }
     for (const post of ack.posts) this.upsert(post);
     for (const post of ack.changed) post.hidden && !post.text ? this.hide(post) : this.upsert(post);
+    if (ack.more) return this.watch(ack.next, Math.max(rev, ack.session.rev));
     this.seq.seen(ack.session.seq, true);
     this.rev.seen(ack.session.rev, true);
     this.onSession(ack.session);
@@ -117,6 +121,7 @@ export class Board {
     this.onTimer(ack.session.timer);
     this.status("online");
     this.onChange();
+    return undefined;
   }
 
   // A gap that a late message does not fill within a while (a worker died, a message was lost): resync.

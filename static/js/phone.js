@@ -132,6 +132,9 @@ async function http(path, body) {
   return response.json();
 }
 
+// Refusals that say "not now" rather than "never": the idea stays in the outbox and is sent again.
+const RETRY = new Set(["not_joined", "internal_error", "too_many_posts", "storage_unavailable"]);
+
 async function sendOne(entry) {
   const payload = { code: joinCode, client_id: entry.client_id, text: entry.text, tags: entry.tags };
   let ack;
@@ -147,7 +150,7 @@ async function sendOne(entry) {
     if (ack.ok) setStatus("http");
   }
   if (ack.ok) accept(ack.post);
-  else if (ack.error.code === "not_joined" || ack.error.code === "internal_error") throw new Error(ack.error.message);
+  else if (RETRY.has(ack.error.code)) throw new Error(ack.error.message);
   else refuse(entry, ack.error);
 }
 
@@ -209,6 +212,8 @@ function joinedAs(ack) {
   if (!ack.ok) {
     setStatus("offline");
     formError.textContent = ack.error.message;
+    // A busy network (too many phones joining at once) is asked again once the wait it names is over.
+    if (ack.error.retry_after) setTimeout(() => { if (socket.connected && !joined) join(); }, ack.error.retry_after * 1000);
     return;
   }
   keepToken(ack.participant.token);

@@ -24,16 +24,20 @@ export class PhoneVote {
   }
 
   // Phones are sent new ideas only while a vote runs: the opening carries the list, and a phone that (re)joins
-  // during a vote fetches it.
+  // during a vote fetches it, a page at a time.
   async fetch() {
     this.synced = true;
     try {
-      await this.socket.snapshot("watch", { code: this.code }, (watched) => {
-        if (!watched.ok) { this.synced = false; return; }
-        this.merge(watched.posts);
-        this.vote = watched.vote;
-        this.render();
-      });
+      let since = 0;
+      while (since !== null) {
+        since = await this.socket.snapshot("watch", { code: this.code, since }, (watched) => {
+          if (!watched.ok) { this.synced = false; return null; }
+          this.merge(watched.posts);
+          this.vote = watched.vote;
+          this.render();
+          return watched.more ? watched.next : null;
+        });
+      }
     } catch {
       this.synced = false; // the connection dropped again: the next join fetches everything anew
     }

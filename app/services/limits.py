@@ -1,0 +1,109 @@
+"""Rate limits: no participant, phone or address may take more than its share of the server.
+
+Each limit is a token bucket kept in this process (a few dictionary operations per request): `burst` actions
+at once, refilled at `per_minute`. Several workers each keep their own, so behind N workers a client may get
+up to N times the figures; a venue puts everyone behind one address, so per-address limits are sized for a
+full room (see docs/security.md). A limit set to 0 is off.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from .errors import ServiceError
+
+# Buckets forgotten once full again: beyond this many keys, a sweep drops them so memory stays bounded.
+_SWEEP_ABOVE = 20_000
+
+
+class Buckets:
+    """Token buckets by key: `take(key)` spends a token, or returns how many seconds until one is back."""
+
+    def __init__(self, burst: int, per_minute: float):
+        self.burst = burst
+        self.rate = per_minute / 60.0
+        self.state: dict = {}
+        self.sweep_at = _SWEEP_ABOVE
+
+    @property
+    def active(self) -> bool:
+        """Whether this limit is on."""
+        return self.burst > 0 and self.rate > 0
+
+    def take(self, key) -> float:
+        """Spend one token of `key`'s bucket; return 0, or the seconds to wait when it is empty."""
+        if not self.active:
+            return 0.0
+        now = time.monotonic()
+        tokens, stamp = self.state.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        if tokens < 1:
+            self.state[key] = (tokens, now)
+            return (1 - tokens) / self.rate
+        self.state[key] = (tokens - 1, now)
+        if len(self.state) > self.sweep_at:
+            self._sweep(now)
+        return 0.0
+
+    def _sweep(self, now: float) -> None:
+        # A bucket refilled to the brim is the same as no bucket: forget those.
+        self.state = {k: v for k, v in self.state.items() if v[0] + (now - v[1]) * self.rate < self.burst}
+        self.sweep_at = max(_SWEEP_ABOVE, 2 * len(self.state))
+
+
+@dataclass
+class Limits:
+    """Every rate limit of one application, from its settings."""
+
+    posts: Buckets
+    joins: Buckets
+    watches: Buckets
+
+    @classmethod
+    def from_config(cls, config) -> Limits:
+        """Build the limits from the LIMIT_* settings (app/config.py)."""
+        return cls(posts=Buckets(config["LIMIT_POSTS_BURST"], config["LIMIT_POSTS_PER_MINUTE"]),
+                   joins=Buckets(config["LIMIT_JOINS_BURST"], config["LIMIT_JOINS_PER_MINUTE"]),
+                   watches=Buckets(config["LIMIT_WATCH_BURST"], config["LIMIT_WATCH_PER_MINUTE"]))
+
+
+def _limits() -> Limits:
+    limits = current_app.extensions.get("rouages.limits")
+    if limits is None:
+        limits = current_app.extensions["rouages.limits"] = Limits.from_config(current_app.config)
+    return limits
+
+
+def _refuse(code: str, message, wait: float) -> ServiceError:
+    error = ServiceError(code, message, 429)
+    error.details = {"retry_after": math.ceil(wait)}
+    return error
+
+
+def check_post(participant_id: int) -> None:
+    """Let a participant post, or refuse: a person types a few ideas a minute, plus the outbox's resends."""
+    wait = _limits().posts.take(participant_id)
+    if wait:
+        raise _refuse("too_many_posts", _l("You are sending ideas very fast: your idea will be sent again in "
+                                           "%(seconds)s seconds.", seconds=math.ceil(wait)), wait)
+
+
+def check_new_participant(address: str | None) -> None:
+    """Let one more phone without a token become a participant from this address, or refuse."""
+    wait = _limits().joins.take(address or "")
+    if wait:
+        raise _refuse("too_many_joins", _l("Too many new phones are joining from this network: try again in "
+                                           "%(seconds)s seconds.", seconds=math.ceil(wait)), wait)
+
+
+def check_watch(client: str) -> None:
+    """Let a screen or script read a session's posts again, or refuse: a full read costs the server."""
+    wait = _limits().watches.take(client)
+    if wait:
+        raise _refuse("too_many_requests", _l("Too many requests: try again in %(seconds)s seconds.",
+                                              seconds=math.ceil(wait)), wait)
