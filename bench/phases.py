@@ -66,7 +66,10 @@ async def console_client(url: str) -> socketio.AsyncClient:
 def demo_world_cafe(async_mode: str):
     """Run a server with the demo event and a bench organiser; yield it, the world café's code and its tables."""
     with tempfile.TemporaryDirectory() as data:
-        server = Server(Path(data), async_mode=async_mode)
+        # Every phone comes from 127.0.0.1, standing for a room of addresses: the per-address limits are off.
+        server = Server(Path(data), async_mode=async_mode, extra_env={
+            "ROUAGES_LIMIT_WEBSOCKETS_PER_ADDRESS": "0", "ROUAGES_LIMIT_CONNECTS_BURST": "0",
+            "ROUAGES_LIMIT_JOINS_BURST": "0", "ROUAGES_LIMIT_POSTS_BURST": "0"})
         server.cli("event", "import", "--demo")
         server.cli("user", "add", "bench@example.org", "--password", PASSWORD)
         code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)

@@ -852,7 +852,7 @@ class Workers:
         self.databases = Databases(tmp)
         os.environ["ROUAGES_TEST_DB"] = "postgresql"
         database = self.databases.empty_url()
-        env = {"ROUAGES_DATABASE_URL": database, "ROUAGES_MESSAGE_QUEUE": args.redis,
+        env = {**limits_env(args), "ROUAGES_DATABASE_URL": database, "ROUAGES_MESSAGE_QUEUE": args.redis,
                "ROUAGES_MESSAGE_QUEUE_CHANNEL": f"rouages-bench-{secrets.token_hex(4)}"}
         self.servers = [Server(tmp / f"w{i}", async_mode=args.async_mode, extra_env=env)
                         for i in range(args.workers)]
@@ -879,10 +879,24 @@ class Workers:
         return [server.process.pid for server in self.servers]
 
 
+def limits_env(args) -> dict:
+    """Per-address limits off: every generated phone comes from 127.0.0.1, standing for a thousand addresses.
+
+    The per-participant post limit stays as deployed, except for a saturation curve, where each phone posts
+    far faster than a person does.
+    """
+    env = {"ROUAGES_LIMIT_WEBSOCKETS_PER_ADDRESS": "0", "ROUAGES_LIMIT_CONNECTS_BURST": "0",
+           "ROUAGES_LIMIT_JOINS_BURST": "0"}
+    if args.curve:
+        env["ROUAGES_LIMIT_POSTS_BURST"] = "0"
+    return env
+
+
 def start_server(target: str, args, tmp: Path):
     """Start Rouages (with the test event imported) or the bare server; return (server, session code)."""
     if target == "rouages":
-        srv = Workers(tmp, args) if args.workers > 1 else Server(tmp / "data", async_mode=args.async_mode)
+        srv = Workers(tmp, args) if args.workers > 1 else \
+            Server(tmp / "data", async_mode=args.async_mode, extra_env=limits_env(args))
         srv.cli("event", "import", str(EVENT_FILE))
         sessions = json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
         code = next(s["code"] for s in sessions if s["key"] == SESSION_KEY)
