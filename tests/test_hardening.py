@@ -47,10 +47,23 @@ def cafe_tables(app, read):
     return session, tables
 
 
-def limited_app(tmp_path, databases, migrated_db, **settings):
-    """An application on its own database with some settings changed (limits, page size)."""
-    config = base_config(tmp_path, databases.copy_url(migrated_db, tmp_path))
-    return create_app({**config, **settings})
+@pytest.fixture
+def limited_app(tmp_path, databases, migrated_db):
+    """Make an application on its own database with some settings changed (limits, page size)."""
+    made = []
+
+    def make(**settings):
+        config = base_config(tmp_path, databases.copy_url(migrated_db, tmp_path))
+        made.append(create_app({**config, **settings}))
+        return made[-1]
+
+    yield make
+    for application in made:
+        with application.app_context():
+            db.engine.dispose()
+        engine = application.extensions.get("rouages.post_engine")
+        if engine is not None:
+            engine.dispose()
 
 
 def small_cafe(app):
@@ -199,8 +212,8 @@ def test_a_post_the_database_refuses_fails_alone_and_its_batch_is_stored(app, re
     assert read(lambda: sorted(db.session.scalars(select(Post.text)))) == ["Autre idée", "Bonne idée"]
 
 
-def test_a_full_disk_refuses_posts_clearly_logs_once_and_recovers(tmp_path, databases, migrated_db, caplog):
-    app = limited_app(tmp_path, databases, migrated_db, LIMIT_POSTS_BURST=0)
+def test_a_full_disk_refuses_posts_clearly_logs_once_and_recovers(limited_app, caplog):
+    app = limited_app(LIMIT_POSTS_BURST=0)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("the database is made full through SQLite's max_page_count")
     cafe = small_cafe(app)
@@ -232,8 +245,8 @@ def test_a_full_disk_refuses_posts_clearly_logs_once_and_recovers(tmp_path, data
 
 # Limits --------------------------------------------------------------------------------------------------------
 
-def test_a_participant_posting_too_fast_is_told_to_wait_and_others_are_not(tmp_path, databases, migrated_db):
-    app = limited_app(tmp_path, databases, migrated_db, LIMIT_POSTS_BURST=3, LIMIT_POSTS_PER_MINUTE=6)
+def test_a_participant_posting_too_fast_is_told_to_wait_and_others_are_not(limited_app):
+    app = limited_app(LIMIT_POSTS_BURST=3, LIMIT_POSTS_PER_MINUTE=6)
     cafe = small_cafe(app)
     flooder, other = socket_client(app), socket_client(app)
     join(flooder, cafe.code)
@@ -256,8 +269,8 @@ def test_a_participant_posting_too_fast_is_told_to_wait_and_others_are_not(tmp_p
     assert response.get_json()["error"]["code"] == "too_many_posts"
 
 
-def test_new_phones_from_one_address_are_limited_but_returning_ones_are_not(tmp_path, databases, migrated_db):
-    app = limited_app(tmp_path, databases, migrated_db, LIMIT_JOINS_BURST=2, LIMIT_JOINS_PER_MINUTE=1)
+def test_new_phones_from_one_address_are_limited_but_returning_ones_are_not(limited_app):
+    app = limited_app(LIMIT_JOINS_BURST=2, LIMIT_JOINS_PER_MINUTE=1)
     cafe = small_cafe(app)
     first = join(socket_client(app), cafe.code)
     assert join(socket_client(app), cafe.code)["ok"] is True
@@ -271,8 +284,8 @@ def test_new_phones_from_one_address_are_limited_but_returning_ones_are_not(tmp_
     assert count_in(app, Participant) == 4
 
 
-def test_watch_answers_come_in_pages_with_a_cursor(tmp_path, databases, migrated_db):
-    app = limited_app(tmp_path, databases, migrated_db, WATCH_PAGE=3)
+def test_watch_answers_come_in_pages_with_a_cursor(limited_app):
+    app = limited_app(WATCH_PAGE=3)
     cafe = small_cafe(app)
     phone = socket_client(app)
     join(phone, cafe.code)
@@ -292,8 +305,8 @@ def test_watch_answers_come_in_pages_with_a_cursor(tmp_path, databases, migrated
     assert len(http.get(f"/api/sessions/{cafe.code}/posts?limit=2").get_json()["posts"]) == 2
 
 
-def test_a_phone_fetching_the_vote_list_gets_it_in_pages(tmp_path, databases, migrated_db):
-    app = limited_app(tmp_path, databases, migrated_db, WATCH_PAGE=2)
+def test_a_phone_fetching_the_vote_list_gets_it_in_pages(limited_app):
+    app = limited_app(WATCH_PAGE=2)
     cafe = small_cafe(app)
     phone = socket_client(app)
     join(phone, cafe.code)
@@ -305,8 +318,8 @@ def test_a_phone_fetching_the_vote_list_gets_it_in_pages(tmp_path, databases, mi
     assert (first["more"], second["more"], third["more"], third["next"]) == (True, True, False, None)
 
 
-def test_repeated_watches_from_one_connection_are_limited(tmp_path, databases, migrated_db):
-    app = limited_app(tmp_path, databases, migrated_db, LIMIT_WATCH_BURST=3, LIMIT_WATCH_PER_MINUTE=1)
+def test_repeated_watches_from_one_connection_are_limited(limited_app):
+    app = limited_app(LIMIT_WATCH_BURST=3, LIMIT_WATCH_PER_MINUTE=1)
     cafe = small_cafe(app)
     wall, other = socket_client(app), socket_client(app)
     acks = [wall.emit("watch", {"code": cafe.code}, callback=True) for _ in range(4)]
