@@ -446,3 +446,35 @@ def test_console_and_phone_pages_fit_a_phone_screen(browser, server):
         console.wait_for_load_state("load")
         widths[path] = console.evaluate("() => document.documentElement.scrollWidth")
     assert widths == {path: 360 for path in pages}
+
+
+def test_walls_consoles_and_phones_read_a_long_session_page_by_page(browser, tmp_path, server_env):
+    import requests
+    import socketio
+
+    from test_server import organiser_cookie
+
+    srv = Server(tmp_path / "paged", extra_env={**server_env, "ROUAGES_WATCH_PAGE": "3"})
+    srv.cli("event", "import", str(DATA / "small.yaml"))
+    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+                if s["key"] == "world-cafe")
+    with srv:
+        token = requests.post(f"{srv.url}/api/sessions/{code}/join", json={"name": "Camille"}, timeout=5).json()[
+            "participant"]["token"]
+        for n in range(8):
+            requests.post(f"{srv.url}/api/sessions/{code}/posts", timeout=5, json={
+                "token": token, "client_id": f"paged-{n}-aaaa", "text": f"Idée numéro {n}",
+                "tags": {"function": "animation"}}).raise_for_status()
+        wall = browser.new_page(viewport={"width": 1600, "height": 900})
+        wall.goto(f"{srv.url}/wall/{code}")
+        column = wall.locator(".column", has=wall.locator(".column__title", has_text="Animation"))
+        expect(column.locator(".column__count")).to_have_text("8")
+
+        console = socketio.Client(reconnection=False)
+        console.connect(srv.url, transports=["websocket"], headers={"Cookie": organiser_cookie(srv)}, wait_timeout=10)
+        assert console.call("vote_open", {"code": code, "budget": 3, "max_per_post": 1}, timeout=10)["ok"]
+        phone = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+        phone.goto(f"{srv.url}/j/{code}")  # joins during the vote: fetches the list, three ideas a page
+        expect(phone.locator("#vote-posts .vote-post")).to_have_count(8)
+        console.disconnect()
