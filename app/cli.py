@@ -71,9 +71,11 @@ def _print_sessions(event) -> None:
 
 def _run_server(app, host: str, port: int) -> None:
     from .extensions import socketio
+    from .server import wsgi_server_options
 
     click.echo(f"Rouages listening on http://{host}:{port} ({app.config['ASYNC_MODE']}); press Ctrl+C to stop.")
-    socketio.run(app, host=host, port=port, log_output=False, use_reloader=False, debug=False)
+    socketio.run(app, host=host, port=port, log_output=False, use_reloader=False, debug=False,
+                 **wsgi_server_options(app.config["ASYNC_MODE"]))
 
 
 def _log_to_stderr() -> None:
