@@ -300,6 +300,8 @@ def _postgres_advice(database_url: str, output: Path, restoring: bool) -> None:
 @click.pass_context
 def backup_command(ctx, output: Path | None):
     """Write a consistent copy of the database, also while the server runs and posts arrive."""
+    import sqlite3
+
     from .services import backup
 
     app = ctx.ensure_object(ScriptInfo).load_app()
@@ -309,7 +311,7 @@ def backup_command(ctx, output: Path | None):
         _postgres_advice(url, output or backup.default_name(data_dir, ".dump"), restoring=False)
     try:
         copy = backup.backup(database, output or backup.default_name(data_dir))
-    except backup.BackupError as exc:
+    except (backup.BackupError, sqlite3.Error) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {copy.path} ({_size(copy.size)}, {copy.posts} posts).")
 
@@ -321,6 +323,8 @@ def backup_command(ctx, output: Path | None):
 @click.pass_context
 def restore_command(ctx, file: Path, force: bool):
     """Bring back a backup made by `rouages backup`; every server on the data directory must be stopped."""
+    import sqlite3
+
     from .services import backup
 
     app = ctx.ensure_object(ScriptInfo).load_app()
@@ -332,7 +336,7 @@ def restore_command(ctx, file: Path, force: bool):
         with backup.ServerLock(data_dir, exclusive=True):
             done = backup.restore(file, database, data_dir, force=force)
             ensure_schema(app)  # a backup made by an older Rouages gets this version's migrations
-    except backup.BackupError as exc:
+    except (backup.BackupError, sqlite3.Error) as exc:
         raise click.ClickException(str(exc)) from None
     if done.previous is not None:
         click.echo(f"Kept the replaced database in {done.previous.path} ({done.previous.posts} posts).")
