@@ -41,11 +41,19 @@ def cli():
     """Rouages: live workshops and booklets for in-person events."""
 
 
-def _load(ctx: click.Context, **overrides):
-    """Create the application for a command, with the schema up to date."""
+def _load(ctx: click.Context, *, server: bool = False, **overrides):
+    """Create the application for a command, with the schema up to date; a server also takes the server lock."""
     info = ctx.ensure_object(ScriptInfo)
     info.rouages_overrides = {**(getattr(info, "rouages_overrides", {}) or {}), **overrides}
     app = info.load_app()
+    if server:
+        from .services.backup import BackupError, ServerLock
+
+        # Held until the process ends, before the schema is touched: `rouages restore` refuses to run meanwhile.
+        try:
+            app.extensions["rouages.server_lock"] = ServerLock(app.config["DATA_DIR"], exclusive=False)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
     if app.config.get("AUTO_MIGRATE", True):
         ensure_schema(app)
     return app
@@ -71,9 +79,11 @@ def _print_sessions(event) -> None:
 
 def _run_server(app, host: str, port: int) -> None:
     from .extensions import socketio
+    from .server import wsgi_server_options
 
     click.echo(f"Rouages listening on http://{host}:{port} ({app.config['ASYNC_MODE']}); press Ctrl+C to stop.")
-    socketio.run(app, host=host, port=port, log_output=False, use_reloader=False, debug=False)
+    socketio.run(app, host=host, port=port, log_output=False, use_reloader=False, debug=False,
+                 **wsgi_server_options(app.config["ASYNC_MODE"]))
 
 
 def _log_to_stderr() -> None:
@@ -92,7 +102,7 @@ def _server_options(fn):
 def _server_app(ctx: click.Context, host: str | None, port: int | None):
     """Create the application a server command runs, logging to standard error."""
     _log_to_stderr()
-    return _load(ctx, **{k: v for k, v in {"HOST": host, "PORT": port}.items() if v is not None})
+    return _load(ctx, server=True, **{k: v for k, v in {"HOST": host, "PORT": port}.items() if v is not None})
 
 
 @cli.command(with_appcontext=False)
@@ -262,3 +272,72 @@ def user_password(ctx, email: str, password: str):
             raise click.ClickException(str(exc.message)) from None
     click.echo(f"Password of {accounts.normalise_email(email)} changed.")
 
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.0f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MiB"
+
+
+def _postgres_advice(database_url: str, output: Path, restoring: bool) -> None:
+    """Say how to back up or restore a PostgreSQL database with its own tools, and fail."""
+    from .services.backup import pg_commands
+
+    dump, restore, password = pg_commands(database_url, output)
+    click.echo(f"rouages {'restore' if restoring else 'backup'} handles SQLite databases; this one is on PostgreSQL.",
+               err=True)
+    if restoring:
+        click.echo(f"Stop every worker, then restore a pg_dump file with:\n  {restore}", err=True)
+    else:
+        click.echo(f"Back it up, even while the workers run, with:\n  {dump}", err=True)
+    if password:
+        click.echo("The password of ROUAGES_DATABASE_URL is left out: give it in PGPASSWORD or ~/.pgpass.", err=True)
+    sys.exit(2)
+
+
+@cli.command("backup", with_appcontext=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write [backups/rouages-YYYYmmdd-HHMMSS.db in the data directory].")
+@data_option
+@click.pass_context
+def backup_command(ctx, output: Path | None):
+    """Write a consistent copy of the database, also while the server runs and posts arrive."""
+    import sqlite3
+
+    from .services import backup
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    data_dir, url = app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"]
+    database = backup.sqlite_path(url)
+    if database is None:
+        _postgres_advice(url, output or backup.default_name(data_dir, ".dump"), restoring=False)
+    try:
+        copy = backup.backup(database, output or backup.default_name(data_dir))
+    except (backup.BackupError, sqlite3.Error) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {copy.path} ({_size(copy.size)}, {copy.posts} posts).")
+
+
+@cli.command("restore", with_appcontext=False)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data (a copy of it is kept).")
+@data_option
+@click.pass_context
+def restore_command(ctx, file: Path, force: bool):
+    """Bring back a backup made by `rouages backup`; every server on the data directory must be stopped."""
+    import sqlite3
+
+    from .services import backup
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    data_dir, url = app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"]
+    database = backup.sqlite_path(url)
+    if database is None:
+        _postgres_advice(url, file.absolute(), restoring=True)
+    try:
+        with backup.ServerLock(data_dir, exclusive=True):
+            done = backup.restore(file, database, data_dir, force=force)
+            ensure_schema(app)  # a backup made by an older Rouages gets this version's migrations
+    except (backup.BackupError, sqlite3.Error) as exc:
+        raise click.ClickException(str(exc)) from None
+    if done.previous is not None:
+        click.echo(f"Kept the replaced database in {done.previous.path} ({done.previous.posts} posts).")
+    click.echo(f"Restored {file} into {done.database.path} ({_size(done.database.size)}, {done.database.posts} posts).")

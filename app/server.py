@@ -35,6 +35,32 @@ def patch_runtime(mode: str) -> None:
         eventlet.monkey_patch()
 
 
+def wsgi_server_options(mode: str) -> dict:
+    """Return the options `socketio.run` hands the runtime's WSGI server."""
+    if mode != "gevent":
+        # eventlet.wsgi already ends the connection after a WebSocket: eventlet.websocket, which python-engineio
+        # uses under eventlet, marks the request as handled and the server then closes instead of reading on.
+        return {}
+    from gevent import pywsgi
+
+    class WebSocketClosingHandler(pywsgi.WSGIHandler):
+        """gevent's request handler, which ends the TCP connection once a WebSocket carried on it is over."""
+
+        def handle_one_response(self):
+            super().handle_one_response()
+            # simple-websocket reads the WebSocket from a duplicate of this connection's socket, and when it ends
+            # python-engineio's handler returns an empty body without starting a response: it tells Werkzeug and
+            # Gunicorn that the connection is spent (by raising), but nothing tells pywsgi. An HTTP/1.1 request
+            # with `Connection: Upgrade` looks reusable to pywsgi, which then read the frames the client sends
+            # around the close (`41`, `1`, the close frame) as the next request line, logging "Invalid HTTP
+            # method: '\x88\x82…'" at each disconnection; and a client that kept its end open held a greenlet
+            # and a descriptor waiting for that request. Once the WebSocket is over, the connection is over.
+            if self.headers.get("Upgrade", "").lower() == "websocket":
+                self.close_connection = True
+
+    return {"handler_class": WebSocketClosingHandler}
+
+
 def main(args: list[str] | None = None) -> None:
     """Run the `rouages` command line."""
     args = sys.argv[1:] if args is None else args
