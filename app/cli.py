@@ -99,10 +99,11 @@ def _server_options(fn):
     return data_option(fn)
 
 
-def _server_app(ctx: click.Context, host: str | None, port: int | None):
+def _server_app(ctx: click.Context, host: str | None, port: int | None, **overrides):
     """Create the application a server command runs, logging to standard error."""
     _log_to_stderr()
-    return _load(ctx, server=True, **{k: v for k, v in {"HOST": host, "PORT": port}.items() if v is not None})
+    return _load(ctx, server=True, **{k: v for k, v in {"HOST": host, "PORT": port}.items() if v is not None},
+                 **overrides)
 
 
 @cli.command(with_appcontext=False)
@@ -119,20 +120,31 @@ def serve(ctx, host, port):
 @click.pass_context
 def demo(ctx, host, port):
     """Import the demo event if needed, print how to join, and start the server."""
-    app = _server_app(ctx, host, port)
-    from .services import accounts
+    # DEMO lets the demo account sign in: `rouages serve` on the same data directory refuses it.
+    app = _server_app(ctx, host, port, DEMO=True)
+    import secrets
+
+    from .services import accounts, network
     from .services.events import demo_text, get_event, import_event
 
     with app.app_context():
         event = get_event("demo") or import_event(demo_text(), registry())[0]
-        email, password = "demo@rouages.invalid", "rouages-demo"
-        if accounts.find_organiser(email) is None:
-            accounts.add_organiser(email, password, "Demo")
-        from .services import network
-
+        # A new password at each start, so that a demo once run is no standing way into this data directory.
+        password = secrets.token_urlsafe(12)
+        organiser = accounts.find_organiser(accounts.DEMO_EMAIL)
+        if organiser is None:
+            accounts.add_organiser(accounts.DEMO_EMAIL, password, "Demo")
+        else:
+            accounts.set_password(organiser, password)
         base = network.public_url()
         click.secho(f"\n{event.title}", bold=True)
-        click.echo(f"Console: {base}/console/   sign in as {email} / {password}")
+        click.echo(f"Console: {base}/console/   sign in as {accounts.DEMO_EMAIL} / {password} "
+                   "(a new password at each start)")
+        exposed = network.exposed_urls(app.config["HOST"], app.config["PORT"])
+        if exposed is not None:
+            click.secho(f"Reachable from the network at {', '.join(exposed) or 'every address of this machine'}: "
+                        "anyone on it can open the demo. Start it with --host 127.0.0.1 to keep it to this "
+                        "machine.", fg="yellow")
         _print_sessions(event)
     _run_server(app, app.config["HOST"], app.config["PORT"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -81,13 +82,62 @@ def limits_from(env) -> dict:
     return out
 
 
+# --- Security: sign-in throttling, proxies, allowed hosts, the data directory's permissions -------------------
+# Failed sign-ins counted over a sliding window, in each process. Per address: a venue puts its organisers behind
+# the same gateway as the room, so it leaves room for a few mistyped passwords each; per account: guessing one
+# organiser's password from many addresses gets 5 tries per window, and the lock lifts by itself when the window
+# has passed, so an attacker cannot lock an organiser out for longer than that at a time. 0 turns a limit off.
+SIGN_IN_LIMITS = {
+    "SIGNIN_FAILURES_PER_ADDRESS": 10,
+    "SIGNIN_FAILURES_PER_ACCOUNT": 5,
+    "SIGNIN_WINDOW_SECONDS": 300,
+}
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def _whole(env, name: str, default: int) -> int:
+    raw = env.get(f"ROUAGES_{name}")
+    try:
+        value = default if raw is None or raw.strip() == "" else int(raw)
+    except ValueError:
+        raise SystemExit(f"ROUAGES_{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise SystemExit(f"ROUAGES_{name} must be 0 or more, not {raw!r}")
+    return value
+
+
+def security_from(env) -> dict:
+    """Return the sign-in limits, the trusted proxy count and the allowed hosts (None: work them out)."""
+    out = {name: _whole(env, name, default) for name, default in SIGN_IN_LIMITS.items()}
+    out["TRUSTED_PROXIES"] = _whole(env, "TRUSTED_PROXIES", 0)
+    hosts = [h.strip().lower().strip("[]") for h in (env.get("ROUAGES_ALLOWED_HOSTS") or "").split(",")]
+    out["ALLOWED_HOSTS"] = [h for h in hosts if h] or None
+    return out
+
+
+def private_data_dir(data_dir: Path) -> None:
+    """Create the data directory readable by this user only, tightening an existing one (it holds names)."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = data_dir.stat().st_mode & 0o777
+    if mode & 0o077:
+        try:
+            data_dir.chmod(0o700)
+        except OSError as error:
+            logging.getLogger("rouages").warning("Data directory %s is readable by others (%o) and could not be "
+                                                 "restricted: %s", data_dir, mode, error)
+        else:
+            logging.getLogger("rouages").warning("Data directory %s was readable by others (%o): now 700.",
+                                                 data_dir, mode)
+# --- end of security settings ----------------------------------------------------------------------------------
+
+
 def from_environ(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the application settings from the environment, then apply overrides."""
     env = os.environ
     overrides = dict(overrides or {})
     data_dir = Path(overrides.pop("DATA_DIR", None) or env.get("ROUAGES_DATA_DIR") or instance_path)
     data_dir = data_dir.expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(data_dir)
     settings = {
         "DATA_DIR": data_dir,
         "SQLALCHEMY_DATABASE_URI": env.get("ROUAGES_DATABASE_URL") or f"sqlite:///{data_dir / 'rouages.db'}",
@@ -105,6 +155,7 @@ def from_environ(instance_path: str, overrides: dict | None = None) -> dict:
         "AUTO_MIGRATE": True,
     }
     settings.update(limits_from(env))
+    settings.update(security_from(env))
     settings.update(overrides)
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = env.get("ROUAGES_SECRET_KEY") or load_secret_key(data_dir)

@@ -79,16 +79,26 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+    def remember_language(response):
         if request.args.get("lang") in LOCALES:
             response.set_cookie("rouages_lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
         return response
 
     app.logger.setLevel(logging.INFO)
+    _gate(app)
     return app
+
+
+def _gate(app: Flask) -> None:
+    """Wrap every other middleware (last): Engine.IO answers /socket.io/ itself, before any inner wrapper."""
+    from .gate import Gate
+    from .services.network import lan_addresses
+
+    headers = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+               ("Referrer-Policy", "same-origin")]
+    if app.config["SESSION_COOKIE_SECURE"]:
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    app.wsgi_app = Gate(app.wsgi_app, app.config, headers, lan_addresses)
 
 
 def _post_writer_engine(app: Flask, engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -64,6 +65,9 @@ def wsgi_server_options(mode: str) -> dict:
 def main(args: list[str] | None = None) -> None:
     """Run the `rouages` command line."""
     args = sys.argv[1:] if args is None else args
+    # The database holds participants' names: whatever this process creates (the database, its log and shared
+    # memory, locks, backups) is for this user only; config.private_data_dir closes the directory itself.
+    os.umask(0o077)
     if _command(args) in SERVER_COMMANDS:
         from .config import async_mode
 

@@ -28,6 +28,20 @@ def lan_addresses() -> list[str]:
     return [str(ip) for ip in found]
 
 
+def exposed_urls(host: str, port: int) -> list[str] | None:
+    """Return the addresses other machines reach a server listening on `host` by, or None if only this one does."""
+    if host in ("localhost", ""):
+        return None
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return [f"http://{host}:{port}"]
+    if ip.is_loopback:
+        return None
+    addresses = lan_addresses() if ip.is_unspecified else [str(ip)]
+    return [f"http://[{a}]:{port}" if ":" in a else f"http://{a}:{port}" for a in addresses]
+
+
 def public_url() -> str:
     """Return the base URL put in join links and QR codes."""
     configured = current_app.config.get("PUBLIC_URL")

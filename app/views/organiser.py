@@ -47,7 +47,9 @@ def init_login(app: Flask) -> None:
     def load_user(user_id: str):
         organiser_id, _, token = user_id.partition(".")
         organiser = db.session.get(Organiser, int(organiser_id)) if organiser_id.isdigit() else None
-        return organiser if organiser is not None and secrets.compare_digest(organiser.login_token, token) else None
+        if organiser is None or not accounts.usable(organiser):
+            return None
+        return organiser if secrets.compare_digest(organiser.login_token, token) else None
 
 
 def _safe_next(target: str | None) -> str:
@@ -62,7 +64,12 @@ def login():
     """Sign an organiser in."""
     form = LoginForm()
     if form.validate_on_submit():
-        organiser = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            organiser = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+        except ServiceError as error:
+            flash(error.message, "error")
+            headers = {"Retry-After": str(error.details["retry_after"])} if "retry_after" in error.details else {}
+            return render_template("organiser/login.html", form=form), error.status, headers
         if organiser is not None:
             login_user(organiser)
             return redirect(_safe_next(request.args.get("next")))
