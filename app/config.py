@@ -86,10 +86,14 @@ def limits_from(env) -> dict:
 # Failed sign-ins counted over a sliding window, in each process. Per address: a venue puts its organisers behind
 # the same gateway as the room, so it leaves room for a few mistyped passwords each; per account: guessing one
 # organiser's password from many addresses gets 5 tries per window, and the lock lifts by itself when the window
-# has passed, so an attacker cannot lock an organiser out for longer than that at a time. 0 turns a limit off.
+# has passed, so an attacker cannot lock an organiser out for longer than that at a time. Per device: a browser
+# holding the device cookie of the account it signs in to is counted on its own instead (a participant guessing
+# from the room's address cannot lock out an organiser who signed in there before), with as much room as an
+# address, so that a stolen cookie is no unlimited oracle. 0 turns a limit off.
 SIGN_IN_LIMITS = {
     "SIGNIN_FAILURES_PER_ADDRESS": 10,
     "SIGNIN_FAILURES_PER_ACCOUNT": 5,
+    "SIGNIN_FAILURES_PER_DEVICE": 10,
     "SIGNIN_WINDOW_SECONDS": 300,
 }
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")

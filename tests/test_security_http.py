@@ -7,14 +7,16 @@ import re
 import time
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from app import create_app
 from app.extensions import db
-from app.services.accounts import DEMO_EMAIL, add_organiser
+from app.services.accounts import DEMO_EMAIL, add_organiser, find_organiser, set_password
 from conftest import base_config
 
 WRONG = "Adresse e-mail ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives de connexion. Réessayez dans {} minutes."
+DEVICE = "rouages_device"
 DEMO_REFUSED = ("Le compte de démonstration ne fonctionne que pendant « rouages demo » : créez un compte "
                 "d’organisateur avec « rouages user add ».")
 
@@ -48,6 +50,22 @@ def sign_in(http, email, password, address="192.0.2.1", **headers):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
     return http.post("/login", data={"email": email, "password": password, "csrf_token": token},
                      environ_base=environ, headers=headers)
+
+
+def sign_out(http):
+    """Sign out through the console's form."""
+    page = http.get("/console/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    assert http.post("/logout", data={"csrf_token": token}).status_code == 302
+
+
+def device_browser(app, email="orga@example.org", password="correct-horse-battery"):
+    """A browser that signed in to an account from the room's address, then signed out: it keeps its device cookie."""
+    http = app.test_client()
+    assert sign_in(http, email, password).status_code == 302
+    sign_out(http)
+    assert http.get("/console/").status_code == 302
+    return http
 
 
 def flashed(response) -> list[str]:
@@ -105,6 +123,67 @@ def test_a_successful_sign_in_neither_counts_nor_clears_the_failures_of_its_addr
     assert sign_in(client, organiser, "correct-horse-battery").status_code == 302
     assert sign_in(client, "guess9@example.org", "not-the-password").status_code == 401
     assert sign_in(client, "guess10@example.org", "not-the-password").status_code == 429
+
+
+def test_an_organiser_who_signed_in_before_is_not_locked_out_by_guesses_from_the_room_address(app, organiser):
+    organiser_browser = device_browser(app)
+    stranger = app.test_client()  # a participant's phone, behind the same address
+    for n in range(10):
+        assert sign_in(stranger, f"guess{n}@example.org", "not-the-password").status_code == 401
+    assert sign_in(stranger, organiser, "correct-horse-battery").status_code == 429
+    assert sign_in(app.test_client(), organiser, "correct-horse-battery").status_code == 429
+    assert sign_in(organiser_browser, organiser, "correct-horse-battery").status_code == 302
+    assert organiser_browser.get("/console/").status_code == 200
+
+
+def test_an_organiser_who_signed_in_before_is_not_locked_out_by_guesses_on_their_account(app, organiser):
+    organiser_browser = device_browser(app)
+    for n in range(5):
+        assert sign_in(app.test_client(), organiser, "not-the-password", address=f"198.51.100.{n}").status_code == 401
+    assert sign_in(app.test_client(), organiser, "correct-horse-battery", address="198.51.100.99").status_code == 429
+    assert sign_in(app.test_client(), organiser, "correct-horse-battery").status_code == 429
+    assert sign_in(organiser_browser, organiser, "correct-horse-battery").status_code == 302
+
+
+def test_a_device_cookie_exempts_only_its_account_until_the_password_changes(app, organiser):
+    with app.app_context():
+        add_organiser("other@example.org", "another-long-password")
+    own = device_browser(app)
+    other = device_browser(app, "other@example.org", "another-long-password")
+    # The same claims signed with another key, as someone who read a cookie but has not the server's secret.
+    _, claims = URLSafeTimedSerializer("x", salt="rouages.device").loads_unsafe(own.get_cookie(DEVICE, path="/login").value)
+    forged = app.test_client()
+    forged.set_cookie(DEVICE, URLSafeTimedSerializer("another-key", salt="rouages.device").dumps(claims), path="/login")
+    for n in range(5):
+        assert sign_in(app.test_client(), organiser, "not-the-password", address=f"198.51.100.{n}").status_code == 401
+    assert sign_in(other, organiser, "correct-horse-battery").status_code == 429
+    assert sign_in(forged, organiser, "correct-horse-battery").status_code == 429
+    assert sign_in(own, organiser, "correct-horse-battery").status_code == 302
+    with app.app_context():
+        set_password(find_organiser(organiser), "a-brand-new-password")
+    assert sign_in(own, organiser, "a-brand-new-password").status_code == 429
+
+
+def test_a_browser_with_a_device_cookie_has_a_bound_of_its_own(app, organiser):
+    browser = device_browser(app)
+    for _ in range(10):
+        assert sign_in(browser, organiser, "not-the-password").status_code == 401
+    refused = sign_in(browser, organiser, "correct-horse-battery")
+    assert refused.status_code == 429 and flashed(refused) == [TOO_MANY.format(5)]
+    # Its failures are counted on it alone: the address and the account stay open to everyone else.
+    assert sign_in(app.test_client(), organiser, "correct-horse-battery").status_code == 302
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_the_device_cookie_lasts_a_year_and_goes_to_the_sign_in_page_only(apps, secure):
+    app = apps(SESSION_COOKIE_SECURE=secure)
+    with app.app_context():
+        add_organiser("orga@example.org", "correct-horse-battery")
+    response = sign_in(app.test_client(), "orga@example.org", "correct-horse-battery")
+    [cookie] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{DEVICE}=")]
+    attributes = {a.strip() for a in cookie.split(";")[1:]}
+    assert {"HttpOnly", "SameSite=Lax", "Path=/login", "Max-Age=31536000"} <= attributes
+    assert ("Secure" in attributes) == secure
 
 
 def test_limits_set_to_zero_are_off(apps):

@@ -1,7 +1,8 @@
-"""Organiser accounts: creation, password checks and the throttling of failed sign-ins."""
+"""Organiser accounts: creation, password checks, device cookies and the throttling of failed sign-ins."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -13,6 +14,7 @@ from collections import deque
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -33,6 +35,10 @@ _HASHING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
 _DUMMY_HASH: list[str] = []
 # Keys of failure windows beyond which a sweep forgets the expired ones, so memory stays bounded.
 _SWEEP_ABOVE = 10_000
+# The device cookie: a browser that signed in to an account before, named by a token signed with the app's secret.
+DEVICE_COOKIE = "rouages_device"
+DEVICE_SECONDS = 365 * 24 * 3600
+_DEVICE_SALT = "rouages.device"
 
 
 def normalise_email(email: str) -> str:
@@ -82,17 +88,26 @@ def usable(organiser: Organiser) -> bool:
     return organiser.email != DEMO_EMAIL or bool(current_app.config.get("DEMO"))
 
 
-def authenticate(email: str, password: str, address: str | None = None) -> Organiser | None:
+def authenticate(email: str, password: str, address: str | None = None,
+                 device: str | None = None) -> Organiser | None:
     """Return the organiser if the password matches, None if not; refuse when too many sign-ins failed.
 
-    An unknown address is checked against a dummy hash, so that it takes as long as a wrong password.
+    An unknown address is checked against a dummy hash, so that it takes as long as a wrong password. `device` is
+    the browser's device cookie, if any (see `device_token`).
     """
     email = normalise_email(email)
     if email == DEMO_EMAIL and not current_app.config.get("DEMO"):
         raise ServiceError("demo_account", _l("The demo account only works while \"rouages demo\" runs: "
                                               "create an organiser account with \"rouages user add\"."), 403)
     windows = _failure_windows()
-    counted = ((windows["address"], address or ""), (windows["account"], email))
+    # A venue puts every phone behind the organisers' address, so a participant could otherwise lock them out by
+    # guessing: a browser that signed in to this account before is counted on its own bound instead (OWASP's
+    # device cookies), and everyone else keeps the address and account limits.
+    device_key = _trusted_device(device, email)
+    if device_key is not None:
+        counted = ((windows["device"], device_key),)
+    else:
+        counted = ((windows["address"], address or ""), (windows["account"], email))
     now = time.monotonic()
     wait = max(window.wait(key, now) for window, key in counted)
     if wait:
@@ -113,6 +128,37 @@ def authenticate(email: str, password: str, address: str | None = None) -> Organ
     for window, key in counted:
         window.discard(key, now)
     return organiser
+
+
+def device_token(organiser: Organiser) -> str:
+    """Return a new device cookie value for a browser the organiser has just signed in on."""
+    return _devices().dumps([organiser.id, _password_fingerprint(organiser), secrets.token_urlsafe(9)])
+
+
+def _trusted_device(token: str | None, email: str) -> str | None:
+    """Return the failure key of a valid device cookie for the account `email`, else None."""
+    if not token:
+        return None
+    try:
+        organiser_id, fingerprint, nonce = _devices().loads(token, max_age=DEVICE_SECONDS)
+    except (BadData, TypeError, ValueError):
+        return None
+    organiser = find_organiser(email)
+    if (organiser is None or organiser.id != organiser_id
+            or not secrets.compare_digest(str(fingerprint), _password_fingerprint(organiser))):
+        return None
+    return f"{organiser_id}.{nonce}"
+
+
+def _password_fingerprint(organiser: Organiser) -> str:
+    # Of the password hash, not of the login token: signing out changes the token and must keep the device
+    # trusted, while a new password (a new salt, even for the same password) must forget every device. The cookie
+    # is readable but the hash's salt is not in it, so the fingerprint gives no offline way to test passwords.
+    return hashlib.sha256(organiser.password_hash.encode()).hexdigest()[:16]
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=_DEVICE_SALT)
 
 
 def _hash(password: str) -> str:
@@ -174,5 +220,6 @@ def _failure_windows() -> dict[str, FailureWindow]:
         seconds = config["SIGNIN_WINDOW_SECONDS"]
         windows = current_app.extensions["rouages.sign_in_failures"] = {
             "address": FailureWindow(config["SIGNIN_FAILURES_PER_ADDRESS"], seconds),
-            "account": FailureWindow(config["SIGNIN_FAILURES_PER_ACCOUNT"], seconds)}
+            "account": FailureWindow(config["SIGNIN_FAILURES_PER_ACCOUNT"], seconds),
+            "device": FailureWindow(config["SIGNIN_FAILURES_PER_DEVICE"], seconds)}
     return windows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -65,14 +65,20 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            organiser = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+            organiser = accounts.authenticate(form.email.data, form.password.data, request.remote_addr,
+                                              request.cookies.get(accounts.DEVICE_COOKIE))
         except ServiceError as error:
             flash(error.message, "error")
             headers = {"Retry-After": str(error.details["retry_after"])} if "retry_after" in error.details else {}
             return render_template("organiser/login.html", form=form), error.status, headers
         if organiser is not None:
             login_user(organiser)
-            return redirect(_safe_next(request.args.get("next")))
+            response = redirect(_safe_next(request.args.get("next")))
+            # Sent back to the sign-in page only, where it exempts this browser from the shared address's lock.
+            response.set_cookie(accounts.DEVICE_COOKIE, accounts.device_token(organiser),
+                                max_age=accounts.DEVICE_SECONDS, path=url_for("organiser.login"), httponly=True,
+                                samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+            return response
         flash(_l("Wrong e-mail address or password."), "error")
     return render_template("organiser/login.html", form=form), 200 if request.method == "GET" or form.errors else 401
 
