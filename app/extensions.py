@@ -14,6 +14,10 @@ from socketio.packet import Packet as SocketIOPacket
 #: The event a frame that cannot be read becomes, so that it is answered (when it asked for an ack) and logged
 #: as one line rather than a traceback; realtime.py registers its handler.
 MALFORMED = "malformed_message"
+# Names python-socketio gives a meaning of its own: sent by a client, they would reach the wrong handler (the
+# catch-all's wrapper expects the event name first). They become a name no handler has: `unknown_event`.
+RESERVED = frozenset({"*", "connect", "disconnect", "connect_error"})
+UNKNOWN = "unknown event"
 
 
 class Base(DeclarativeBase):
@@ -43,13 +47,15 @@ class Packet(SocketIOPacket):
         try:
             count = super().decode(encoded_packet)
         except (ValueError, TypeError, RecursionError):  # bad JSON, nesting deeper than the parser goes
-            count = 0
-            self.packet_type, self.namespace, self.data = socketio_packet.EVENT, None, [MALFORMED]
-        if self.packet_type == socketio_packet.EVENT and not (
-                isinstance(self.data, list) and self.data and isinstance(self.data[0], str)):
-            self.data = [MALFORMED]
-        elif self.packet_type not in range(len(socketio_packet.packet_names)) \
-                or self.packet_type == socketio_packet.CONNECT_ERROR:
+            count, self.packet_type = 0, None
+        if self.packet_type in (socketio_packet.BINARY_EVENT, socketio_packet.BINARY_ACK):
+            count, self.packet_type = 0, None  # Rouages sends and takes JSON only
+        if self.packet_type == socketio_packet.EVENT:
+            if not (isinstance(self.data, list) and self.data and isinstance(self.data[0], str)):
+                self.data = [MALFORMED]
+            elif self.data[0] in RESERVED:
+                self.data = [UNKNOWN, *self.data[1:]]
+        elif self.packet_type not in (socketio_packet.CONNECT, socketio_packet.DISCONNECT, socketio_packet.ACK):
             self.packet_type, self.namespace, self.data = socketio_packet.EVENT, None, [MALFORMED]
         return count
 

@@ -22,6 +22,7 @@ from .. import config as config_module
 from ..extensions import db
 from ..models import Organiser
 from .errors import ServiceError
+from .text import storable
 
 PASSWORD_MIN = 10
 DEMO_EMAIL = "demo@rouages.invalid"
@@ -79,8 +80,11 @@ def sign_out_everywhere(organiser: Organiser) -> None:
 
 
 def find_organiser(email: str) -> Organiser | None:
-    """Return the organiser with this address."""
-    return db.session.scalar(select(Organiser).where(func.lower(Organiser.email) == normalise_email(email)))
+    """Return the organiser with this address (none has control characters or lone surrogates in theirs)."""
+    email = normalise_email(email)
+    if storable(email) != email:  # PostgreSQL would refuse the query itself (a NUL byte, say)
+        return None
+    return db.session.scalar(select(Organiser).where(func.lower(Organiser.email) == email))
 
 
 def usable(organiser: Organiser) -> bool:

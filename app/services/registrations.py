@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..models import Attendance, Participant, Session
 from .errors import ServiceError
-from .text import person_key
+from .text import clean_line, person_key
 
 NAME_COLUMNS = ("name", "nom", "prénom nom", "nom complet")
 ORGANISATION_COLUMNS = ("organisation", "organization", "structure", "organisme")
@@ -32,7 +32,10 @@ def import_csv(session: Session, text: str) -> dict:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error:  # a field over the csv module's limit, a NUL byte…
+        raise ServiceError("unreadable_list", _l("This file cannot be read as a CSV list.")) from None
     name_at = _column(rows[0], NAME_COLUMNS)
     if name_at is None:
         raise ServiceError("no_name_column", _l("The list needs a column named « name » (or « nom »)."))
@@ -42,8 +45,8 @@ def import_csv(session: Session, text: str) -> dict:
     known = {(person_key(p.name), person_key(p.organisation)) for p in _attendees(session)}
     added = skipped = 0
     for row in rows[1:]:
-        name = " ".join(row[name_at].split())[:80] if name_at < len(row) else ""
-        organisation = (" ".join(row[organisation_at].split())[:120] or None) \
+        name = clean_line(row[name_at])[:80] if name_at < len(row) else ""
+        organisation = (clean_line(row[organisation_at])[:120] or None) \
             if organisation_at is not None and organisation_at < len(row) else None
         key = (person_key(name), person_key(organisation))
         if not key[0] or key in known:

@@ -131,6 +131,8 @@ class WorldCafe(WorkshopFormat):
         """Seat everyone who joined, round by round, and send each phone its tables."""
         settings = settings_of(session.settings.get("format", {}))
         tables = live_tables(session)
+        if not tables:
+            raise ServiceError("no_tables", _l("This world café has no table: add some to the event file."), 409)
         people = [Person(str(p.id), (p.organisation or "").strip().lower() or None) for p in attendees(session)]
         if not people:
             raise ServiceError("nobody_joined", _l("Nobody has joined this workshop yet."), 409)
