@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from flask import Flask, has_request_context, request
@@ -109,6 +108,8 @@ def _post_writer_engine(app: Flask, engine) -> None:
     """
     from sqlalchemy import create_engine
 
+    from .services.storage import fsync
+
     writer = create_engine(engine.url, connect_args={"timeout": 15}, pool_size=1, max_overflow=0)
     _tune_sqlite(writer, "NORMAL")
     run = config_module.native_thread_runner(app.config["ASYNC_MODE"]) or (lambda fn: fn())
@@ -118,19 +119,10 @@ def _post_writer_engine(app: Flask, engine) -> None:
         if not log:  # the file SQLite really writes, symbolic links resolved as SQLite resolves them
             with writer.connect() as conn:
                 log.append(conn.exec_driver_sql("PRAGMA database_list").fetchone()[2] + "-wal")
-        run(lambda: _fsync(log[0]))
+        run(lambda: fsync(log[0]))  # the writer's open connection keeps its log
 
     app.extensions["rouages.post_engine"] = writer
     app.extensions["rouages.post_sync"] = sync
-
-
-def _fsync(path: str) -> None:
-    """Flush a file to the disk (the writer's open connection keeps its log: missing, it is an error)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _tune_sqlite(engine, synchronous: str) -> None:

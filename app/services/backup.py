@@ -13,6 +13,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from .storage import fsync
+
 LOCK_FILE = "server.lock"
 BACKUP_DIR = "backups"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -106,14 +108,6 @@ def _integrity(conn: sqlite3.Connection) -> str:
     return "ok" if rows == ["ok"] else "; ".join(rows[:5])
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_copy(source: sqlite3.Connection, target: Path) -> Copy:
     """Copy a database with SQLite's backup API into a new 0600 file, then rename it to `target`."""
     # One backup step (the default, pages=-1) copies every page inside one read transaction: the copy is the
@@ -136,9 +130,9 @@ def _write_copy(source: sqlite3.Connection, target: Path) -> Copy:
         finally:
             dest.close()
         os.chmod(tmp, 0o600)
-        _fsync(tmp)
+        fsync(tmp)
         os.replace(tmp, target)
-        _fsync(target.parent)
+        fsync(target.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
@@ -30,3 +32,12 @@ def recovered() -> None:
     if state and state["failing"]:
         current_app.logger.warning("The database takes writes again (%s refused meanwhile).", state["failing"])
         state["failing"] = 0
+
+
+def fsync(path) -> None:
+    """Flush a file to the disk (it must exist: a missing write-ahead log or copy is an error)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
