@@ -121,11 +121,18 @@ def test_a_harvest_with_surrogates_is_cleaned_and_a_non_text_category_refused(ap
 def test_huge_cursors_and_ids_are_refused_as_invalid_fields(read, phone, wall, console, cafe):
     join(phone, cafe.code)
     stored_post = post(phone, cafe.code, "big-ints-1")["post"]
-    for payload in ({"since": BIG}, {"rev": BIG, "since": 1}, {"since": 2**63}, {"since": -1}, {"since": 1.5}):
+    for payload in ({"since": BIG}, {"rev": BIG, "since": 1}, {"since": 2**63}, {"since": 2**31}, {"since": -1},
+                    {"since": 1.5}):
         ack = wall.emit("watch", {"code": cafe.code, **payload}, callback=True)
         assert ack["error"]["code"] == "invalid_field", payload
+    top = wall.emit("watch", {"code": cafe.code, "since": 2**31 - 1, "rev": 2**31 - 1}, callback=True)
+    assert (top["ok"], top["posts"], top["changed"]) == (True, [], [])  # the largest cursor: nothing after it
     for event in ("post_hide", "post_restore"):
-        assert console.emit(event, {"code": cafe.code, "post_id": BIG}, callback=True)["error"]["code"] == "invalid_field"
+        for post_id in (BIG, 2**31):
+            ack = console.emit(event, {"code": cafe.code, "post_id": post_id}, callback=True)
+            assert ack["error"]["code"] == "invalid_field"
+        assert console.emit(event, {"code": cafe.code, "post_id": 2**31 - 1}, callback=True)["error"]["code"] \
+            == "unknown_post"
     assert read(lambda: db.session.get(Post, stored_post["id"]).hidden) is False
 
 
@@ -141,7 +148,8 @@ def test_huge_or_unicode_digit_vote_keys_are_refused(read, phone, console, cafe)
 
 
 def test_http_posts_with_a_huge_since_is_a_clean_400(client, cafe):
-    for since in ("18446744073709551616", "-3", "²", "1.5"):
+    assert client.get(f"/api/sessions/{cafe.code}/posts?since=2147483647").get_json()["posts"] == []
+    for since in ("18446744073709551616", "2147483648", "-3", "²", "1.5"):
         response = client.get(f"/api/sessions/{cafe.code}/posts?since={since}")
         assert response.status_code == 400, since
         assert response.get_json()["error"]["code"] == "invalid_field"

@@ -223,7 +223,7 @@ def deep(draw):
 def field_values(stage: Stage) -> dict:
     """Per field, values of the stage that pass the first check, so that validation goes deeper."""
     codes = stage.codes + [c.lower() for c in stage.codes] + [f" {c[:3]}-{c[3:]} " for c in stage.codes]
-    post_ids = st.sampled_from(stage.post_ids + [0, -1, 2**53 - 1, 2**53, 2**63, BIG])
+    post_ids = st.sampled_from(stage.post_ids + [0, -1, 2**31 - 1, 2**31, 2**53 - 1, 2**53, 2**63, BIG])
     post_keys = st.sampled_from([str(i) for i in stage.post_ids] + ["²", "١", str(BIG), "-1", " 1", "1e3", "", "01"])
     phases = ["welcome", "round_1", "round_2", "round_3", "harvest", "vote", "done", "collect"]
     client_id = st.one_of(st.sampled_from(stage.client_ids + [f"fuzz-{n:04d}" for n in range(8)]),
@@ -233,8 +233,8 @@ def field_values(stage: Stage) -> dict:
         "token": st.sampled_from(stage.host_tokens + stage.participant_tokens + ["A" * 16, "A" * 65]),
         "post_id": post_ids,
         "into": post_ids,
-        "since": st.sampled_from([0, 1, 2, 5, 499, 2**53 - 1]),
-        "rev": st.sampled_from([0, 1, 2, 5, 2**53 - 1]),
+        "since": st.sampled_from([0, 1, 2, 5, 499, 2**31 - 1, 2**53 - 1]),
+        "rev": st.sampled_from([0, 1, 2, 5, 2**31 - 1, 2**53 - 1]),
         "client_id": client_id,
         "text": st.one_of(st.sampled_from(["Une idée", "  Une   idée \u200b ", "x" * 500, "x\udfff y"]), any_text),
         "tags": st.one_of(st.sampled_from([{}, {"function": "animation"}, {"function": "creativite"},
@@ -476,7 +476,8 @@ def test_unknown_event_names_get_unknown_event(names_app):
 PATH_JUNK = ["ZZZZZZ", "", "%00", "x\udfff", "²", "١", "..", "../..", "a/b", "x" * 300, "\x00", "<script>",
              "18446744073709551616", "%2F", "\u202e"]
 QUERY_KEYS = ["since", "limit", "lang", "next", "code", "download", "token", "x"]
-QUERY_VALUES = ["0", "1", "18446744073709551616", "-3", "²", "١", "1.5", "", "9007199254740991", "9007199254740992",
+QUERY_VALUES = ["0", "1", "18446744073709551616", "-3", "²", "١", "1.5", "", "2147483647", "2147483648",
+                "9007199254740991", "9007199254740992",
                 "en", "fr", "xx", "/console/", "//evil.example", "https://evil.example/", "\\\\evil", "1" * 100,
                 "x\udfff", "\x00", "true"]
 RAW_BODIES = [b"", b"{", b"null", b"[]", b"42", b'"x"', b"\xff\xfe\x00", b'{"a": NaN}', b'{"text": "\\udfff"}',

@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 
 from .text import clean_line
 
-# The largest whole number a client may send: the largest a browser's JavaScript holds exactly (2**53 - 1).
-# Larger ones are refused here rather than overflowing a database integer.
-MAX_WHOLE = 2**53 - 1
+# The largest whole number a client may send: the largest a database INTEGER column holds (PostgreSQL's are
+# 32-bit), which sequence numbers, revisions and ids are. Larger ones are refused here rather than in a query.
+MAX_WHOLE = 2**31 - 1
 
 
 class ServiceError(Exception):
