@@ -8,7 +8,7 @@ from flask import current_app, request
 from flask import session as socket_session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_socketio import join_room
+from flask_socketio import disconnect, join_room
 
 from workshops import registry
 
@@ -37,6 +37,11 @@ def handler(event: str, organiser_only: bool = False):
                 return {"ok": True, **fn(require_dict(data))}
             except ServiceError as error:
                 db.session.rollback()
+                if error.flood:
+                    # Events this connection already queued then find it gone and cost next to nothing.
+                    current_app.logger.warning("Closed a connection flooding %r (sid %s, address %s)", event,
+                                               request.sid, request.remote_addr)
+                    disconnect()
                 return _fail(error)
             except storage.STORAGE_ERRORS as error:
                 db.session.rollback()

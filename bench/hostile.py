@@ -5,10 +5,11 @@ Three experiments, each against a fresh `rouages serve` (gevent) on 127.0.0.1 wi
 - `poison`: 3 sockets in one session send text holding a lone surrogate as fast as their acks come, while
   honest phones in another session post in a loop; counts honest posts acked on first try and refused.
   Post rate limits are turned off for this one: it measures the writer, not the limits.
-- `flood`: one phone pipelines 2,000 posts five times without waiting for acks, while a second phone posts
-  one idea every 100 ms; the second phone's ack latency.
-- `signin`: 8 threads send wrong passwords to /login as fast as they are answered, while a phone posts one
-  idea every 100 ms; the phone's ack latency and the sign-in answers by status.
+- `flood`: one phone pipelines 2,000 posts five times without waiting for acks (rejoining with its token when
+  cut off), while 30 honest phones post one idea every 100 ms between them (each every 3 s); their ack latency
+  while the flood lasts.
+- `signin`: 8 threads send wrong passwords to /login as fast as they are answered, while the 30 honest phones
+  post; their ack latency and the sign-in answers by status.
 
 Run from the repository root (the server is started from the current directory's code):
     python bench/hostile.py [poison|flood|signin ...] [--seconds 15] [--json FILE]
@@ -35,6 +36,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from server import Server  # noqa: E402  (tests/server.py: a real `rouages serve` on 127.0.0.1)
 
 EVENT = ROOT / "tests" / "data" / "small.yaml"
+# Honest phones post one idea every 0.1 s between them: each one every 3 s, as fast as a person may.
+HONEST_PHONES = 30
 TAGS = {"function": "animation"}
 
 
@@ -55,13 +58,14 @@ def latency(values: list[float]) -> dict:
 class Phone:
     """A real python-socketio phone joined to one session."""
 
-    def __init__(self, url: str, code: str):
+    def __init__(self, url: str, code: str, token: str | None = None):
         self.code = code
         self.client = socketio.Client(reconnection=False)
         self.client.connect(url, transports=["websocket"], wait_timeout=10)
-        ack = self.client.call("join", {"code": code}, timeout=10)
+        ack = self.client.call("join", {"code": code, "token": token}, timeout=10)
         if not ack["ok"]:
             raise RuntimeError(ack)
+        self.token = ack["participant"]["token"]
 
     def post(self, text: str, tags: dict, timeout: float = 30) -> dict:
         """Post and wait for the ack."""
@@ -73,15 +77,18 @@ class Phone:
         self.client.disconnect()
 
 
-def paced(phone: Phone, stop: threading.Event, every: float, out: list[float], errors: Counter) -> None:
-    """Post one idea every `every` seconds until stopped, recording each ack's latency."""
+def paced(phones: list[Phone], stop: threading.Event, every: float, out: list[tuple[float, float]],
+          errors: Counter) -> None:
+    """Post one idea every `every` seconds, phones taking turns, until stopped; record (sent at, ack latency)."""
     next_at = time.monotonic()
+    turn = 0
     while not stop.is_set():
+        phone, turn = phones[turn % len(phones)], turn + 1
         sent = time.monotonic()
         try:
             ack = phone.post("Une idée honnête", TAGS)
             if ack["ok"]:
-                out.append(time.monotonic() - sent)
+                out.append((sent, time.monotonic() - sent))
             else:
                 errors[ack["error"]["code"]] += 1
         except socketio.exceptions.TimeoutError:
@@ -140,14 +147,16 @@ def poison(seconds: float) -> dict:
 
 
 def flood(seconds: float) -> dict:
-    """A second phone's ack latency while one phone pipelines 5 × 2,000 posts."""
+    """Honest phones' ack latency while one phone pipelines 5 × 2,000 posts (rejoining when it is cut off)."""
     with tempfile.TemporaryDirectory() as tmp:
         server, cafe, _other = start(Path(tmp))
         try:
-            flooder, honest = Phone(server.url, cafe), Phone(server.url, cafe)
+            honest = [Phone(server.url, cafe) for _ in range(HONEST_PHONES)]
+            flooder = Phone(server.url, cafe)
             stop, latencies, errors = threading.Event(), [], Counter()
             flood_acks: Counter = Counter()
             done = threading.Semaphore(0)
+            rejoins = 0
 
             def on_ack(ack):
                 flood_acks["acked" if ack["ok"] else ack["error"]["code"]] += 1
@@ -158,22 +167,35 @@ def flood(seconds: float) -> dict:
             time.sleep(1)
             started = time.monotonic()
             for _wave in range(5):
+                if not flooder.client.connected:  # cut off for flooding: come back, as an attacker would
+                    flooder = Phone(server.url, cafe, token=flooder.token)
+                    rejoins += 1
                 for _ in range(2000):
-                    flooder.client.emit("post", {"code": cafe, "client_id": uuid.uuid4().hex, "text": "flood",
-                                                 "tags": TAGS}, callback=on_ack)
+                    try:
+                        flooder.client.emit("post", {"code": cafe, "client_id": uuid.uuid4().hex, "text": "flood",
+                                                     "tags": TAGS}, callback=on_ack)
+                    except socketio.exceptions.BadNamespaceError:
+                        break
+                deadline = time.monotonic() + 5
                 for _ in range(2000):
-                    if not done.acquire(timeout=60):
+                    if not flooder.client.connected or not done.acquire(timeout=max(0.0, deadline - time.monotonic())):
                         break
             flood_seconds = time.monotonic() - started
             time.sleep(max(0.0, seconds - flood_seconds))
             stop.set()
             pacer.join(60)
-            flooder.close()
-            honest.close()
+            for phone in [*honest, flooder]:
+                if phone.client.connected:
+                    phone.close()
+            log = server.log.read_text()
         finally:
             server.stop()
+    during = [lat for sent, lat in latencies if started <= sent <= started + flood_seconds]
     return {"flood_posts": 10_000, "flood_seconds": round(flood_seconds, 1), "flood_answers": dict(flood_acks),
-            "honest_acks": len(latencies), "honest_errors": dict(errors), "honest_ack_ms": latency(latencies)}
+            "flooder_cut_off_and_rejoined": rejoins, "flood_log_lines": log.count("flooding"),
+            "honest_acks": len(latencies), "honest_errors": dict(errors),
+            "honest_ack_ms_during_flood": latency(during), "honest_acks_during_flood": len(during),
+            "honest_ack_ms": latency([lat for _sent, lat in latencies])}
 
 
 def signin(seconds: float) -> dict:
@@ -181,7 +203,7 @@ def signin(seconds: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         server, cafe, _other = start(Path(tmp))
         try:
-            phone = Phone(server.url, cafe)
+            phones = [Phone(server.url, cafe) for _ in range(HONEST_PHONES)]
             stop, latencies, errors, answers = threading.Event(), [], Counter(), Counter()
 
             def guess(n: int) -> None:
@@ -194,7 +216,7 @@ def signin(seconds: float) -> dict:
                         "csrf_token": token[1] if token else ""})
                     answers[response.status_code] += 1
 
-            pacer = threading.Thread(target=paced, args=(phone, stop, 0.1, latencies, errors))
+            pacer = threading.Thread(target=paced, args=(phones, stop, 0.1, latencies, errors))
             pacer.start()
             time.sleep(1)
             guessers = [threading.Thread(target=guess, args=(n,)) for n in range(8)]
@@ -204,11 +226,13 @@ def signin(seconds: float) -> dict:
             stop.set()
             for thread in [pacer, *guessers]:
                 thread.join(60)
-            phone.close()
+            for phone in phones:
+                phone.close()
         finally:
             server.stop()
     return {"seconds": seconds, "signin_answers": {str(k): v for k, v in sorted(answers.items())},
-            "phone_acks": len(latencies), "phone_errors": dict(errors), "phone_ack_ms": latency(latencies)}
+            "phone_acks": len(latencies), "phone_errors": dict(errors),
+            "phone_ack_ms": latency([lat for _sent, lat in latencies])}
 
 
 EXPERIMENTS = {"poison": poison, "flood": flood, "signin": signin}

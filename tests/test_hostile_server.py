@@ -7,6 +7,7 @@ import threading
 import uuid
 
 import pytest
+import requests
 import socketio
 import websocket
 
@@ -115,3 +116,31 @@ def test_one_address_opens_only_so_many_websockets(served):
     assert len(sockets) == 4
     for ws in sockets:
         ws.close()
+
+
+def test_a_phone_that_keeps_posting_after_refusals_is_cut_off(tmp_path, server_env):
+    srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_LIMIT_POSTS_BURST": "5"})
+    srv.cli("event", "import", str(DATA / "small.yaml"))
+    code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+                if s["key"] == "world-cafe")
+    with srv:
+        flooder, honest = phone(srv.url, code), phone(srv.url, code)
+        answers: list[dict] = []
+        for n in range(300):  # pipelined, as a script would: no waiting for acks
+            flooder.emit("post", {"code": code, "client_id": f"flood-{n:04d}", "text": "x", "tags": {"function": "animation"}},
+                         callback=answers.append)
+        for _ in range(100):
+            if not flooder.connected:
+                break
+            threading.Event().wait(0.1)
+        assert not flooder.connected
+        assert all(a["error"]["code"] == "too_many_posts" for a in answers if not a["ok"])
+        # What the burst allowed is stored (its acks may be lost with the connection: a resend finds them).
+        stored = requests.get(f"{srv.url}/api/sessions/{code}/posts", timeout=5).json()["posts"]
+        assert [p["client_id"] for p in stored] == [f"flood-{n:04d}" for n in range(5)]
+        assert honest.call("post", {"code": code, "client_id": "honest-0001", "text": "Une idée",
+                                    "tags": {"function": "animation"}}, timeout=10)["ok"]
+        honest.disconnect()
+        log = srv.log.read_text()
+    assert log.count("Closed a connection flooding") == 1
+    assert "Traceback" not in log

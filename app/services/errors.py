@@ -20,6 +20,7 @@ class ServiceError(Exception):
         self.message = message
         self.status = status
         self.details: dict = {}
+        self.flood = False  # the client keeps sending after being refused: close its connection
 
     def as_dict(self) -> dict:
         """Return the error as it travels in an ack or a JSON response (with `retry_after` seconds, say)."""

@@ -28,6 +28,7 @@ class Buckets:
         self.burst = burst
         self.rate = per_minute / 60.0
         self.state: dict = {}
+        self.refused: dict = {}  # refusals in a row by key: a client that keeps sending is flooding
         self.sweep_at = _SWEEP_ABOVE
 
     @property
@@ -44,15 +45,23 @@ class Buckets:
         tokens = min(self.burst, tokens + (now - stamp) * self.rate)
         if tokens < 1:
             self.state[key] = (tokens, now)
+            self.refused[key] = self.refused.get(key, 0) + 1
             return (1 - tokens) / self.rate
         self.state[key] = (tokens - 1, now)
+        if self.refused:
+            self.refused.pop(key, None)
         if len(self.state) > self.sweep_at:
             self._sweep(now)
         return 0.0
 
+    def flooding(self, key) -> bool:
+        """Whether `key` was refused more times in a row than its burst: no phone's outbox does that."""
+        return self.refused.get(key, 0) > 2 * self.burst
+
     def _sweep(self, now: float) -> None:
         # A bucket refilled to the brim is the same as no bucket: forget those.
         self.state = {k: v for k, v in self.state.items() if v[0] + (now - v[1]) * self.rate < self.burst}
+        self.refused = {k: v for k, v in self.refused.items() if k in self.state}
         self.sweep_at = max(_SWEEP_ABOVE, 2 * len(self.state))
 
 
@@ -86,11 +95,18 @@ def _refuse(code: str, message, wait: float) -> ServiceError:
 
 
 def check_post(participant_id: int) -> None:
-    """Let a participant post, or refuse: a person types a few ideas a minute, plus the outbox's resends."""
-    wait = _limits().posts.take(participant_id)
+    """Let a participant post, or refuse: a person types a few ideas a minute, plus the outbox's resends.
+
+    A refusal of a client that keeps sending regardless is marked `flood`: its connection is then closed, so the
+    events it has queued are dropped instead of each costing the server a refusal (see realtime.handler).
+    """
+    posts = _limits().posts
+    wait = posts.take(participant_id)
     if wait:
-        raise _refuse("too_many_posts", _l("You are sending ideas very fast: your idea will be sent again in "
-                                           "%(seconds)s seconds.", seconds=math.ceil(wait)), wait)
+        error = _refuse("too_many_posts", _l("You are sending ideas very fast: your idea will be sent again in "
+                                             "%(seconds)s seconds.", seconds=math.ceil(wait)), wait)
+        error.flood = posts.flooding(participant_id)
+        raise error
 
 
 def check_new_participant(address: str | None) -> None:
