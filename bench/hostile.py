@@ -97,9 +97,12 @@ def paced(phones: list[Phone], stop: threading.Event, every: float, out: list[tu
         time.sleep(max(0.0, next_at - time.monotonic()))
 
 
+EXTRA_ENV: dict[str, str] = {}  # --env KEY=VALUE: settings for every experiment's server
+
+
 def start(data: Path, env: dict | None = None) -> tuple[Server, str, str]:
     """Start a server with the small event; return it and its two sessions' codes (café, other)."""
-    server = Server(data, extra_env=env or {})
+    server = Server(data, extra_env={**(env or {}), **EXTRA_ENV})
     server.cli("event", "import", str(EVENT))
     server.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
     sessions = json.loads(server.cli("sessions", "petite-rencontre", "--json").stdout)
@@ -244,7 +247,10 @@ def main() -> None:
     parser.add_argument("experiments", nargs="*", help=f"any of {', '.join(EXPERIMENTS)} [all]")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each experiment [15]")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for the servers, e.g. ROUAGES_SIGNIN_FAILURES_PER_ADDRESS=0 (repeatable)")
     args = parser.parse_args()
+    EXTRA_ENV.update(item.split("=", 1) for item in args.env)
     unknown = set(args.experiments) - set(EXPERIMENTS)
     if unknown:
         parser.error(f"unknown experiment(s): {', '.join(sorted(unknown))}")
