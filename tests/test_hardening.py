@@ -334,3 +334,8 @@ def test_repeated_watches_from_one_connection_are_limited(limited_app):
     assert [a["ok"] for a in acks] == [True, True, True, False]
     assert acks[3]["error"]["code"] == "too_many_requests"
     assert other.emit("watch", {"code": cafe.code}, callback=True)["ok"] is True
+
+
+def test_any_body_over_the_cap_is_refused_before_it_is_read(client):
+    response = client.post("/login", data=b"x" * (5 * 1024 * 1024), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
