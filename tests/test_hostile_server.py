@@ -137,7 +137,8 @@ def test_a_phone_that_keeps_posting_after_refusals_is_cut_off(tmp_path, server_e
         assert all(a["error"]["code"] == "too_many_posts" for a in answers if not a["ok"])
         # What the burst allowed is stored (its acks may be lost with the connection: a resend finds them).
         stored = requests.get(f"{srv.url}/api/sessions/{code}/posts", timeout=5).json()["posts"]
-        assert [p["client_id"] for p in stored] == [f"flood-{n:04d}" for n in range(5)]
+        assert len(stored) == 5  # which five depends on how the pipelined events were scheduled
+        assert {p["client_id"] for p in stored} <= {f"flood-{n:04d}" for n in range(300)}
         assert honest.call("post", {"code": code, "client_id": "honest-0001", "text": "Une idée",
                                     "tags": {"function": "animation"}}, timeout=10)["ok"]
         honest.disconnect()
