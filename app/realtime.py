@@ -37,8 +37,9 @@ def handler(event: str, organiser_only: bool = False):
                 return {"ok": True, **fn(require_dict(data))}
             except ServiceError as error:
                 db.session.rollback()
-                if error.flood:
+                if error.flood and not socket_session.get("cut_off"):
                     # Events this connection already queued then find it gone and cost next to nothing.
+                    socket_session["cut_off"] = True
                     current_app.logger.warning("Closed a connection flooding %r (sid %s, address %s)", event,
                                                request.sid, request.remote_addr)
                     disconnect()
