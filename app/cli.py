@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from pathlib import Path
@@ -30,11 +31,34 @@ def _set_data(ctx: click.Context, _param, value):
     return value
 
 
+_DATA_HELP = "Data directory (database, uploads, generated files)."
 data_option = click.option("--data", type=click.Path(file_okay=False), callback=_set_data, expose_value=False,
-                           is_eager=True, help="Data directory (database, uploads, generated files).")
+                           is_eager=True, help=_DATA_HELP)
 
 
-@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False, set_debug_flag=False,
+def _accepting_data(command: click.Command | None) -> click.Command | None:
+    """Return a copy of a command (and of a group's sub-commands) that takes --data after its name too."""
+    if command is None:
+        return None
+    command = copy.copy(command)
+    if not any(param.name == "data" for param in command.params):
+        command.params = [*command.params, click.Option(["--data"], type=click.Path(file_okay=False),
+                                                        callback=_set_data, expose_value=False, is_eager=True,
+                                                        help=_DATA_HELP)]
+    if isinstance(command, click.Group):
+        command.commands = {name: _accepting_data(sub) for name, sub in command.commands.items()}
+    return command
+
+
+class _RouagesGroup(FlaskGroup):
+    """Flask's command group, where every command (Flask's and plugins' included) accepts --data in either place."""
+
+    def get_command(self, ctx: click.Context, name: str):
+        """Return the named command, taking --data before or after its name alike."""
+        return _accepting_data(super().get_command(ctx, name))
+
+
+@click.group(cls=_RouagesGroup, create_app=_make_app, add_version_option=False, set_debug_flag=False,
              load_dotenv=False)
 @data_option
 def cli():
@@ -185,7 +209,7 @@ def event_validate(file: Path):
 def event_import(ctx, file: Path | None, use_demo: bool):
     """Create or update the event a file describes (re-importing never duplicates)."""
     from .services import eventfile
-    from .services.events import demo_text, import_event
+    from .services.events import ImportFailed, demo_text, import_event
 
     if bool(file) == use_demo:
         raise click.UsageError("Give either FILE or --demo.")
@@ -196,10 +220,18 @@ def event_import(ctx, file: Path | None, use_demo: bool):
         except eventfile.EventFileError as exc:
             for problem in exc.problems:
                 click.echo(f"{file or 'demo'}: {problem}", err=True)
+            click.echo(f"{len(exc.problems)} problem(s) found; nothing was imported.", err=True)
+            sys.exit(1)
+        except ImportFailed as exc:
+            click.echo(f"{file or 'demo'}: {exc}", err=True)
             sys.exit(1)
         verb = "Created" if counts["event_created"] else "Updated"
         click.echo(f"{verb} event {event.slug!r}: {counts['sessions_created']} session(s) created, "
                    f"{counts['sessions_updated']} updated, {counts['sessions_removed']} retired.")
+        if not counts["event_created"]:
+            click.echo(f"Other programme items: {counts['items_added']} added, {counts['items_updated']} updated, "
+                       f"{counts['items_removed']} removed; event details "
+                       f"{'updated' if counts['details_updated'] else 'unchanged'}.")
 
 
 @event.command("export")
@@ -230,14 +262,25 @@ def sessions_command(slug: str, as_json: bool):
     found = get_event(slug)
     if found is None:
         raise click.ClickException(f"No event has the slug {slug!r}.")
+    from .services.sessions import live_tables
+
+    base = network.public_url()
     rows = [{"key": s.key, "title": s.title, "code": s.code, "workshop": s.workshop,
-             "join_url": network.join_url(s.code), "wall_url": network.wall_url(s.code)}
+             "join_url": network.join_url(s.code), "wall_url": network.wall_url(s.code),
+             # Whoever opens a host link hosts that table: organisers print these for the table hosts only.
+             "tables": [{"key": t.key, "name": t.name, "code": t.code, "host": t.host,
+                         "join_url": network.join_url(t.code), "host_url": f"{base}/h/{t.host_token}"}
+                        for t in live_tables(s)]}
             for s in live_sessions(found)]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
         click.echo(f"{row['code']}  {row['title']}\n        {row['join_url']}")
+        for table in row["tables"]:
+            host = f" (host: {table['host']})" if table["host"] else ""
+            click.echo(f"  {table['code']}  {table['name']}{host}\n        join {table['join_url']}\n"
+                       f"        host {table['host_url']}")
 
 
 @cli.group()

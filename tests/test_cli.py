@@ -125,3 +125,159 @@ def test_formats_lists_every_registered_format(runner):
     result = runner.invoke(cli, args=["formats"])
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.output.splitlines()] == ["board", "world_cafe"]
+
+
+CAFE = """\
+slug: cafe
+title: Café
+frameworks:
+  - key: pillar
+    label: Piliers
+    items:
+      - {key: eco, label: Économie}
+      - {key: social, label: Social}
+  - key: category
+    label: Catégories
+    items:
+      - {key: idees, label: Idées}
+programme:
+  - date: "2026-06-09"
+    items:
+      - start: "12:00"
+        end: "13:00"
+        title: Déjeuner
+        kind: meal
+      - id: cafe
+        start: "14:00"
+        end: "15:00"
+        title: World café
+        workshop: world_cafe
+        settings:
+          theme_framework: pillar
+          tables:
+            - theme: eco
+              host: Camille
+            - theme: social
+              name: Tables sociales
+"""
+
+
+def _tables(read):
+    from app.models import Table
+
+    return read(lambda: [(t.key, t.name, t.removed) for t in db.session.scalars(select(Table).order_by(Table.position))])
+
+
+def test_validate_and_import_agree_on_table_keys(runner, read, tmp_path):
+    clash = tmp_path / "clash.yaml"
+    clash.write_text(CAFE.replace("name: Tables sociales", "name: Économie"), "utf-8")
+    line = CAFE.splitlines().index("              name: Tables sociales") + 1
+    expected = (f"{clash}: programme[0].items[1].settings.tables[1].name: 'Économie' names another table too "
+                f"('Économie'): give each table its own name (line {line})")
+    result = runner.invoke(cli, args=["event", "validate", str(clash)])
+    assert result.exit_code == 1 and expected in result.output.splitlines()
+    result = runner.invoke(cli, args=["event", "import", str(clash)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.splitlines() == [expected, "1 problem(s) found; nothing was imported."]
+    assert read(lambda: db.session.scalar(select(func.count(Event.id)))) == 0
+
+
+def test_an_import_the_database_refuses_is_rolled_back_with_a_message(runner, read, tmp_path, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from app.services import events
+
+    cafe = tmp_path / "cafe.yaml"
+    cafe.write_text(CAFE, "utf-8")
+    assert runner.invoke(cli, args=["event", "import", str(cafe)]).exit_code == 0
+    before = read(lambda: (db.session.scalar(select(Event)).spec, _tables(read)))
+    cafe.write_text(CAFE.replace("title: Café", "title: Nouveau café").replace("Tables sociales", "Social"), "utf-8")
+
+    def refuse(session, wanted):
+        raise IntegrityError("INSERT INTO session_table", {}, Exception("UNIQUE constraint failed: session_table.key"))
+
+    monkeypatch.setattr(events, "sync_tables", refuse)
+    result = runner.invoke(cli, args=["event", "import", str(cafe)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output == (f"{cafe}: the database refused the import (IntegrityError: UNIQUE constraint failed: "
+                             "session_table.key); nothing was changed\n")
+    assert read(lambda: (db.session.scalar(select(Event)).spec, _tables(read))) == before
+    assert read(lambda: db.session.scalar(select(Event)).title) == "Café"
+
+
+def test_world_cafe_tags_are_refused_on_import(runner, read, tmp_path):
+    tagged = tmp_path / "tagged.yaml"
+    tagged.write_text(CAFE.replace("        workshop: world_cafe\n",
+                                   "        workshop: world_cafe\n        tags:\n          - framework: pillar\n"), "utf-8")
+    result = runner.invoke(cli, args=["event", "import", str(tagged)])
+    assert result.exit_code == 1
+    assert (f"{tagged}: programme[0].items[1].tags: a world café tags posts with its tables' themes "
+            "(settings.theme_framework) and settings.category_framework: remove tags (line 26)") in result.output
+    assert read(lambda: db.session.scalar(select(func.count(Event.id)))) == 0
+
+
+def test_reimport_counts_changed_plain_items_and_details(runner, read, tmp_path):
+    cafe = tmp_path / "cafe.yaml"
+    cafe.write_text(CAFE, "utf-8")
+    runner.invoke(cli, args=["event", "import", str(cafe)])
+    cafe.write_text(CAFE.replace("title: Déjeuner", "title: Déjeuner partagé"), "utf-8")
+    result = runner.invoke(cli, args=["event", "import", str(cafe)])
+    assert result.output.splitlines() == [
+        "Updated event 'cafe': 0 session(s) created, 0 updated, 0 retired.",
+        "Other programme items: 0 added, 1 updated, 0 removed; event details unchanged."]
+    spec = read(lambda: db.session.scalar(select(Event)).spec)
+    assert spec["programme"][0]["items"][0]["title"] == "Déjeuner partagé"
+    cafe.write_text(CAFE.replace("title: Café", "title: Grand café"), "utf-8")
+    result = runner.invoke(cli, args=["event", "import", str(cafe)])
+    assert result.output.splitlines()[1] == "Other programme items: 0 added, 1 updated, 0 removed; event details updated."
+
+
+def test_sessions_lists_each_tables_code_and_host_link(runner, read, tmp_path):
+    from app.models import Table
+
+    cafe = tmp_path / "cafe.yaml"
+    cafe.write_text(CAFE, "utf-8")
+    runner.invoke(cli, args=["event", "import", str(cafe)])
+    tables = read(lambda: [(t.key, t.code, t.host_token) for t in db.session.scalars(select(Table).order_by(Table.position))])
+    rows = json.loads(runner.invoke(cli, args=["sessions", "cafe", "--json"]).output)
+    assert rows[0]["tables"] == [
+        {"key": "economie", "name": "Économie", "code": tables[0][1], "host": "Camille",
+         "join_url": f"{PUBLIC_URL}/j/{tables[0][1]}", "host_url": f"{PUBLIC_URL}/h/{tables[0][2]}"},
+        {"key": "tables-sociales", "name": "Tables sociales", "code": tables[1][1], "host": None,
+         "join_url": f"{PUBLIC_URL}/j/{tables[1][1]}", "host_url": f"{PUBLIC_URL}/h/{tables[1][2]}"}]
+    plain = runner.invoke(cli, args=["sessions", "cafe"]).output.splitlines()
+    assert plain[2:] == [
+        f"  {tables[0][1]}  Économie (host: Camille)", f"        join {PUBLIC_URL}/j/{tables[0][1]}",
+        f"        host {PUBLIC_URL}/h/{tables[0][2]}",
+        f"  {tables[1][1]}  Tables sociales", f"        join {PUBLIC_URL}/j/{tables[1][1]}",
+        f"        host {PUBLIC_URL}/h/{tables[1][2]}"]
+
+
+def test_data_is_accepted_before_and_after_every_command(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from app.cli import _RouagesGroup
+
+    for name in ("ROUAGES_DATA_DIR", "ROUAGES_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ROUAGES_PUBLIC_URL", PUBLIC_URL)
+    small, before, after = str(DATA / "small.yaml"), str(tmp_path / "before"), str(tmp_path / "after")
+    fresh = CliRunner()
+    commands = [["event", "import", small], ["event", "validate", small], ["event", "export", "petite-rencontre"],
+                ["sessions", "petite-rencontre", "--json"], ["user", "add", "a@example.org", "--password", "long-enough-pass"],
+                ["formats"], ["backup", "-o", "{data}/copy.db"]]
+    for args in commands:
+        first = fresh.invoke(cli, args=["--data", before, *[a.format(data=before) for a in args]])
+        second = fresh.invoke(cli, args=[*[a.format(data=after) for a in args], "--data", after])
+        assert (first.exit_code, second.exit_code) == (0, 0), (args, first.output, second.output)
+        assert first.output.replace(before, after) == second.output or args[0] in ("sessions",), args
+    assert (tmp_path / "after" / "copy.db").exists()
+    codes = [json.loads(fresh.invoke(cli, args=["sessions", "petite-rencontre", "--json", "--data", d]).output)
+             for d in (before, after)]
+    assert len(codes[0]) == len(codes[1]) == 2 and codes[0] != codes[1]
+    context = cli.make_context("rouages", ["formats"], resilient_parsing=True)
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        nested = command.commands.values() if hasattr(command, "commands") else [command]
+        assert all(any(p.name == "data" for p in sub.params) for sub in nested), name
+    assert isinstance(cli, _RouagesGroup)

@@ -63,6 +63,86 @@ def test_unknown_field_is_named():
     assert problems_of(text) == [f"programme[0].items[0].colour: is not a known field (line {line_of(text, 'colour')})"]
 
 
+def test_every_unknown_field_is_reported_in_one_run():
+    text = SMALL.replace("        kind: welcome\n", "        kind: welcome\n        colour: red\n        size: 3\n")
+    text = text.replace("title: Petite rencontre\n", "title: Petite rencontre\nvenue: ici\n")
+    assert problems_of(text) == [
+        f"venue: is not a known field (line {line_of(text, 'venue')})",
+        f"programme[0].items[0].colour: is not a known field (line {line_of(text, 'colour')})",
+        f"programme[0].items[0].size: is not a known field (line {line_of(text, 'size')})"]
+
+
+def test_every_unknown_setting_of_a_workshop_is_reported_in_one_run():
+    text = SMALL.replace("        workshop: board\n        question: Comment",
+                         "        workshop: world_cafe\n        settings:\n          tables:\n            - theme: support\n"
+                         "              colour: red\n          round: 2\n          minute: 5\n        question: Comment")
+    assert problems_of(text) == [
+        f"programme[0].items[2].settings.tables[0].colour: is not a known field (line {line_of(text, 'colour')})",
+        f"programme[0].items[2].settings.round: is not a known field (line {line_of(text, 'round:')})",
+        f"programme[0].items[2].settings.minute: is not a known field (line {line_of(text, 'minute:')})"]
+
+
+def test_days_are_checked_against_the_event_dates_and_each_other():
+    text = SMALL.replace("place:", 'dates: {start: "2026-06-10", end: "2026-06-11"}\nplace:')
+    assert problems_of(text) == [
+        f"programme[0].date: 2026-06-09 is outside the event's dates (2026-06-10 to 2026-06-11) "
+        f"(line {line_of(text, '2026-06-09')})"]
+    later = SMALL.replace("programme:\n", 'programme:\n  - date: "2026-06-10"\n    items:\n'
+                          '      - {start: "09:00", end: "10:00", title: Veille}\n')
+    assert problems_of(later) == [
+        f"programme[1].date: 2026-06-09 comes before the day listed above it (2026-06-10): list the days in order "
+        f"(line {line_of(later, '2026-06-09')})"]
+    backwards = SMALL.replace("place:", 'dates:\n  start: "2026-06-09"\n  end: "2026-06-08"\nplace:')
+    assert problems_of(backwards) == [
+        f"dates.end: 2026-06-08 is before the start of the event (2026-06-09) (line {line_of(backwards, '06-08')})"]
+    within = SMALL.replace("place:", 'dates: {start: "2026-06-08", end: "2026-06-09"}\nplace:')
+    assert eventfile.load(within, registry())["dates"] == {"start": "2026-06-08", "end": "2026-06-09"}
+
+
+CAFE_WITH_PILLARS = """\
+slug: cafe
+title: Café
+frameworks:
+  - key: pillar
+    label: Piliers
+    items:
+      - {key: eco, label: Économie}
+      - {key: social, label: Social}
+  - key: category
+    label: Catégories
+    items:
+      - {key: idees, label: Idées}
+programme:
+  - date: "2026-06-09"
+    items:
+      - id: cafe
+        start: "14:00"
+        end: "15:00"
+        title: World café
+        workshop: world_cafe
+        settings:
+          theme_framework: pillar
+          tables:
+            - theme: eco
+            - theme: social
+              name: Économie
+"""
+
+
+def test_a_table_named_like_another_tables_theme_label_is_refused():
+    assert problems_of(CAFE_WITH_PILLARS) == [
+        "programme[0].items[0].settings.tables[1].name: 'Économie' names another table too ('Économie'): "
+        f"give each table its own name (line {line_of(CAFE_WITH_PILLARS, 'name: Économie')})"]
+
+
+def test_tags_on_a_world_cafe_item_are_refused():
+    text = CAFE_WITH_PILLARS.replace("              name: Économie\n", "").replace(
+        "        workshop: world_cafe\n", "        workshop: world_cafe\n        tags:\n          - framework: pillar\n")
+    assert problems_of(text) == [
+        "programme[0].items[0].tags: a world café tags posts with its tables' themes (settings.theme_framework) "
+        f"and settings.category_framework: remove tags (line {line_of(text, '- framework: pillar')})"]
+
+
 def test_every_problem_is_reported_at_once():
     text = SMALL.replace('end: "11:30"', 'end: "25:00"').replace("slug: petite-rencontre", "slug: Petite Rencontre")
     found = problems_of(text)
@@ -104,12 +184,24 @@ def test_duplicate_key_in_a_mapping_is_refused():
     assert problems_of(text) == ["title: is given twice (line 3)"]
 
 
-def test_yaml_syntax_error_reports_its_line():
+def test_yaml_syntax_error_says_what_to_fix_at_the_line_where_it_starts():
     text = SMALL.replace("  name: Salle des fêtes", "  name: [Salle des fêtes")
-    found = problems_of(text)
-    assert len(found) == 1
-    assert found[0].startswith("(file): not valid YAML")
-    assert found[0].endswith(f"(line {line_of(text, 'Salle') + 1})")
+    assert problems_of(text) == [
+        "(file): a '[' is not closed: put the text in quotes if it starts with '[' "
+        "(YAML parser: while parsing a flow sequence; expected ',' or ']', but got ':') "
+        f"(line {line_of(text, 'Salle')})"]
+
+
+def test_yaml_bad_indentation_and_tabs_are_explained():
+    text = SMALL.replace("        kind: welcome\n", "       kind: welcome\n")
+    assert problems_of(text) == [
+        "(file): this line is not indented like the fields around it (or a text before it needs quotes) "
+        "(YAML parser: while parsing a block collection; expected <block end>, but found '<block mapping start>') "
+        f"(line {line_of(text, 'kind: welcome')})"]
+    text = SMALL.replace("  name: Salle", "\tname: Salle")
+    assert problems_of(text) == [
+        "(file): a tab is used for indentation: indent with spaces only (YAML parser: while scanning for the next "
+        f"token; found character '\\t' that cannot start any token) (line {line_of(text, 'Salle')})"]
 
 
 @pytest.mark.parametrize("text, message", [("", "the file is empty"), ("- a\n- b\n", "the file must be a mapping")])

@@ -90,14 +90,44 @@ class _Reader:
         return self._scalars.construct_object(node)
 
 
+# What the parser's words usually mean, and whether the line to show is where the construct began (its
+# context) rather than where the parser gave up: an unclosed bracket or quote is noticed lines later.
+_YAML_HINTS = [
+    ("cannot start any token", "'\\t'", False, "a tab is used for indentation: indent with spaces only"),
+    ("flow sequence", "", True, "a '[' is not closed: put the text in quotes if it starts with '['"),
+    ("flow mapping", "", True, "a '{' is not closed: put the text in quotes if it starts with '{'"),
+    ("quoted scalar", "", True, "a quote is not closed: end the text with the same quote it starts with"),
+    ("simple key", "", True, "this line has no ':' after its field name (or a quoted text is not closed)"),
+    ("mapping values are not allowed", "", False,
+     "a text contains ': ': put the whole text in quotes, or check the indentation"),
+    ("expected <block end>", "", False,
+     "this line is not indented like the fields around it (or a text before it needs quotes)"),
+    ("cannot start any token", "", False,
+     "a text starts with a character YAML reserves (` @ % …): put the text in quotes"),
+]
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+    """Explain a YAML syntax error in a sentence, at the line to fix, with the parser's own words after it."""
+    detail = "; ".join(str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part)
+    detail = detail or str(exc)
+    words = f"{detail} {getattr(exc, 'problem', '') or ''}"
+    sentence, at_context = "the file is not valid YAML", False
+    for needle, also, context_first, plain in _YAML_HINTS:
+        if needle in words and also in words:
+            sentence, at_context = plain, context_first
+            break
+    mark = getattr(exc, "context_mark", None) if at_context else None
+    mark = mark or getattr(exc, "problem_mark", None)
+    return Problem("", f"{sentence} (YAML parser: {detail})", mark.line + 1 if mark else None)
+
+
 def parse(text: str) -> tuple[dict, dict[tuple, int]]:
     """Parse YAML text into a dict and a map of path -> line number."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise EventFileError([Problem("", f"not valid YAML: {getattr(exc, 'problem', None) or exc}", line)]) from None
+        raise EventFileError([_yaml_problem(exc)]) from None
     if node is None:
         raise EventFileError([Problem("", "the file is empty", 1)])
     reader = _Reader()
@@ -145,6 +175,8 @@ def schema_message(error: jsonschema.ValidationError) -> tuple[tuple, str]:
     if v == "required":
         missing = next((name for name in error.validator_value if name not in inst), "?")
         return path + (missing,), "is required"
+    if v == "unknown_field":
+        return path, "is not a known field"
     if v == "additionalProperties":
         extra = sorted(set(inst) - set(error.schema.get("properties", {})))
         return path + (extra[0],), "is not a known field"
@@ -161,6 +193,29 @@ def schema_message(error: jsonschema.ValidationError) -> tuple[tuple, str]:
     if v in ("maxLength", "maxItems"):
         return path, f"is too long (at most {error.validator_value})"
     return path, error.message
+
+
+def _each_unknown_field(validator, additional, instance, schema):
+    """Report every field a closed mapping does not know, each at its own path, instead of one per mapping."""
+    if additional is not False or not validator.is_type(instance, "object"):
+        yield from jsonschema.Draft202012Validator.VALIDATORS["additionalProperties"](
+            validator, additional, instance, schema)
+        return
+    known = set(schema.get("properties", {}))
+    patterns = list(schema.get("patternProperties", {}))
+    for name in instance:
+        if name not in known and not any(re.search(pattern, name) for pattern in patterns):
+            yield jsonschema.ValidationError(f"{name!r} is not a known field", validator="unknown_field",
+                                             path=[name], instance=instance[name])
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
+                                          {"additionalProperties": _each_unknown_field})
+
+
+def schema_problems(value, against: dict) -> list[tuple[tuple, str]]:
+    """Return (path, message) for every way a value departs from a JSON Schema, unknown fields one by one."""
+    return [schema_message(e) for e in _Validator(against, format_checker=format_checker).iter_errors(value)]
 
 
 def _minutes(value: str) -> int:
@@ -201,7 +256,10 @@ def _semantic_problems(data: dict, formats: Mapping) -> list[tuple[tuple, str]]:
                 problems.append((base + ("workshop",), f"{item['workshop']!r} is not a workshop format "
                                  f"(known: {', '.join(formats)})"))
             elif "workshop" in item:
-                found = formats[item["workshop"]].settings_problems(item, {**data, "frameworks": frameworks})
+                fmt = formats[item["workshop"]]
+                found = [(("settings",) + path, message)
+                         for path, message in schema_problems(item.get("settings", {}), fmt.settings_schema)]
+                found = found or fmt.settings_problems(item, {**data, "frameworks": frameworks})
                 problems += [(base + path, message) for path, message in found]
             if "workshop" not in item:
                 for field in ("question", "tags", "settings"):
@@ -215,10 +273,29 @@ def _semantic_problems(data: dict, formats: Mapping) -> list[tuple[tuple, str]]:
                 elif tag["framework"] in used:
                     problems.append((base + ("tags", t, "framework"), f"{tag['framework']!r} is listed twice"))
                 used.append(tag["framework"])
-    dates = [day["date"] for day in data["programme"]]
+    problems += _date_problems(data)
+    return problems
+
+
+def _date_problems(data: dict) -> list[tuple[tuple, str]]:
+    """The event's dates are in order and each day falls within them; the days follow one another."""
+    problems = []
+    span = data.get("dates")
+    if span:
+        span = {field: date.fromisoformat(value) for field, value in span.items()}
+    if span and span["end"] < span["start"]:
+        problems.append((("dates", "end"), f"{span['end']} is before the start of the event ({span['start']})"))
+        span = None
+    dates = [date.fromisoformat(day["date"]) for day in data["programme"]]
     for d, value in enumerate(dates):
         if value in dates[:d]:
             problems.append((("programme", d, "date"), f"{value} is already another day of the programme"))
+        elif d and value < max(dates[:d]):
+            problems.append((("programme", d, "date"), f"{value} comes before the day listed above it "
+                             f"({max(dates[:d])}): list the days in order"))
+        if span and not span["start"] <= value <= span["end"]:
+            problems.append((("programme", d, "date"), f"{value} is outside the event's dates "
+                             f"({span['start']} to {span['end']})"))
     return problems
 
 
@@ -236,8 +313,7 @@ def check(data: dict, lines: dict[tuple, int] | None, formats: Mapping) -> list[
             path = path[:-1]
         return lines.get(path)
 
-    validator = jsonschema.Draft202012Validator(schema(), format_checker=format_checker)
-    found = [schema_message(e) for e in validator.iter_errors(data)]
+    found = schema_problems(data, schema())
     if not found:
         found = _semantic_problems(data, formats)
     problems = {Problem(format_path(path), message, line_of(path)) for path, message in found}

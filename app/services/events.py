@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import Event, Session, Table
@@ -17,6 +18,10 @@ from .sessions import derive_frameworks, forget_post_targets, new_join_code
 def demo_text() -> str:
     """Return the bundled demo event file."""
     return resources.files("app.data").joinpath("demo.yaml").read_text("utf-8")
+
+
+class ImportFailed(Exception):
+    """The database refused an import; it was rolled back, so nothing changed."""
 
 
 def workshop_items(spec: dict):
@@ -36,8 +41,24 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
     changes nothing: sessions are matched by item id and keep their join codes and their current phase.
     """
     spec = eventfile.normalise(eventfile.load(source, formats))
+    try:
+        event, counts = _apply(spec, formats)
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        # One transaction: whatever the database refuses, the event stays as it was before the import.
+        db.session.rollback()
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise ImportFailed(f"the database refused the import ({type(exc).__name__}: {reason}); "
+                           "nothing was changed") from exc
+    forget_post_targets()
+    return event, counts
+
+
+def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
+    """Write a checked, normalised event into the current transaction without committing it."""
     event = db.session.scalar(select(Event).where(Event.slug == spec["slug"]))
     created = event is None
+    previous = {} if created else event.spec
     if created:
         event = Event(slug=spec["slug"], title=spec["title"], spec=spec)
         db.session.add(event)
@@ -46,7 +67,8 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
         event.title = spec["title"]
         event.spec = spec
     existing = {s.key: s for s in db.session.scalars(select(Session).where(Session.event_id == event.id))}
-    counts = {"event_created": created, "sessions_created": 0, "sessions_updated": 0, "sessions_removed": 0}
+    counts = {"event_created": created, "sessions_created": 0, "sessions_updated": 0, "sessions_removed": 0,
+              **plain_item_changes(previous, spec), "details_updated": not created and details(previous) != details(spec)}
     seen = set()
     for position, day, item in workshop_items(spec):
         key = item["id"]
@@ -84,9 +106,47 @@ def import_event(source: str | Path, formats: Mapping) -> tuple[Event, dict]:
         if key not in seen and not session.removed:
             session.removed = True
             counts["sessions_removed"] += 1
-    db.session.commit()
-    forget_post_targets()
+    db.session.flush()
     return event, counts
+
+
+def details(spec: dict) -> dict:
+    """Return what an event file says besides its programme items: title, place, frameworks, guests, days…"""
+    out = {key: value for key, value in spec.items() if key != "programme"}
+    out["days"] = [{key: value for key, value in day.items() if key != "items"} for day in spec.get("programme", [])]
+    return out
+
+
+def plain_item_changes(before: dict, after: dict) -> dict:
+    """Count the programme items without a workshop that an import adds, changes or removes.
+
+    Items are matched by id (or title slug), then by day and start time, so a meal whose title changed is
+    one item updated rather than one removed and one added.
+    """
+
+    def plain(spec: dict) -> list[tuple[str, dict]]:
+        return [(day["date"], item) for day in spec.get("programme", []) for item in day["items"]
+                if "workshop" not in item]
+
+    old, new = plain(before), plain(after)
+    counts = {"items_added": 0, "items_updated": 0, "items_removed": 0}
+    unmatched = []
+    for when, item in new:
+        match = next((o for o in old if eventfile.item_key(o[1]) == eventfile.item_key(item) and o[0] == when), None)
+        if match is None:
+            unmatched.append((when, item))
+            continue
+        old.remove(match)
+        counts["items_updated"] += match[1] != item
+    for when, item in unmatched:
+        match = next((o for o in old if o[0] == when and o[1]["start"] == item["start"]), None)
+        if match is None:
+            counts["items_added"] += 1
+        else:
+            old.remove(match)
+            counts["items_updated"] += 1
+    counts["items_removed"] = len(old)
+    return counts
 
 
 def sync_tables(session: Session, wanted: list[dict]) -> None:

@@ -46,6 +46,16 @@ def settings_of(settings: dict) -> dict:
     return {**DEFAULTS, **settings}
 
 
+def table_name(table: dict, labels: dict) -> str:
+    """Return a table's name: its own, else the label of its theme."""
+    return table.get("name") or labels.get(table["theme"], table["theme"])
+
+
+def table_key(table: dict, labels: dict) -> str:
+    """Return the stored key of a table; validation and import both derive it here, so they cannot disagree."""
+    return slugify(table_name(table, labels))
+
+
 class WorldCafe(WorkshopFormat):
     """Tables with a theme and a host; participants rotate in timed rounds and each table harvests."""
 
@@ -65,22 +75,29 @@ class WorldCafe(WorkshopFormat):
         settings = settings_of(item.get("settings", {}))
         frameworks = {fw["key"]: fw for fw in event.get("frameworks", [])}
         problems = []
-        for field in ("theme_framework", "category_framework"):
-            if settings[field] not in frameworks:
-                problems.append((("settings", field), f"{settings[field]!r} is not a framework of this event "
-                                 f"(known: {', '.join(frameworks)})"))
-        if problems:
+        if "tags" in item:
+            # The tables fix a post's theme and the settings its category: item tags would be exported yet ignored.
+            problems.append((("tags",), "a world café tags posts with its tables' themes (settings.theme_framework) "
+                             "and settings.category_framework: remove tags"))
+        missing = [field for field in ("theme_framework", "category_framework") if settings[field] not in frameworks]
+        for field in missing:
+            problems.append((("settings", field), f"{settings[field]!r} is not a framework of this event "
+                             f"(known: {', '.join(frameworks)})"))
+        if missing:
             return problems
-        themes = {i["key"] for i in frameworks[settings["theme_framework"]]["items"]}
-        names = []
+        labels = {i["key"]: i["label"] for i in frameworks[settings["theme_framework"]]["items"]}
+        keys: dict[str, str] = {}
         for n, table in enumerate(settings["tables"]):
-            if table["theme"] not in themes:
+            if table["theme"] not in labels:
                 problems.append((("settings", "tables", n, "theme"), f"{table['theme']!r} is not an item of "
-                                 f"{settings['theme_framework']!r} (known: {', '.join(sorted(themes))})"))
-            name = table.get("name") or table["theme"]
-            if slugify(name) in names:
-                problems.append((("settings", "tables", n, "name"), f"{name!r} names another table too"))
-            names.append(slugify(name))
+                                 f"{settings['theme_framework']!r} (known: {', '.join(sorted(labels))})"))
+                continue
+            name, key = table_name(table, labels), table_key(table, labels)
+            if key in keys:
+                field = "name" if "name" in table else "theme"
+                problems.append((("settings", "tables", n, field), f"{name!r} names another table too "
+                                 f"({keys[key]!r}): give each table its own name"))
+            keys.setdefault(key, name)
         categories = {i["key"] for i in frameworks[settings["category_framework"]]["items"]}
         for n, key in enumerate(settings.get("categories", [])):
             if key not in categories:
@@ -101,9 +118,8 @@ class WorldCafe(WorkshopFormat):
         labels = {i["key"]: i["label"] for i in framework["items"]}
         out = []
         for table in settings["tables"]:
-            name = table.get("name") or labels[table["theme"]]
-            out.append({"key": slugify(name), "name": name, "tags": {framework["key"]: table["theme"]},
-                        "host": table.get("host")})
+            out.append({"key": table_key(table, labels), "name": table_name(table, labels),
+                        "tags": {framework["key"]: table["theme"]}, "host": table.get("host")})
         return out
 
     def harvest(self, item: dict, event: dict) -> list[dict]:
@@ -157,8 +173,8 @@ class WorldCafe(WorkshopFormat):
             groups = [{"key": key, "label": category_labels[key],
                        "posts": [p.text for p in mine if p.tags.get(category_fw["key"]) == key]} for key in wanted]
             untagged = [p.text for p in mine if p.tags.get(category_fw["key"]) not in wanted]
-            name = table.get("name") or labels[table["theme"]]
-            harvest = harvests.get(slugify(name), {})
+            name = table_name(table, labels)
+            harvest = harvests.get(table_key(table, labels), {})
             for group in groups:
                 group["harvest"] = harvest.get(group["key"], "")
             tables.append({"theme": table["theme"], "name": name, "host": table.get("host"), "total": len(mine),
