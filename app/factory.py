@@ -17,12 +17,15 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
-def select_locale() -> str:
-    """Pick the interface language: an explicit choice, else French."""
+def select_locale() -> str | None:
+    """Pick the interface language: ?lang=, else the remembered choice, else the browser's, else the default."""
     if not has_request_context():
         return None
-    chosen = request.args.get("lang") or request.cookies.get("rouages_lang")
-    return chosen if chosen in LOCALES else None
+    # During a Socket.IO event the request is the connection's handshake: its cookie and headers decide.
+    for chosen in (request.args.get("lang"), request.cookies.get("rouages_lang")):
+        if chosen in LOCALES:
+            return chosen
+    return request.accept_languages.best_match(LOCALES)
 
 
 def build_app(overrides: dict | None = None) -> Flask:
@@ -79,6 +82,8 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     @app.after_request
     def remember_language(response):
+        # The same address answers in another language to another browser: caches must keep them apart.
+        response.vary.update(("Accept-Language", "Cookie"))
         if request.args.get("lang") in LOCALES:
             response.set_cookie("rouages_lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
         return response

@@ -36,7 +36,8 @@ def browser():
         open_page = instance.new_page
 
         def new_page(**options):
-            page = open_page(**options)
+            # Pages speak the browser's language: the tests read French unless they ask for another.
+            page = open_page(**{"locale": "fr-FR", **options})
             page.on("pageerror", lambda error: PAGE_ERRORS.append(f"{page.url}: {error}"))
             return page
 
@@ -478,3 +479,125 @@ def test_walls_consoles_and_phones_read_a_long_session_page_by_page(browser, tmp
         phone.goto(f"{srv.url}/j/{code}")  # joins during the vote: fetches the list, three ideas a page
         expect(phone.locator("#vote-posts .vote-post")).to_have_count(8)
         console.disconnect()
+
+
+def test_optional_tags_are_cleared_after_sending_and_can_always_be_unset(browser, server):
+    phone = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    phone.goto(f"{server.url}/j/{server.code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    category = phone.locator("fieldset.tags", has=phone.locator("legend", has_text="Catégorie"))
+    function = phone.locator("fieldset.tags", has=phone.locator("legend", has_text="Fonctions"))
+    clear = category.get_by_role("button", name="Effacer le choix\u00a0: Catégorie")
+    expect(clear).to_be_hidden()
+    first_item = category.locator(".tag-choice").first
+    first_label = first_item.text_content().strip()
+
+    # Tapping the chosen tag again unsets it.
+    first_item.click()
+    expect(category.locator("input:checked")).to_have_count(1)
+    expect(clear).to_be_visible()
+    first_item.click()
+    expect(category.locator("input:checked")).to_have_count(0)
+    expect(clear).to_be_hidden()
+
+    # So does the keyboard: Space on the chosen tag, or the clear button, which leaves focus in the group.
+    first_item.click()
+    category.locator("input").first.press(" ")
+    expect(category.locator("input:checked")).to_have_count(0)
+    first_item.click()
+    clear.focus()
+    phone.keyboard.press("Enter")
+    expect(category.locator("input:checked")).to_have_count(0)
+    assert phone.evaluate("document.activeElement.name") == "tag-category"
+
+    # After sending, the optional choice is gone; the required one stays, visibly.
+    function.locator(".tag-choice", has_text="Animation").click()
+    first_item.click()
+    phone.get_by_label("Votre idée").fill("Première idée, avec une catégorie")
+    phone.get_by_role("button", name="Envoyer").click()
+    expect(phone.locator(".mine__state").first).to_have_text("Envoyée")
+    expect(category.locator("input:checked")).to_have_count(0)
+    expect(function.locator("input:checked")).to_have_value("animation")
+    phone.get_by_label("Votre idée").fill("Deuxième idée, sans catégorie")
+    phone.get_by_role("button", name="Envoyer").click()
+    expect(phone.locator(".mine__state").first).to_have_text("Envoyée")
+    mine = phone.locator(".mine")
+    expect(mine.filter(has_text="Première idée").locator(".tag")).to_have_text(["Animation", first_label])
+    expect(mine.filter(has_text="Deuxième idée").locator(".tag")).to_have_text(["Animation"])
+
+
+def test_ctrl_or_cmd_enter_sends_from_the_text_box(browser, server):
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    phone.locator(".tag-choice", has_text="Animation").click()
+    box = phone.get_by_label("Votre idée")
+    box.fill("Envoyée au clavier")
+    box.press("Enter")  # a plain Enter is a new line
+    expect(phone.locator(".mine")).to_have_count(0)
+    box.press("Control+Enter")
+    expect(phone.locator(".mine").first).to_contain_text("Envoyée au clavier")
+    expect(box).to_have_value("")
+    box.fill("Envoyée depuis un Mac")
+    box.press("Meta+Enter")
+    expect(phone.locator(".mine", has_text="Envoyée depuis un Mac")).to_have_count(1)
+    expect(phone.locator(".mine__state")).to_have_text(["Envoyée", "Envoyée"])
+
+
+def test_an_english_browser_reads_steps_numbers_and_punctuation_in_english(browser, server):
+    import socketio
+
+    from test_server import organiser_cookie
+
+    server.cli("event", "import", "--demo")
+    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    phone = browser.new_page(viewport={"width": 360, "height": 740}, locale="en-GB")
+    phone.goto(f"{server.url}/j/{code}")
+    expect(phone.locator("#connection")).to_have_text("Connected")
+    expect(phone.locator("#phase")).to_have_text("Welcome")
+    wall = browser.new_page(viewport={"width": 1600, "height": 900}, locale="en-US")
+    wall.goto(f"{server.url}/wall/{code}")
+    french_wall = browser.new_page(viewport={"width": 1600, "height": 900})
+    french_wall.goto(f"{server.url}/wall/{code}")
+    expect(french_wall.locator("#phase")).to_have_text("Accueil")
+
+    # The step changes from a French console: each page still names it in its own language.
+    console = socketio.Client(reconnection=False)
+    console.connect(server.url, transports=["websocket"], headers={"Cookie": organiser_cookie(server)}, wait_timeout=10)
+    assert console.call("phase_set", {"code": code, "phase": "round_1"}, timeout=10)["ok"]
+    expect(phone.locator("#phase")).to_have_text("Round 1")
+    expect(wall.locator("#phase")).to_have_text("Round 1")
+    expect(french_wall.locator("#phase")).to_have_text("Tour 1")
+
+    # During the vote step the header says « Vote » once, not « Vote Vote ».
+    assert console.call("phase_set", {"code": code, "phase": "vote"}, timeout=10)["ok"]
+    assert console.call("vote_open", {"code": code, "budget": 3, "max_per_post": 1}, timeout=10)["ok"]
+    expect(wall.locator("#phase")).to_have_text("Vote")
+    expect(wall.locator(".wall__summary")).not_to_contain_text("Vote Vote")
+    expect(wall.locator("#vote")).to_have_text("")
+    console.disconnect()
+
+    # Numbers and punctuation follow the language of the page.
+    english, french = (page.evaluate("""async () => {
+        const { t, formatNumber } = await import("/static/js/page.js");
+        return [t("%(label)s: %(count)s", { label: "Animation", count: 2 }), formatNumber(1234),
+                t("%(count)s ideas", { count: 1234 })];
+    }""") for page in (wall, french_wall))
+    assert english == ["Animation: 2", "1,234", "1,234 ideas"]
+    assert french == ["Animation\u00a0: 2", "1\u202f234", "Idées\u00a0: 1\u202f234"]
+
+
+def test_the_console_counts_by_tag_with_the_punctuation_of_its_language(browser, server):
+    import requests
+
+    token = requests.post(f"{server.url}/api/sessions/{server.code}/join", json={}, timeout=5).json()[
+        "participant"]["token"]
+    for n in range(2):
+        requests.post(f"{server.url}/api/sessions/{server.code}/posts", timeout=5, json={
+            "token": token, "client_id": f"count-{n}-aaaa", "text": f"Idée {n}",
+            "tags": {"function": "animation"}}).raise_for_status()
+    console = open_console(browser, server, server.code, viewport={"width": 1280, "height": 900})
+    expect(console.locator("#counts li", has_text="Animation")).to_have_text("Animation\u00a0: 2")
+    console.goto(f"{server.url}/console/s/{server.code}?lang=en")
+    expect(console.locator("#counts li", has_text="Animation")).to_have_text("Animation: 2")

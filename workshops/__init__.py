@@ -34,8 +34,19 @@ class Phase:
     minutes: int | None = None
 
     def as_dict(self) -> dict:
-        """Return the phase as clients receive it."""
-        return {"key": self.key, "label": str(self.label), "posting": self.posting, "minutes": self.minutes}
+        """Return the phase as it is stored: its label as a message id and parameters, translated when shown."""
+        msgid, params = label_source(self.label)
+        return {"key": self.key, "label": msgid % params if params else msgid, "label_msgid": msgid,
+                "label_params": params, "posting": self.posting, "minutes": self.minutes}
+
+
+def label_source(label) -> tuple[str, dict]:
+    """Return the message id and parameters of a label marked with lazy_gettext, or a plain label as its own id."""
+    # Stored in one language, a label would stay in it for everyone: keep what lets each request translate it.
+    args, params = getattr(label, "_args", None), getattr(label, "_kwargs", None)
+    if args and isinstance(args[0], str) and isinstance(params, dict):
+        return args[0], {name: value for name, value in params.items() if isinstance(value, (str, int, float))}
+    return str(label), {}
 
 
 class WorkshopFormat(ABC):

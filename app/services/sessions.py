@@ -8,6 +8,7 @@ import time
 from typing import NamedTuple
 
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
@@ -162,7 +163,7 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
         "event": {"slug": event.slug, "title": event.title},
         "is_open": session.is_open,
         "phase": current_phase(session),
-        "phases": session.settings.get("phases", []),
+        "phases": [phase_view(p) for p in session.settings.get("phases", [])],
         "harvest_categories": session.settings.get("harvest", []),
         "actions": session.settings.get("actions", []),
         "frameworks": frameworks_of(session),
@@ -175,8 +176,26 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
 
 
 def current_phase(session: Session) -> dict | None:
-    """Return the session's current phase as its format defined it."""
-    return next((p for p in session.settings.get("phases", []) if p["key"] == session.phase), None)
+    """Return the session's current phase as its format defined it, labelled in the request's language."""
+    phase = next((p for p in session.settings.get("phases", []) if p["key"] == session.phase), None)
+    return phase_view(phase) if phase is not None else None
+
+
+# Sessions imported before labels were stored as message ids hold the label in the import's language; the
+# built-in formats' steps are recognised by their key so that they are translated too (a re-import stores ids).
+_LEGACY_LABELS = {"welcome": "Welcome", "harvest": "Harvest", "vote": "Vote", "done": "Done",
+                  "collect": "Collecting ideas"}
+_LEGACY_ROUND = re.compile(r"^round_(\d+)$")
+
+
+def phase_view(phase: dict) -> dict:
+    """Return a stored phase as clients receive it, its label translated into the current language."""
+    msgid, params = phase.get("label_msgid"), phase.get("label_params") or {}
+    if msgid is None:
+        round_ = _LEGACY_ROUND.match(phase["key"])
+        msgid, params = ("Round %(n)s", {"n": int(round_[1])}) if round_ else (_LEGACY_LABELS.get(phase["key"]), {})
+    shown = {name: value for name, value in phase.items() if name not in ("label_msgid", "label_params")}
+    return {**shown, "label": gettext(msgid, **params)} if msgid is not None else shown
 
 
 def set_phase(session: Session, key=None) -> dict:
@@ -190,7 +209,7 @@ def set_phase(session: Session, key=None) -> dict:
         key = keys[index]
     if not isinstance(key, str) or key not in keys:
         raise ServiceError("unknown_phase", _l("This workshop has no such step."))
-    phase = phases[keys.index(key)]
+    phase = phase_view(phases[keys.index(key)])
     session.phase = key
     session.is_open = phase["posting"]
     if phase["minutes"]:

@@ -52,6 +52,9 @@ JS_STRINGS = (
     N_("Round 1: go to %(table)s"),
     N_("Round %(n)s"),
     N_("Harvest"),
+    N_("Vote open"),
+    # A label and its number: French puts a no-break space before the colon, English does not.
+    N_("%(label)s: %(count)s"),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).

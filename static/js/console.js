@@ -40,7 +40,7 @@ function render() {
   for (const framework of session.frameworks) {
     for (const item of framework.items) {
       const n = visible.filter((post) => post.tags[framework.key] === item.key).length;
-      if (n) counts.append(el("li", { text: `${item.label} : ${n}` }));
+      if (n) counts.append(el("li", { text: t("%(label)s: %(count)s", { label: item.label, count: n }) }));
     }
   }
   list.replaceChildren(...posts.map((post) => {

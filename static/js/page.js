@@ -7,14 +7,30 @@ export function readJSON(id) {
 
 export const strings = readJSON("rouages-strings") || {};
 
-const plurals = new Intl.PluralRules(document.documentElement.lang || "fr");
+const language = document.documentElement.lang || "fr";
+const plurals = new Intl.PluralRules(language);
+const numbers = new Intl.NumberFormat(language);
 
-// Translate `key`; a string with forms by number picks the one `values.count` needs.
+// Write a number as the page's language does (1 234 in French, 1,234 in English).
+export function formatNumber(value) {
+  return numbers.format(value);
+}
+
+// Translate `key`; a string with forms by number picks the one `values.count` needs; numbers follow the language.
 export function t(key, values = {}) {
   let text = strings[key] || key;
   if (typeof text === "object") text = text[plurals.select(values.count)] || text.other;
-  for (const [name, value] of Object.entries(values)) text = text.replace(`%(${name})s`, value);
+  for (const [name, value] of Object.entries(values)) {
+    text = text.replace(`%(${name})s`, typeof value === "number" ? formatNumber(value) : value);
+  }
   return text;
+}
+
+// A phase as this page's language names it: the page's own list of phases was translated for it, a broadcast was not.
+export function phaseLabel(session, phase) {
+  if (!phase) return "";
+  const known = session.phases.find((candidate) => candidate.key === phase.key);
+  return known ? known.label : phase.label;
 }
 
 // Build an element; text always goes through textContent so posts can never inject markup.

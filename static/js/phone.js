@@ -1,6 +1,6 @@
 // The participant's phone: join, post with an outbox that survives reloads and bad Wi-Fi, follow the countdown.
 import { Socket } from "./socket.js";
-import { Countdown, el, newId, readJSON, t } from "./page.js";
+import { Countdown, el, newId, phaseLabel, readJSON, t } from "./page.js";
 import { PhoneVote } from "./vote.js";
 
 const session = readJSON("rouages-session");
@@ -22,7 +22,7 @@ const list = document.getElementById("my-posts");
 const nameInput = document.getElementById("participant-name");
 const orgInput = document.getElementById("participant-organisation");
 const countdown = new Countdown(document.getElementById("countdown"));
-const phaseLabel = document.getElementById("phase");
+const phaseLine = document.getElementById("phase");
 const assignmentLine = document.getElementById("assignment");
 const tableNames = Object.fromEntries(session.tables.map((table) => [table.key, table.name]));
 let currentPhase = session.phase;
@@ -63,7 +63,7 @@ function setStatus(state) {
 
 function showPhase(phase) {
   currentPhase = phase;
-  phaseLabel.textContent = phase && session.phases.length > 1 ? phase.label : "";
+  phaseLine.textContent = phase && session.phases.length > 1 ? phaseLabel(session, phase) : "";
   showAssignment();
 }
 
@@ -181,6 +181,54 @@ function chosenTags() {
   return tags;
 }
 
+// An optional choice can always be undone: a clear button per group, or tapping (or Space on) the chosen tag again.
+function showClearButtons() {
+  for (const button of form.querySelectorAll(".tag-clear")) {
+    button.hidden = !form.querySelector(`input[name="tag-${button.dataset.framework}"]:checked`);
+  }
+}
+
+function clearChoice(frameworkKey) {
+  for (const input of form.querySelectorAll(`input[name="tag-${frameworkKey}"]`)) input.checked = false;
+  showClearButtons();
+}
+
+// After sending, the optional choices go back to none, so the next idea is not filed under this one's tags
+// without the person choosing it again; a required choice stays, visibly, and a table's tags are not in the form.
+function clearOptionalChoices() {
+  for (const framework of session.frameworks) if (!framework.required) clearChoice(framework.key);
+}
+
+function watchTagChoices() {
+  const optional = new Set(session.frameworks.filter((framework) => !framework.required).map((fw) => `tag-${fw.key}`));
+  for (const input of form.querySelectorAll(".tag-choice input")) {
+    if (!optional.has(input.name)) continue;
+    // A click on a radio finds it already checked: what it was before the press says whether to undo it.
+    const remember = () => { input.dataset.wasChecked = String(input.checked); };
+    input.closest("label").addEventListener("pointerdown", remember);
+    input.addEventListener("keydown", (event) => {
+      if (event.key !== " " || !input.checked) return;
+      event.preventDefault();  // Space on the chosen radio does nothing by default: here it unsets it
+      input.checked = false;
+      showClearButtons();
+    });
+    input.addEventListener("click", () => {
+      if (input.dataset.wasChecked === "true") input.checked = false;
+      delete input.dataset.wasChecked;
+      showClearButtons();
+    });
+    input.addEventListener("change", showClearButtons);
+  }
+  for (const button of form.querySelectorAll(".tag-clear")) {
+    button.addEventListener("click", () => {
+      clearChoice(button.dataset.framework);
+      // The button hides itself: keep the keyboard in the group it cleared.
+      form.querySelector(`input[name="tag-${button.dataset.framework}"]`).focus();
+    });
+  }
+  showClearButtons();
+}
+
 function submit(event) {
   event.preventDefault();
   const text = textarea.value.trim();
@@ -192,6 +240,7 @@ function submit(event) {
   outbox.push({ client_id: newId(), text, tags, state: "pending" });
   saveOutbox();
   textarea.value = "";
+  clearOptionalChoices();
   updateCounter();
   render();
   flush();
@@ -274,6 +323,14 @@ for (const input of [nameInput, orgInput]) {
   });
 }
 form.addEventListener("submit", submit);
+// Ctrl+Enter (Cmd+Enter on a Mac) sends from the text box, as in most messaging apps; plain Enter is a new line.
+textarea.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+  event.preventDefault();
+  const send = form.querySelector("button[type=submit]");
+  if (!send.disabled) form.requestSubmit(send);
+});
+watchTagChoices();
 textarea.addEventListener("input", updateCounter);
 setOpen(session.is_open);
 showPhase(session.phase);

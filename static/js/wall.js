@@ -1,6 +1,6 @@
 // The projector wall: posts appear live, grouped by the session's first framework, with counts.
 import { Board } from "./board.js";
-import { Countdown, el, readJSON, t } from "./page.js";
+import { Countdown, el, formatNumber, phaseLabel, readJSON, t } from "./page.js";
 
 const session = readJSON("rouages-session");
 // A wall opened with a table's code shows that table only, grouped by what the table does not fix.
@@ -11,7 +11,7 @@ const columns = document.getElementById("columns");
 const total = document.getElementById("total");
 const status = document.getElementById("connection");
 const closed = document.getElementById("closed");
-const phaseLabel = document.getElementById("phase");
+const phaseLine = document.getElementById("phase");
 const voteLabel = document.getElementById("vote");
 let vote = { state: "none" };
 let phase = session.phase;
@@ -41,7 +41,7 @@ function renderResults() {
   columns.replaceChildren(el("section", { class: "results", "aria-label": t("Results") }, [
     el("h2", { class: "column__title", text: t("Results") }),
     el("ol", { class: "results__list" }, results.map((result) => el("li", { class: "card results__item" }, [
-      el("span", { class: "results__rank", text: String(result.rank) }),
+      el("span", { class: "results__rank", text: formatNumber(result.rank) }),
       el("p", { class: "card__text", text: result.text }),
       el("span", { class: "results__dots", text: t("%(count)s dots", { count: result.dots }) }),
     ]))),
@@ -61,7 +61,9 @@ function renderHarvest() {
 }
 
 function render() {
-  voteLabel.textContent = { open: t("Vote"), closed: t("The vote is closed.") }[vote.state] || "";
+  // During the vote step the step's name already says it: the state line would only repeat « Vote ».
+  const voteStep = phase && phase.key === "vote" && vote.state === "open";
+  voteLabel.textContent = voteStep ? "" : { open: t("Vote open"), closed: t("The vote is closed.") }[vote.state] || "";
   if (vote.state === "revealed") { renderResults(); return; }
   if (phase && phase.key === "harvest" && session.tables.length) { renderHarvest(); return; }
   const posts = board.sorted().filter(atTable);
@@ -71,7 +73,7 @@ function render() {
     const mine = posts.filter((post) => !grouping || (post.tags[grouping.key] || "") === group.key);
     if (group.key === "" && mine.length === 0) continue;
     columns.append(el("section", { class: "column", "aria-label": group.label }, [
-      el("h2", { class: "column__title" }, [el("span", { text: group.label }), el("span", { class: "column__count", text: String(mine.length) })]),
+      el("h2", { class: "column__title" }, [el("span", { text: group.label }), el("span", { class: "column__count", text: formatNumber(mine.length) })]),
       el("ol", { class: "column__posts" }, mine.map(card)),
     ]));
   }
@@ -84,7 +86,7 @@ const board = new Board(session.code, {
   onVote: (state) => { vote = state; render(); },
   onPhase: (current) => {
     phase = current;
-    phaseLabel.textContent = current && session.phases.length > 1 ? current.label : "";
+    phaseLine.textContent = current && session.phases.length > 1 ? phaseLabel(session, current) : "";
     render();
   },
   onHarvest: (entries) => { harvest = entries; render(); },
