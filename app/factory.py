@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from . import config as config_module
 from .extensions import Packet, babel, csrf, db, login_manager, migrate, socketio
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
 LOCALES = ("fr", "en")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -28,9 +28,17 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(LOCALES)
 
 
+def shipped_folder(name: str) -> Path:
+    """Return templates/ or static/: inside the installed package from a wheel, beside it in a checkout."""
+    # pyproject.toml installs the top-level folders into the package; a checkout (or an editable install) has
+    # them only at the top of the source tree.
+    installed = PACKAGE / name
+    return installed if installed.is_dir() else PACKAGE.parent / name
+
+
 def build_app(overrides: dict | None = None) -> Flask:
     """Build and configure the application."""
-    app = Flask("app", template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+    app = Flask("app", template_folder=str(shipped_folder("templates")), static_folder=str(shipped_folder("static")),
                 instance_relative_config=True)
     app.config.from_mapping(config_module.from_environ(app.instance_path, overrides))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
