@@ -77,7 +77,7 @@ def test_sessions_stored_with_french_labels_are_still_translated(app, client, wo
         session = db.session.get(Session, world_cafe.id)
         old = [{"key": p["key"], "label": label, "posting": p["posting"], "minutes": p["minutes"]}
                for p, label in zip(session.settings["phases"],
-                                   ["Accueil", "Tour 1", "Tour 2", "Tour 3", "Récolte", "Vote", "Terminé"])]
+                                   ["Accueil", "Tour 1", "Tour 2", "Tour 3", "Récolte", "Vote", "Terminé"], strict=True)]
         session.settings = {**session.settings, "phases": old}
         db.session.commit()
     session = client.get(f"/api/sessions/{world_cafe.code}", headers={"Accept-Language": "en"}).json["session"]
