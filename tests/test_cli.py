@@ -127,39 +127,7 @@ def test_formats_lists_every_registered_format(runner):
     assert [line.split()[0] for line in result.output.splitlines()] == ["board", "world_cafe"]
 
 
-CAFE = """\
-slug: cafe
-title: Café
-frameworks:
-  - key: pillar
-    label: Piliers
-    items:
-      - {key: eco, label: Économie}
-      - {key: social, label: Social}
-  - key: category
-    label: Catégories
-    items:
-      - {key: idees, label: Idées}
-programme:
-  - date: "2026-06-09"
-    items:
-      - start: "12:00"
-        end: "13:00"
-        title: Déjeuner
-        kind: meal
-      - id: cafe
-        start: "14:00"
-        end: "15:00"
-        title: World café
-        workshop: world_cafe
-        settings:
-          theme_framework: pillar
-          tables:
-            - theme: eco
-              host: Camille
-            - theme: social
-              name: Tables sociales
-"""
+CAFE = (DATA / "cafe.yaml").read_text("utf-8")
 
 
 def _tables(read):

@@ -12,7 +12,8 @@ from app.services import eventfile
 from app.services.events import demo_text
 from workshops import registry
 
-SMALL = (Path(__file__).parent / "data" / "small.yaml").read_text("utf-8")
+DATA = Path(__file__).parent / "data"
+SMALL = (DATA / "small.yaml").read_text("utf-8")
 
 
 def problems_of(text: str) -> list[str]:
@@ -99,34 +100,10 @@ def test_days_are_checked_against_the_event_dates_and_each_other():
     assert eventfile.load(within, registry())["dates"] == {"start": "2026-06-08", "end": "2026-06-09"}
 
 
-CAFE_WITH_PILLARS = """\
-slug: cafe
-title: Café
-frameworks:
-  - key: pillar
-    label: Piliers
-    items:
-      - {key: eco, label: Économie}
-      - {key: social, label: Social}
-  - key: category
-    label: Catégories
-    items:
-      - {key: idees, label: Idées}
-programme:
-  - date: "2026-06-09"
-    items:
-      - id: cafe
-        start: "14:00"
-        end: "15:00"
-        title: World café
-        workshop: world_cafe
-        settings:
-          theme_framework: pillar
-          tables:
-            - theme: eco
-            - theme: social
-              name: Économie
-"""
+# The CLI tests' café with its meal dropped and its second table named like the first table's theme label.
+CAFE_WITH_PILLARS = ((DATA / "cafe.yaml").read_text("utf-8")
+                     .replace('      - start: "12:00"\n        end: "13:00"\n        title: Déjeuner\n        kind: meal\n', "")
+                     .replace("              host: Camille\n", "").replace("name: Tables sociales", "name: Économie"))
 
 
 def test_a_table_named_like_another_tables_theme_label_is_refused():
