@@ -601,3 +601,12 @@ def test_the_console_counts_by_tag_with_the_punctuation_of_its_language(browser,
     expect(console.locator("#counts li", has_text="Animation")).to_have_text("Animation\u00a0: 2")
     console.goto(f"{server.url}/console/s/{server.code}?lang=en")
     expect(console.locator("#counts li", has_text="Animation")).to_have_text("Animation: 2")
+
+
+def test_the_printable_plan_is_offered_only_once_a_plan_exists(browser, server):
+    server.cli("event", "import", "--demo")
+    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    console = open_console(browser, server, code)
+    expect(console.locator("h1")).to_be_visible()
+    expect(console.locator("#plan-print")).to_be_hidden()

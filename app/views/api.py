@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import csrf, db
@@ -11,6 +11,7 @@ from ..services import limits, posting, sessions, storage
 from ..services.errors import ServiceError, whole_number
 from ..services.joining import join, participant_payload, require_participant
 from ..services.posting import post_payload
+from . import errors
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 # Participants authenticate with their token, not a cookie session; JSON bodies cannot be sent cross-site
@@ -51,8 +52,10 @@ def register_json_errors(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error  # a redirect raised as an exception (routing's trailing slash, say)
         if not request.path.startswith(bp.url_prefix + "/"):
-            return error
+            return errors.page(error.code)
         return jsonify(ok=False, error={"code": "http_error", "message": error.description}), error.code
 
     @app.errorhandler(Exception)
@@ -62,7 +65,7 @@ def register_json_errors(app) -> None:
             return service_error(storage.unavailable(error))
         current_app.logger.exception("Request %s %s failed", request.method, request.path)
         if not request.path.startswith(bp.url_prefix + "/"):
-            return InternalServerError()
+            return errors.page(500)
         message = str(_l("Something went wrong on the server. Try again."))
         return jsonify(ok=False, error={"code": "internal_error", "message": message}), 500
 
