@@ -111,5 +111,6 @@ def set_host(session: Session, payload: dict) -> dict:
     if participant is not None:
         socketio.emit("host", host_link(table), to=participant_room(participant.id))
     for other in changed:
-        socketio.emit("host_changed", {"code": session.code, "table": table_payload(other)}, to=room(session.id))
+        socketio.emit("host_changed", {"code": session.code, "table": table_payload(other),
+                                       "participant": other.host_participant_id}, to=room(session.id))
     return {"table": table_payload(table), "host_url": url_for("public.host", token=table.host_token)}

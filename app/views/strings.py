@@ -55,6 +55,22 @@ JS_STRINGS = (
     N_("Vote open"),
     # A label and its number: French puts a no-break space before the colon, English does not.
     N_("%(label)s: %(count)s"),
+    N_("Go back to “%(step)s”?"),
+    N_("Skip to “%(step)s”?"),
+    N_("Skipped: %(steps)s."),
+    N_("Posting opens on every phone."),
+    N_("Posting closes on every phone."),
+    N_("The countdown restarts at %(n)s min."),
+    N_("No idea to vote on yet: the vote can open once ideas are posted."),
+    N_("This step is not a vote: the vote would reach every phone during “%(step)s”."),
+    N_("Open the vote now?"),
+    N_("Nothing written yet"),
+    N_("%(done)s of %(count)s written"),
+    N_("No name (#%(id)s)"),
+    N_("Pick a participant…"),
+    N_("Table"),
+    N_("You host the table %(table)s."),
+    N_("Open the host page"),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
@@ -63,6 +79,7 @@ JS_PLURALS = (
     NP_("%(count)s idea", "%(count)s ideas"),
     NP_("%(count)s dot", "%(count)s dots"),
     NP_("%(count)s dot left", "%(count)s dots left"),
+    NP_("%(count)s of %(total)s post shown", "%(count)s of %(total)s posts shown"),
     NP_("Vote open: %(count)s voter", "Vote open: %(count)s voters"),
     NP_("Vote closed: %(count)s voter", "Vote closed: %(count)s voters"),
     NP_("Plan for %(count)s person", "Plan for %(count)s people"),
