@@ -131,7 +131,7 @@ def test_skipping_or_going_back_asks_first_and_cancelling_changes_nothing(browse
 def test_a_vote_outside_its_step_is_warned_and_asked_about(browser, cafe15):
     other = organiser(cafe15)
     assert other.call("phase_set", {"code": cafe15.code, "phase": "round_1"}, timeout=10)["ok"]
-    post_ideas(cafe15, people=2, each=1)
+    ideas = post_ideas(cafe15, people=2, each=1)
     console = open_console(browser, cafe15, cafe15.code, viewport=LAPTOP)
     expect(console.locator("#vote-warning")).to_contain_text("Cette étape n’est pas un vote")
     console.get_by_role("button", name="Ouvrir le vote").click()
@@ -145,6 +145,19 @@ def test_a_vote_outside_its_step_is_warned_and_asked_about(browser, cafe15):
     expect(console.locator("#vote-warning")).to_be_hidden()
     console.get_by_role("button", name="Ouvrir le vote").click()  # at the vote step: at once
     expect(console.locator("#vote-state")).to_have_text("Vote en cours\u00a0: 0\u00a0votant")
+    # People vote: the count on the console follows, without any action of the facilitator.
+    import socketio
+
+    voters = []
+    for n in range(2):
+        phone = socketio.Client(reconnection=False)
+        phone.connect(cafe15.url, transports=["websocket"], wait_timeout=10)
+        assert phone.call("join", {"code": cafe15.code, "name": f"Votant {n}"}, timeout=10)["ok"]
+        assert phone.call("vote", {"code": cafe15.code, "dots": {str(ideas[n]["id"]): 1}}, timeout=10)["ok"]
+        voters.append(phone)
+    expect(console.locator("#vote-state")).to_have_text("Vote en cours\u00a0: 2\u00a0votants")
+    for phone in voters:
+        phone.disconnect()
     other.disconnect()
 
 
