@@ -238,7 +238,7 @@ function showHarvest(harvest) {
   }
 }
 
-// Table hosts: pick one among the people who joined; the list is read again when a picker is opened.
+// Table hosts: pick one among the people who joined.
 const hostSelects = [...document.querySelectorAll("[data-host-select]")];
 
 function personLabel(person) {
@@ -271,6 +271,8 @@ function showHost(table, participant) {
   changed("tables");
 }
 
+// Latecomers join all along: the lists are read again now and then, and as a picker gets the focus.
+if (hostSelects.length) setInterval(() => { if (document.visibilityState === "visible") loadPeople(); }, 15000);
 for (const select of hostSelects) {
   select.addEventListener("focus", loadPeople);
   select.addEventListener("change", async () => {
