@@ -550,8 +550,12 @@ def test_an_english_browser_reads_steps_numbers_and_punctuation_in_english(brows
     from test_server import organiser_cookie
 
     server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+    cafe = next(s for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
                 if s["key"] == "world-cafe-fonctions")
+    code = cafe["code"]
+    host = browser.new_page(viewport={"width": 360, "height": 740}, locale="en-GB")
+    host.goto(cafe["tables"][0]["host_url"])
+    expect(host.locator("#phase")).to_have_text("Welcome")
     phone = browser.new_page(viewport={"width": 360, "height": 740}, locale="en-GB")
     phone.goto(f"{server.url}/j/{code}")
     expect(phone.locator("#connection")).to_have_text("Connected")
@@ -569,6 +573,7 @@ def test_an_english_browser_reads_steps_numbers_and_punctuation_in_english(brows
     expect(phone.locator("#phase")).to_have_text("Round 1")
     expect(wall.locator("#phase")).to_have_text("Round 1")
     expect(french_wall.locator("#phase")).to_have_text("Tour 1")
+    expect(host.locator("#phase")).to_have_text("Round 1")
 
     # During the vote step the header says « Vote » once, not « Vote Vote ».
     assert console.call("phase_set", {"code": code, "phase": "vote"}, timeout=10)["ok"]

@@ -1,12 +1,13 @@
 // A table host's phone: the table's ideas from every round, live, and the harvest saved as it is written.
 import { Socket } from "./socket.js";
-import { Countdown, el, readJSON, t } from "./page.js";
+import { Countdown, el, phaseLabel, readJSON, t } from "./page.js";
 
 const host = readJSON("rouages-host");
 const list = document.getElementById("table-posts");
 const count = document.getElementById("table-count");
 const status = document.getElementById("connection");
-const phaseLabel = document.getElementById("phase");
+const phaseLine = document.getElementById("phase");
+let hostSession = { phases: [] };
 const countdown = new Countdown(document.getElementById("countdown"));
 const posts = new Map();
 const mergeHint = document.getElementById("merge-hint");
@@ -64,7 +65,8 @@ socket.on("connect", () => socket.snapshot("host_join", { token: host.token }, (
   status.textContent = t("Connected");
   posts.clear();
   for (const post of ack.posts) posts.set(post.id, post);
-  phaseLabel.textContent = ack.session.phase ? ack.session.phase.label : "";
+  hostSession = ack.session;
+  phaseLine.textContent = phaseLabel(hostSession, ack.session.phase);
   countdown.set(ack.session.timer);
   render();
 }).catch(() => socket.reconnect()));
@@ -75,7 +77,7 @@ socket.on("post_hidden", (info) => { if (posts.has(info.id)) { posts.get(info.id
 socket.on("timer", (timer) => { if (timer.code === host.code) countdown.set(timer); });
 socket.on("phase", (state) => {
   if (state.code !== host.code) return;
-  phaseLabel.textContent = state.phase.label;
+  phaseLine.textContent = phaseLabel(hostSession, state.phase);
   countdown.set(state.timer);
 });
 for (const textarea of document.querySelectorAll("[data-category]")) {
