@@ -1,5 +1,6 @@
 // The facilitator's console for one session: posting, countdown, moderation.
 import { Board } from "./board.js";
+import { mergedGroup } from "./merges.js";
 import { Countdown, el, readJSON, t } from "./page.js";
 
 const session = readJSON("rouages-session");
@@ -44,9 +45,11 @@ function render() {
     }
   }
   list.replaceChildren(...posts.map((post) => {
-    const button = el("button", { type: "button", class: "button button--small",
-      text: post.hidden ? t("Restore") : t("Hide") });
-    button.addEventListener("click", () => act(post.hidden ? "post_restore" : "post_hide", { post_id: post.id }));
+    const button = post.merged_into ? undoMergeButton(post.id) : el("button", { type: "button",
+      class: "button button--small", text: post.hidden ? t("Restore") : t("Hide") });
+    if (!post.merged_into) {
+      button.addEventListener("click", () => act(post.hidden ? "post_restore" : "post_hide", { post_id: post.id }));
+    }
     const tags = session.frameworks.map((framework) => labelOf(framework, post.tags[framework.key])).filter(Boolean);
     return el("li", { class: `console-post${post.hidden ? " console-post--hidden" : ""}` }, [
       el("p", { class: "console-post__text", text: post.text }),
@@ -54,11 +57,25 @@ function render() {
         el("span", { text: `#${post.seq}` }),
         ...tags.map((label) => el("span", { class: "tag", text: label })),
         post.author ? el("span", { text: post.author }) : null,
-        post.hidden ? el("strong", { text: t("Hidden") }) : null,
+        post.hidden ? el("strong", { text: hiddenLabel(post) }) : null,
       ]),
       button,
+      mergedGroup(post, { action: (entry) => undoMergeButton(entry.id) }),
     ]);
   }));
+}
+
+// Organisers may undo any merge, a host's or their own.
+function undoMergeButton(postId) {
+  const button = el("button", { type: "button", class: "button button--small", text: t("Undo merge") });
+  button.addEventListener("click", () => act("post_unmerge", { post_id: postId }));
+  return button;
+}
+
+function hiddenLabel(post) {
+  if (!post.merged_into) return t("Hidden");
+  const kept = board.posts.get(post.merged_into);
+  return t("Merged into #%(seq)s", { seq: kept ? kept.seq : post.kept ? post.kept.seq : "?" });
 }
 
 function showOpen(value) {
