@@ -190,3 +190,43 @@ def test_merged_ideas_count_once_on_the_kept_one_in_votes_and_synthesis(app, caf
         table = synthesis["tables"][0]
         assert (synthesis["total"], table["total"], table["merged"]) == (3, 2, 1)
         assert votes.results(session)[0]["post_id"] == cafe.ids[0]
+
+
+@pytest.mark.server
+def test_a_merge_and_its_undoing_reach_real_clients_of_a_real_server(tmp_path, server_env):
+    """Under gevent, python-socketio clients (wall, console, author's phone) each get the merge and the undo."""
+    import json
+
+    from conftest import DATA
+    from server import Server
+    from test_server import Recorder, organiser_cookie, wait_until
+
+    srv = Server(tmp_path / "data", extra_env=server_env)
+    srv.cli("event", "import", str(DATA / "small.yaml"))
+    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+                if s["key"] == "world-cafe")
+    with srv:
+        console = Recorder(srv.url, {"Cookie": organiser_cookie(srv)})
+        wall, author, other = Recorder(srv.url), Recorder(srv.url), Recorder(srv.url)
+        assert console.call("watch", {"code": code})["ok"] and wall.call("watch", {"code": code})["ok"]
+        assert author.call("join", {"code": code, "name": "Camille"})["ok"]
+        assert other.call("join", {"code": code})["ok"]
+        ids = [author.call("post", {"code": code, "client_id": f"real-merge-{n}", "text": text,
+                                    "tags": {"function": "animation"}})["post"]["id"]
+               for n, text in enumerate(["Un poste partagé", "un poste partagé !"])]
+        merged = console.call("post_merge", {"code": code, "post_id": ids[1], "into": ids[0]})
+        assert merged["ok"], merged
+        clients = [console, wall, author, other]
+        wait_until(lambda: all(c.got("post_merged") for c in clients))
+        for client in clients:
+            assert client.got("post_merged") == [{"code": code, "post": merged["post"], "into": merged["into"]}]
+        assert [p["id"] for p in wall.call("watch", {"code": code})["posts"]] == [ids[0]]
+        undone = console.call("post_unmerge", {"code": code, "post_id": ids[1]})
+        assert undone["ok"] and undone["into"]["merged"] == [], undone
+        wait_until(lambda: all(c.got("post_unmerged") for c in clients))
+        for client in clients:
+            assert client.got("post_unmerged") == [{"code": code, "post": undone["post"], "into": undone["into"]}]
+        assert [p["id"] for p in wall.call("watch", {"code": code})["posts"]] == ids
+        for client in clients:
+            client.client.disconnect()
