@@ -680,3 +680,32 @@ def test_a_host_merge_shows_on_every_screen_and_undoing_it_restores_both_ideas(b
     expect(phone.locator(".mine__kept")).to_have_count(0)
     expect(host.locator(".host-post")).to_have_count(2)
     expect(console.locator(".console-post .merged")).to_have_count(0)
+
+
+def test_the_console_merges_two_ideas_and_undoes_the_merge(browser, server):
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    for text in ("Créer un fonds commun", "Un fonds commun à créer"):
+        phone.locator(".tag-choice", has_text="Valorisation").click()
+        phone.get_by_label("Votre idée").fill(text)
+        phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator(".mine", has_text=text).locator(".mine__state")).to_have_text("Envoyée")
+    wall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    wall.goto(f"{server.url}/wall/{server.code}")
+    expect(wall.locator(".card")).to_have_count(2)
+
+    console = open_console(browser, server, server.code, viewport={"width": 1366, "height": 768})
+    console.locator(".console-post", has_text="Un fonds commun à créer").get_by_role("button", name="Doublon").click()
+    console.locator(".console-post", has_text="Créer un fonds commun").get_by_role(
+        "button", name="Garder celle-ci").click()
+    expect(wall.locator(".card")).to_have_count(1)
+    expect(wall.locator(".card .merged__text")).to_have_text("Un fonds commun à créer")
+    expect(phone.locator(".mine__kept")).to_have_text("Regroupée avec une idée proche\u00a0: «\u00a0Créer un fonds "
+                                                      "commun\u00a0»")
+    expect(console.locator(".console-post", has_text="Regroupée avec la n°\u00a01")).to_have_count(1)
+
+    console.locator(".console-post", has_text="Regroupée avec la n°").get_by_role(
+        "button", name="Annuler le regroupement").click()
+    expect(wall.locator(".card")).to_have_count(2)
+    expect(phone.locator(".mine__kept")).to_have_count(0)
+    expect(console.locator(".merged")).to_have_count(0)

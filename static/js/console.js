@@ -59,10 +59,34 @@ function render() {
         post.author ? el("span", { text: post.author }) : null,
         post.hidden ? el("strong", { text: hiddenLabel(post) }) : null,
       ]),
-      button,
+      el("div", { class: "console-post__actions" }, [mergeButton(post), button]),
       mergedGroup(post, { action: (entry) => undoMergeButton(entry.id) }),
     ]);
   }));
+}
+
+// Merging takes two clicks, as on a host's page: « Duplicate » on the duplicate, then « Keep this one ».
+let merging = null;
+
+function mergeButton(post) {
+  if (post.hidden) return null;
+  const choosing = merging !== null && merging !== post.id;
+  const button = el("button", { type: "button", class: `button button--small${choosing ? " button--primary" : ""}`,
+    text: merging === null ? t("Duplicate") : merging === post.id ? t("Cancel") : t("Keep this one") });
+  button.addEventListener("click", async () => {
+    if (!choosing) {
+      merging = merging === null ? post.id : null;
+      say(merging === null ? "" : t("Tap « Keep this one » on the idea that stays."));
+      render();
+      return;
+    }
+    const duplicate = merging;
+    merging = null;
+    render();
+    const ack = await act("post_merge", { post_id: duplicate, into: post.id });
+    if (ack.ok) say("");
+  });
+  return button;
 }
 
 // Organisers may undo any merge, a host's or their own.
