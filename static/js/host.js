@@ -1,5 +1,6 @@
 // A table host's phone: the table's ideas from every round, live, and the harvest saved as it is written.
 import { Socket } from "./socket.js";
+import { applyMerge, mergedGroup } from "./merges.js";
 import { Countdown, el, phaseLabel, readJSON, t } from "./page.js";
 
 const host = readJSON("rouages-host");
@@ -38,6 +39,17 @@ function actionFor(post) {
   return button;
 }
 
+// A merge made at this table can be undone here; one an organiser made, only from the console.
+function undoFor(entry) {
+  if (entry.table !== host.table) return null;
+  const button = el("button", { type: "button", class: "button button--small", text: t("Undo merge") });
+  button.addEventListener("click", async () => {
+    const ack = await socket.emit("host_unmerge", { token: host.token, post_id: entry.id }).catch(() => null);
+    mergeHint.textContent = !ack ? t("Not connected: try again in a moment.") : ack.ok ? "" : ack.error.message;
+  });
+  return button;
+}
+
 function render() {
   const shown = [...posts.values()].filter((post) => !post.hidden).sort((a, b) => b.seq - a.seq);
   count.textContent = String(shown.length);
@@ -45,6 +57,7 @@ function render() {
   list.replaceChildren(...shown.map((post) => el("li", { class: `mine host-post${merging === post.id ? " host-post--merging" : ""}` }, [
     el("p", { class: "mine__text", text: post.text }),
     el("p", { class: "mine__meta" }, [post.author ? el("span", { text: post.author }) : null, actionFor(post)]),
+    mergedGroup(post, { action: undoFor }),
   ])));
 }
 
@@ -74,6 +87,11 @@ socket.on("disconnect", () => { status.textContent = t("Reconnecting…"); });
 socket.on("post", (post) => { if (post.code === host.code && atTable(post)) { posts.set(post.id, post); render(); } });
 socket.on("post_restored", (post) => { if (posts.has(post.id)) { posts.set(post.id, post); render(); } });
 socket.on("post_hidden", (info) => { if (posts.has(info.id)) { posts.get(info.id).hidden = true; render(); } });
+for (const name of ["post_merged", "post_unmerged"]) {
+  socket.on(name, (change) => {
+    if (change.code === host.code) { applyMerge(posts, change, atTable); render(); }
+  });
+}
 socket.on("timer", (timer) => { if (timer.code === host.code) countdown.set(timer); });
 socket.on("phase", (state) => {
   if (state.code !== host.code) return;
