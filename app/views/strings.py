@@ -60,6 +60,7 @@ JS_STRINGS = (
     N_("The results of the vote are below."),
     N_("No idea matches."),
     N_("No ideas yet."),
+    N_("Table"),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
