@@ -157,6 +157,9 @@ def test_the_phone_vote_list_of_a_15_table_cafe_is_grouped_foldable_and_filterab
     last_text = last.locator(".vote-post__text").text_content()
     assert phone.evaluate("window.scrollY") > 10_000
     last.get_by_role("button", name="Ajouter une gommette").click()
+    # The list is drawn again around the dot: the group stays open and the focus stays on the button.
+    expect(last).to_be_visible()
+    expect(last.get_by_role("button", name="Ajouter une gommette")).to_be_focused()
     bar = phone.locator(".vote__bar")
     expect(phone.locator("#vote-left")).to_have_text("Gommettes restantes\u00a0: 2")
     expect(phone.locator("#vote-status")).to_have_text("Vos gommettes sont enregistrées.")
