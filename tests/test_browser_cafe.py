@@ -195,7 +195,7 @@ def test_the_phone_vote_list_of_a_15_table_cafe_is_grouped_foldable_and_filterab
 
 
 
-def test_axe_finds_no_serious_violation_on_any_page_type(browser, cafe, axe):
+def test_axe_finds_no_serious_violation_on_any_page_type(axe, browser, cafe):
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     page.goto(f"{cafe.url}/nowhere")
     expect(page.locator("h1")).to_be_visible()
