@@ -228,6 +228,8 @@ def test_axe_finds_no_serious_violation_on_any_page_type(axe, browser, cafe):
     console.get_by_role("button", name="Calculer le plan de rotation").click()
     expect(console.locator("#plan-table")).to_be_visible()
     axe(console, "the session console with hidden posts")
+    console.locator(".console-post--hidden").first.scroll_into_view_if_needed()
+    shot(console, "cafe15-console-hidden")
     host_link = console.locator("a", has_text="Lien hôte").first.get_attribute("href")
     console.goto(f"{cafe.url}/console/")
     expect(console.locator("h1")).to_be_visible()
@@ -241,6 +243,7 @@ def test_axe_finds_no_serious_violation_on_any_page_type(axe, browser, cafe):
     cafe.act("phase_set", phase="harvest")
     expect(wall.locator(".harvest").first).to_be_visible()
     axe(wall, "the wall's harvest")
+    shot(wall, "cafe15-wall-harvest")
 
     cafe.act("phase_set", phase="vote")
     cafe.act("vote_open", budget=3, max_per_post=2)
