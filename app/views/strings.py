@@ -60,6 +60,12 @@ JS_STRINGS = (
     N_("Vote open"),
     # A label and its number: French puts a no-break space before the colon, English does not.
     N_("%(label)s: %(count)s"),
+    N_("Posting is closed for this workshop."),
+    N_("The vote is closed: the results will appear here."),
+    N_("The results of the vote are below."),
+    N_("No idea matches."),
+    N_("No ideas yet."),
+    N_("Table"),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
@@ -71,6 +77,8 @@ JS_PLURALS = (
     NP_("Vote open: %(count)s voter", "Vote open: %(count)s voters"),
     NP_("Vote closed: %(count)s voter", "Vote closed: %(count)s voters"),
     NP_("Plan for %(count)s person", "Plan for %(count)s people"),
+    NP_("Time to vote: you have %(count)s dot to share out.", "Time to vote: you have %(count)s dots to share out."),
+    NP_("My votes (%(count)s)", "My votes (%(count)s)"),
 )
 
 

@@ -131,7 +131,7 @@ function showPlan(plan) {
   const names = Object.fromEntries(session.tables.map((entry) => [entry.key, entry.name]));
   const rounds = Array.from({ length: plan.rounds }, (_, index) => index);
   table.replaceChildren(
-    el("thead", {}, el("tr", {}, [el("th", { scope: "col" }),
+    el("thead", {}, el("tr", {}, [el("th", { scope: "col", text: t("Table") }),
       ...rounds.map((r) => el("th", { scope: "col", text: t("Round %(n)s", { n: r + 1 }) }))])),
     el("tbody", {}, plan.tables.map((key) => el("tr", {}, [el("th", { scope: "row", text: names[key] || key }),
       ...rounds.map((r) => el("td", { text: String(people.filter((route) => route[r] === key).length) }))]))),

@@ -77,9 +77,18 @@ function showAssignment() {
     { table }) : "";
 }
 
+let postingOpen = session.is_open;
+
 function setOpen(isOpen) {
-  closedBanner.hidden = isOpen;
+  postingOpen = isOpen;
+  showClosed();
   form.querySelector("button[type=submit]").disabled = !isOpen;
+}
+
+// While posting is closed the banner says what the phone is for now: the vote, when one runs.
+function showClosed() {
+  closedBanner.hidden = postingOpen;
+  closedBanner.textContent = vote.purpose() || t("Posting is closed for this workshop.");
 }
 
 function render() {
@@ -299,6 +308,7 @@ function joinedAs(ack) {
 
 const socket = new Socket();
 const vote = new PhoneVote(socket, code, document.getElementById("vote"));
+vote.onChange = showClosed;
 socket.on("connect", () => join().catch(() => { setStatus("offline"); socket.reconnect(); }));
 socket.on("disconnect", () => { joined = false; offlineSince = Date.now(); setStatus("offline"); });
 socket.on("reconnecting", () => setStatus("offline"));
