@@ -175,8 +175,12 @@ class Post(db.Model):
     text: Mapped[str] = mapped_column(Text)
     tags: Mapped[dict] = mapped_column(JSON, default=dict)
     hidden: Mapped[bool] = mapped_column(default=False)
-    # Set when a host merged this post into another as a duplicate (it is then hidden).
+    # Set when a host or an organiser merged this post into another as a duplicate (it is then hidden); who and
+    # when are kept so that the merge can be undone by whoever may and the synthesis can count it on the kept idea.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
+    merged_at: Mapped[datetime | None]
+    merged_by_table_id: Mapped[int | None] = mapped_column(ForeignKey("session_table.id", ondelete="SET NULL"))
+    merged_by_organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     participant: Mapped[Participant] = relationship()

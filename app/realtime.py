@@ -207,7 +207,14 @@ def on_harvest_save(data: dict) -> dict:
 def on_host_merge(data: dict) -> dict:
     """A table's host merges a duplicate into another idea of their table."""
     table = harvest.table_for_host(data.get("token"))
-    return {"post": moderation.merge(table.session, data.get("post_id"), data.get("into"), within=table.tags)}
+    return moderation.merge(table.session, data.get("post_id"), data.get("into"), table=table)
+
+
+@handler("host_unmerge")
+def on_host_unmerge(data: dict) -> dict:
+    """A table's host undoes a merge they made."""
+    table = harvest.table_for_host(data.get("token"))
+    return moderation.unmerge(table.session, data.get("post_id"), table=table)
 
 
 @handler("timer_start", organiser_only=True)
@@ -225,13 +232,26 @@ def on_timer_stop(data: dict) -> dict:
 @handler("post_hide", organiser_only=True)
 def on_post_hide(data: dict) -> dict:
     """Hide a post from the wall."""
-    return {"post": moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), True)}
+    return moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), True)
 
 
 @handler("post_restore", organiser_only=True)
 def on_post_restore(data: dict) -> dict:
     """Bring a hidden post back."""
-    return {"post": moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), False)}
+    return moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), False)
+
+
+@handler("post_merge", organiser_only=True)
+def on_post_merge(data: dict) -> dict:
+    """An organiser merges a duplicate into another idea of the session."""
+    session = sessions.get_session(data.get("code"))
+    return moderation.merge(session, data.get("post_id"), data.get("into"), organiser_id=current_user.id)
+
+
+@handler("post_unmerge", organiser_only=True)
+def on_post_unmerge(data: dict) -> dict:
+    """An organiser undoes any merge of the session."""
+    return moderation.unmerge(sessions.get_session(data.get("code")), data.get("post_id"))
 
 
 def _register_format_actions() -> None:

@@ -551,8 +551,12 @@ def test_an_english_browser_reads_steps_numbers_and_punctuation_in_english(brows
     from test_server import organiser_cookie
 
     server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+    cafe = next(s for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
                 if s["key"] == "world-cafe-fonctions")
+    code = cafe["code"]
+    host = browser.new_page(viewport={"width": 360, "height": 740}, locale="en-GB")
+    host.goto(cafe["tables"][0]["host_url"])
+    expect(host.locator("#phase")).to_have_text("Welcome")
     phone = browser.new_page(viewport={"width": 360, "height": 740}, locale="en-GB")
     phone.goto(f"{server.url}/j/{code}")
     expect(phone.locator("#connection")).to_have_text("Connected")
@@ -570,6 +574,7 @@ def test_an_english_browser_reads_steps_numbers_and_punctuation_in_english(brows
     expect(phone.locator("#phase")).to_have_text("Round 1")
     expect(wall.locator("#phase")).to_have_text("Round 1")
     expect(french_wall.locator("#phase")).to_have_text("Tour 1")
+    expect(host.locator("#phase")).to_have_text("Round 1")
 
     # During the vote step the header says « Vote » once, not « Vote Vote ».
     assert console.call("phase_set", {"code": code, "phase": "vote"}, timeout=10)["ok"]
@@ -611,3 +616,97 @@ def test_the_printable_plan_is_offered_only_once_a_plan_exists(browser, server):
     console = open_console(browser, server, code)
     expect(console.locator("h1")).to_be_visible()
     expect(console.locator("#plan-print")).to_be_hidden()
+
+
+def test_a_host_merge_shows_on_every_screen_and_undoing_it_restores_both_ideas(browser, server):
+    import re
+
+    import requests
+
+    server.cli("event", "import", "--demo")
+    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    console = open_console(browser, server, code, viewport={"width": 1366, "height": 768})
+    expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
+    host_link = console.locator("a", has_text="Lien hôte").first.get_attribute("href")
+    console.get_by_role("button", name="Tour 1").click()
+    expect(console.get_by_role("button", name="Tour 1")).to_have_attribute("aria-current", "step")
+    tables = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
+    phone = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    phone.goto(f"{server.url}/j/{tables[0]['code']}")
+    kept, duplicate = "Un poste d'animateur partagé entre structures", "un poste animateur mutualisé"
+    for text in (kept, duplicate):
+        phone.get_by_label("Votre idée").fill(text)
+        phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator(".mine", has_text=text).locator(".mine__state")).to_have_text("Envoyée")
+    wall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    wall.goto(f"{server.url}/wall/{code}")
+    expect(wall.locator(".card")).to_have_count(2)
+
+    host = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    host.goto(host_link)
+    host.locator(".host-post", has_text=duplicate).get_by_role("button", name="Doublon").click()
+    host.locator(".host-post", has_text=kept).get_by_role("button", name="Garder celle-ci").click()
+
+    card = wall.locator(".card")
+    expect(card).to_have_count(1)
+    expect(card.locator(".merged__count")).to_have_text("+1")
+    expect(card.locator(".merged__text")).to_have_text(duplicate)
+    expect(card.locator(".merged__text")).to_be_visible()
+    grouped = phone.locator(".mine", has_text=duplicate)
+    expect(grouped.locator(".mine__state")).to_have_text("Regroupée")
+    expect(grouped.locator(".mine__kept")).to_have_text(f"Regroupée avec une idée proche\u00a0: «\u00a0{kept}\u00a0»")
+    expect(host.locator(".host-post")).to_have_count(1)
+    expect(host.locator(".host-post .merged__count")).to_have_text("+1")
+    row = console.locator(".console-post", has_text=re.compile("^" + re.escape(kept)))
+    expect(row.locator(".merged__count")).to_have_text("+1")
+    expect(console.locator(".console-post", has_text="Regroupée avec la n°\u00a01")).to_have_count(1)
+    shot(wall, "wall-merged")
+    grouped.scroll_into_view_if_needed()
+    shot(phone, "phone-merged")
+    host.locator(".merged__count").click()
+    host.get_by_role("button", name="Annuler le regroupement").scroll_into_view_if_needed()
+    shot(host, "host-merged")
+    row.locator(".merged__count").click()
+    row.scroll_into_view_if_needed()
+    shot(console, "console-merged")
+    # A wall that reloads shows the same group.
+    wall.reload()
+    expect(wall.locator(".card .merged__text")).to_have_text(duplicate)
+
+    host.get_by_role("button", name="Annuler le regroupement").click()
+    expect(wall.locator(".card")).to_have_count(2)
+    expect(wall.locator(".merged")).to_have_count(0)
+    expect(phone.locator(".mine", has_text=duplicate).locator(".mine__state")).to_have_text("Envoyée")
+    expect(phone.locator(".mine__kept")).to_have_count(0)
+    expect(host.locator(".host-post")).to_have_count(2)
+    expect(console.locator(".console-post .merged")).to_have_count(0)
+
+
+def test_the_console_merges_two_ideas_and_undoes_the_merge(browser, server):
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    for text in ("Créer un fonds commun", "Un fonds commun à créer"):
+        phone.locator(".tag-choice", has_text="Valorisation").click()
+        phone.get_by_label("Votre idée").fill(text)
+        phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator(".mine", has_text=text).locator(".mine__state")).to_have_text("Envoyée")
+    wall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    wall.goto(f"{server.url}/wall/{server.code}")
+    expect(wall.locator(".card")).to_have_count(2)
+
+    console = open_console(browser, server, server.code, viewport={"width": 1366, "height": 768})
+    console.locator(".console-post", has_text="Un fonds commun à créer").get_by_role("button", name="Doublon").click()
+    console.locator(".console-post", has_text="Créer un fonds commun").get_by_role(
+        "button", name="Garder celle-ci").click()
+    expect(wall.locator(".card")).to_have_count(1)
+    expect(wall.locator(".card .merged__text")).to_have_text("Un fonds commun à créer")
+    expect(phone.locator(".mine__kept")).to_have_text("Regroupée avec une idée proche\u00a0: «\u00a0Créer un fonds "
+                                                      "commun\u00a0»")
+    expect(console.locator(".console-post", has_text="Regroupée avec la n°\u00a01")).to_have_count(1)
+
+    console.locator(".console-post", has_text="Regroupée avec la n°").get_by_role(
+        "button", name="Annuler le regroupement").click()
+    expect(wall.locator(".card")).to_have_count(2)
+    expect(phone.locator(".mine__kept")).to_have_count(0)
+    expect(console.locator(".merged")).to_have_count(0)

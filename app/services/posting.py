@@ -12,11 +12,12 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, socketio
-from ..models import Participant, Post, Session, utcnow
+from ..models import Participant, Post, Session, Table, utcnow
 from . import limits, storage
 from .errors import ServiceError, require_dict, whole_number
 from .sessions import PostTarget, room, screens_room
@@ -315,10 +316,43 @@ _writer = _GroupCommit()
 
 def _wire(post_id: int, code: str, seq: int, rev: int, client_id: str, text: str, tags: dict, author: str | None,
           organisation: str | None, hidden: bool, merged_into: int | None, created_at) -> dict:
-    """Return a post as every client receives it."""
+    """Return a post as every client receives it (`merged` and `kept` are filled by `_with_merges`)."""
     return {"id": post_id, "code": code, "seq": seq, "rev": rev, "client_id": client_id, "text": text, "tags": tags,
             "author": author, "organisation": organisation, "hidden": hidden, "merged_into": merged_into,
-            "created_at": created_at.isoformat(timespec="seconds") + "Z"}
+            "merged": [], "kept": None, "created_at": _iso(created_at)}
+
+
+def _iso(moment) -> str:
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
+def _with_merges(session_id: int, payloads: list[dict], *criteria) -> list[dict]:
+    """Fill each payload's `merged` (the ideas merged into it) and `kept` (the idea it was merged into).
+
+    One query for the whole list: a session has few merges, so the session's merged posts are read (or those the
+    `criteria` select) rather than a query per post.
+    """
+    if not payloads:
+        return payloads
+    kept = aliased(Post)
+    query = (select(Post.id, Post.seq, Post.text, Participant.name, Post.merged_at, Table.key,
+                    Post.merged_by_organiser_id, Post.merged_into_id, kept.seq, kept.text)
+             .join(Post.participant).join(kept, kept.id == Post.merged_into_id)
+             .outerjoin(Table, Table.id == Post.merged_by_table_id)
+             .where(Post.session_id == session_id, Post.merged_into_id.is_not(None), *criteria).order_by(Post.seq))
+    merged: dict[int, list[dict]] = {}
+    kept_of: dict[int, dict] = {}
+    for (post_id, seq, text, author, merged_at, table, organiser_id, into_id, kept_seq,
+         kept_text) in db.session.execute(query):
+        merged.setdefault(into_id, []).append({
+            "id": post_id, "seq": seq, "text": text, "author": author,
+            "merged_at": _iso(merged_at) if merged_at else None,
+            "by": "host" if table else "organiser" if organiser_id else None, "table": table})
+        kept_of[post_id] = {"id": into_id, "seq": kept_seq, "text": kept_text}
+    for payload in payloads:
+        payload["merged"] = merged.get(payload["id"], [])
+        payload["kept"] = kept_of.get(payload["id"])
+    return payloads
 
 
 def post_payload(post: Post, session: Session) -> dict:
@@ -328,8 +362,9 @@ def post_payload(post: Post, session: Session) -> dict:
 
 def _stored_wire(post: Post, code: str) -> dict:
     participant = post.participant
-    return _wire(post.id, code, post.seq, post.rev, post.client_id, post.text, post.tags, participant.name,
-                 participant.organisation, post.hidden, post.merged_into_id, post.created_at)
+    payload = _wire(post.id, code, post.seq, post.rev, post.client_id, post.text, post.tags, participant.name,
+                    participant.organisation, post.hidden, post.merged_into_id, post.created_at)
+    return _with_merges(post.session_id, [payload], or_(Post.id == post.id, Post.merged_into_id == post.id))[0]
 
 
 def check_cursor(value, field: str) -> int:
@@ -354,7 +389,7 @@ _WIRE_COLUMNS = (Post.id, Post.seq, Post.rev, Post.client_id, Post.text, Post.ta
 def _wired(session: Session, *criteria, limit: int | None = None) -> list[dict]:
     query = (select(*_WIRE_COLUMNS).join(Post.participant).where(Post.session_id == session.id, *criteria)
              .order_by(Post.seq).limit(limit))
-    return [_wire(row[0], session.code, *row[1:]) for row in db.session.execute(query)]
+    return _with_merges(session.id, [_wire(row[0], session.code, *row[1:]) for row in db.session.execute(query)])
 
 
 def payloads_since(session: Session, since: int = 0, include_hidden: bool = False,

@@ -38,7 +38,7 @@ def import_csv(session: Session, text: str) -> dict:
         raise ServiceError("unreadable_list", _l("This file cannot be read as a CSV list.")) from None
     name_at = _column(rows[0], NAME_COLUMNS)
     if name_at is None:
-        raise ServiceError("no_name_column", _l("The list needs a column named « name » (or « nom »)."))
+        raise ServiceError("no_name_column", _l("The list needs a column named “name” (or “nom”)."))
     if len(rows) - 1 > MAX_ROWS:
         raise ServiceError("list_too_long", _l("The list has more than %(max)s people.", max=MAX_ROWS))
     organisation_at = _column(rows[0], ORGANISATION_COLUMNS)

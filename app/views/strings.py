@@ -48,6 +48,11 @@ JS_STRINGS = (
     N_("Cancel"),
     N_("Keep this one"),
     N_("Tap « Keep this one » on the idea that stays."),
+    N_("Undo merge"),
+    N_("Ideas merged into this one"),
+    N_("Grouped"),
+    N_("Grouped with a similar idea: “%(text)s”"),
+    N_("Merged into #%(seq)s"),
     N_("Your table for this round: %(table)s"),
     N_("Round 1: go to %(table)s"),
     N_("Round %(n)s"),
@@ -71,6 +76,11 @@ JS_STRINGS = (
     N_("Table"),
     N_("You host the table %(table)s."),
     N_("Open the host page"),
+    N_("Posting is closed for this workshop."),
+    N_("The vote is closed: the results will appear here."),
+    N_("The results of the vote are below."),
+    N_("No idea matches."),
+    N_("No ideas yet."),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
@@ -83,6 +93,8 @@ JS_PLURALS = (
     NP_("Vote open: %(count)s voter", "Vote open: %(count)s voters"),
     NP_("Vote closed: %(count)s voter", "Vote closed: %(count)s voters"),
     NP_("Plan for %(count)s person", "Plan for %(count)s people"),
+    NP_("Time to vote: you have %(count)s dot to share out.", "Time to vote: you have %(count)s dots to share out."),
+    NP_("My votes (%(count)s)", "My votes (%(count)s)"),
 )
 
 

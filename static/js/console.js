@@ -1,5 +1,6 @@
 // The facilitator's console for one session: posting, steps, countdown, vote, table hosts, moderation.
 import { Board } from "./board.js";
+import { mergedGroup } from "./merges.js";
 import { Countdown, el, readJSON, t } from "./page.js";
 
 const session = readJSON("rouages-session");
@@ -97,9 +98,11 @@ function render() {
   document.getElementById("filter-count").textContent = shown.length === posts.length ? ""
     : t("%(count)s of %(total)s posts shown", { count: shown.length, total: posts.length });
   list.replaceChildren(...shown.map((post) => {
-    const button = el("button", { type: "button", class: "button button--small",
-      text: post.hidden ? t("Restore") : t("Hide") });
-    button.addEventListener("click", () => act(post.hidden ? "post_restore" : "post_hide", { post_id: post.id }));
+    const button = post.merged_into ? undoMergeButton(post.id) : el("button", { type: "button",
+      class: "button button--small", text: post.hidden ? t("Restore") : t("Hide") });
+    if (!post.merged_into) {
+      button.addEventListener("click", () => act(post.hidden ? "post_restore" : "post_hide", { post_id: post.id }));
+    }
     const tags = session.frameworks.map((framework) => labelOf(framework, post.tags[framework.key])).filter(Boolean);
     return el("li", { class: `console-post${post.hidden ? " console-post--hidden" : ""}` }, [
       el("p", { class: "console-post__text", text: post.text }),
@@ -107,12 +110,50 @@ function render() {
         el("span", { text: `#${post.seq}` }),
         ...tags.map((label) => el("span", { class: "tag", text: label })),
         post.author ? el("span", { text: post.author }) : null,
-        post.hidden ? el("strong", { text: t("Hidden") }) : null,
+        post.hidden ? el("strong", { text: hiddenLabel(post) }) : null,
       ]),
-      button,
+      el("div", { class: "console-post__actions" }, [mergeButton(post), button]),
+      mergedGroup(post, { action: (entry) => undoMergeButton(entry.id) }),
     ]);
   }));
   showVote(vote);
+}
+
+// Merging takes two clicks, as on a host's page: « Duplicate » on the duplicate, then « Keep this one ».
+let merging = null;
+
+function mergeButton(post) {
+  if (post.hidden) return null;
+  const choosing = merging !== null && merging !== post.id;
+  const button = el("button", { type: "button", class: `button button--small${choosing ? " button--primary" : ""}`,
+    text: merging === null ? t("Duplicate") : merging === post.id ? t("Cancel") : t("Keep this one") });
+  button.addEventListener("click", async () => {
+    if (!choosing) {
+      merging = merging === null ? post.id : null;
+      say(merging === null ? "" : t("Tap « Keep this one » on the idea that stays."));
+      render();
+      return;
+    }
+    const duplicate = merging;
+    merging = null;
+    render();
+    const ack = await act("post_merge", { post_id: duplicate, into: post.id });
+    if (ack.ok) say("");
+  });
+  return button;
+}
+
+// Organisers may undo any merge, a host's or their own.
+function undoMergeButton(postId) {
+  const button = el("button", { type: "button", class: "button button--small", text: t("Undo merge") });
+  button.addEventListener("click", () => act("post_unmerge", { post_id: postId }));
+  return button;
+}
+
+function hiddenLabel(post) {
+  if (!post.merged_into) return t("Hidden");
+  const kept = board.posts.get(post.merged_into);
+  return t("Merged into #%(seq)s", { seq: kept ? kept.seq : post.kept ? post.kept.seq : "?" });
 }
 
 function showOpen(value) {

@@ -78,9 +78,18 @@ function showAssignment() {
     { table }) : "";
 }
 
+let postingOpen = session.is_open;
+
 function setOpen(isOpen) {
-  closedBanner.hidden = isOpen;
+  postingOpen = isOpen;
+  showClosed();
   form.querySelector("button[type=submit]").disabled = !isOpen;
+}
+
+// While posting is closed the banner says what the phone is for now: the vote, when one runs.
+function showClosed() {
+  closedBanner.hidden = postingOpen;
+  closedBanner.textContent = vote.purpose() || t("Posting is closed for this workshop.");
 }
 
 function render() {
@@ -88,7 +97,7 @@ function render() {
   const items = [...delivered.values()].sort((a, b) => b.seq - a.seq);
   const pending = outbox.filter((entry) => !delivered.has(entry.client_id));
   for (const entry of [...pending].reverse()) list.append(card(entry.text, entry.tags, entry.state, entry.error));
-  for (const post of items) list.append(card(post.text, post.tags, post.hidden ? "hidden" : "sent"));
+  for (const post of items) list.append(post.kept ? mergedCard(post) : card(post.text, post.tags, post.hidden ? "hidden" : "sent"));
   document.getElementById("my-posts-empty").hidden = list.children.length > 0;
 }
 
@@ -111,6 +120,22 @@ function card(text, tags, state, error) {
       el("span", { class: "mine__state", text: stateText }),
     ]),
   ]);
+}
+
+// An idea of mine a host or an organiser grouped with a similar one: say so, and with which.
+function mergedCard(post) {
+  const node = card(post.text, post.tags, "merged");
+  node.querySelector(".mine__state").textContent = t("Grouped");
+  node.append(el("p", { class: "mine__kept", text: t("Grouped with a similar idea: “%(text)s”", { text: post.kept.text }) }));
+  return node;
+}
+
+// A merge or its undoing: my own idea comes whole in `post`; the vote list drops or regains it.
+function regroupMine(change, merged) {
+  if (change.code !== code) return;
+  for (const [clientId, post] of delivered) if (post.id === change.post.id) delivered.set(clientId, change.post);
+  if (merged) vote.removed(change.post.id); else vote.added(change.post);
+  render();
 }
 
 function accept(post) {
@@ -285,6 +310,7 @@ function joinedAs(ack) {
 
 const socket = new Socket();
 const vote = new PhoneVote(socket, code, document.getElementById("vote"));
+vote.onChange = showClosed;
 socket.on("connect", () => join().catch(() => { setStatus("offline"); socket.reconnect(); }));
 socket.on("disconnect", () => { joined = false; offlineSince = Date.now(); setStatus("offline"); });
 socket.on("reconnecting", () => setStatus("offline"));
@@ -310,6 +336,8 @@ socket.on("post_hidden", (info) => {
   vote.removed(info.id);
   render();
 });
+socket.on("post_merged", (change) => regroupMine(change, true));
+socket.on("post_unmerged", (change) => regroupMine(change, false));
 socket.on("post_restored", (restored) => {
   if (restored.code !== code) return;
   for (const post of delivered.values()) if (post.id === restored.id) post.hidden = false;

@@ -1,5 +1,6 @@
 // The projector wall: posts appear live, grouped by the session's first framework, with counts.
 import { Board } from "./board.js";
+import { mergedGroup } from "./merges.js";
 import { Countdown, el, formatNumber, phaseLabel, readJSON, t } from "./page.js";
 
 const session = readJSON("rouages-session");
@@ -33,6 +34,7 @@ function card(post) {
   return el("li", { class: "card", dataset: { seq: post.seq } }, [
     el("p", { class: "card__text", text: post.text }),
     labels.length || author ? el("p", { class: "card__meta" }, [...labels, author ? el("span", { class: "card__author", text: author }) : null]) : null,
+    mergedGroup(post, { open: true }),
   ]);
 }
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.services.errors import ServiceError
 from app.services.harvest import harvest_of, people, set_host
+from app.services.moderation import merged_posts
 from app.services.sessions import attendees, live_tables, store_plan
 from app.services.posting import posts_since
 from app.services.text import slugify
@@ -166,7 +167,7 @@ class WorldCafe(WorkshopFormat):
                                     "assignments": assignments})
 
     def synthesise(self, session) -> dict:
-        """Return, per table, its theme, host and the visible posts grouped by category."""
+        """Return, per table, its theme, host, the visible posts grouped by category and how many were merged into them."""
         settings = settings_of(session.settings.get("format", {}))
         frameworks = {fw["key"]: fw for fw in session.event.spec["frameworks"]}
         theme_fw, category_fw = frameworks[settings["theme_framework"]], frameworks[settings["category_framework"]]
@@ -174,6 +175,7 @@ class WorldCafe(WorkshopFormat):
         wanted = settings.get("categories") or [item["key"] for item in category_fw["items"]]
         category_labels = {item["key"]: item["label"] for item in category_fw["items"]}
         posts = posts_since(session, 0)
+        merged = merged_posts(session)
         harvests = {t.key: harvest_of(t) for t in session.tables}
         tables = []
         for table in settings["tables"]:
@@ -186,6 +188,7 @@ class WorldCafe(WorkshopFormat):
             for group in groups:
                 group["harvest"] = harvest.get(group["key"], "")
             tables.append({"theme": table["theme"], "name": name, "host": table.get("host"), "total": len(mine),
+                           "merged": sum(len(merged.get(p.id, [])) for p in mine),
                            "categories": groups, "other": untagged})
         return {"format": self.slug, "title": session.title, "question": session.question,
                 "rounds": settings["rounds"], "total": len(posts), "tables": tables}
