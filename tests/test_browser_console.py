@@ -10,10 +10,12 @@ import requests
 from conftest import DATA
 from server import Server
 import test_browser as shared
+import test_browser_cafe
 from test_browser import expect, open_console, shot
 
 # The same headless Chromium and the same check that no page threw a JavaScript error.
 browser, no_script_errors = shared.browser, shared.no_script_errors
+axe = test_browser_cafe.axe
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1366, "height": 768}
@@ -99,7 +101,7 @@ def test_controls_stay_on_screen_over_250_ideas_and_filters_narrow_the_list(brow
     other.disconnect()
 
 
-def test_skipping_or_going_back_asks_first_and_cancelling_changes_nothing(browser, cafe15):
+def test_skipping_or_going_back_asks_first_and_cancelling_changes_nothing(axe, browser, cafe15):
     console = open_console(browser, cafe15, cafe15.code, viewport=LAPTOP)
     welcome = console.get_by_role("button", name="Accueil")
     expect(welcome).to_have_attribute("aria-current", "step")
@@ -112,6 +114,7 @@ def test_skipping_or_going_back_asks_first_and_cancelling_changes_nothing(browse
     expect(dialog).to_contain_text("Passer directement à «\u00a0Tour 3\u00a0»\u00a0?")
     expect(dialog).to_contain_text("Tour 1, Tour 2")
     shot(console, "console-15-tables-confirm")
+    axe(console, "the session console asking before a skip")
     dialog.get_by_role("button", name="Annuler").click()
     expect(dialog).to_be_hidden()
     console.wait_for_timeout(500)  # what must not happen would have reached the page by now
@@ -183,7 +186,7 @@ def test_an_error_goes_when_the_state_it_describes_changes(browser, cafe15):
     other.disconnect()
 
 
-def test_the_facilitator_makes_a_participant_host_and_reads_their_harvest(browser, cafe15):
+def test_the_facilitator_makes_a_participant_host_and_reads_their_harvest(axe, browser, cafe15):
     table = cafe15.tables[0]
     token = requests.post(f"{cafe15.url}/api/sessions/{table['code']}/join", json={"name": "Camille"},
                           timeout=5).json()["participant"]["token"]
@@ -212,3 +215,5 @@ def test_the_facilitator_makes_a_participant_host_and_reads_their_harvest(browse
     expect(harvest).to_contain_text("Relier les acteurs du territoire")
     row.scroll_into_view_if_needed()
     shot(console, "console-15-tables-hosts")
+    axe(console, "the session console with a host picked and a harvest unfolded")
+    axe(phone, "a host's page opened from the phone")
