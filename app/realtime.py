@@ -112,7 +112,8 @@ def on_join(data: dict) -> dict:
             "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)],
             "dots": votes.dots_of(session, participant),
             "assignment": sessions.assignment_of(session, participant),
-            "seat": sessions.seat_of(session, participant)}
+            "seat": sessions.seat_of(session, participant),
+            "notice_minutes": (session.plan or {}).get("notice_minutes")}
 
 
 @handler("seat")
@@ -129,7 +130,9 @@ def on_seat(data: dict) -> dict:
 def on_seating(data: dict) -> dict:
     """Who goes to which table in each round; organisers also get who is at which table now."""
     session = sessions.get_session(data.get("code"))
-    return {"seating": sessions.seating(session, current_user.is_authenticated)}
+    _follow(sessions.room(session.id))  # then phases, countdowns and plans reach the list as they change
+    return {"seating": sessions.seating(session, current_user.is_authenticated),
+            "notice_minutes": (session.plan or {}).get("notice_minutes")}
 
 
 @handler("post")

@@ -14,7 +14,7 @@ from ..models import Attendance, Participant, Session, Table
 from .errors import ServiceError, optional_str, require_dict
 from .limits import check_new_participant
 from .registrations import claim
-from .sessions import resolve, send_plan
+from .sessions import resolve, seating_changed, send_plan
 
 NAME_MAX = 80
 # Tokens are made by secrets.token_urlsafe: anything else names nobody and never reaches the database.
@@ -61,6 +61,8 @@ def join(data, address: str | None = None) -> tuple[Participant, Session, Table 
         # Scanning a table's card says « I am at this table » (see sessions.seat_of).
         attendance.table_key, attendance.seated_phase = table.key, session.phase
     db.session.commit()
+    if table is not None:
+        seating_changed(session)
     for changed in replanned:
         send_plan(changed)
     return participant, session, table

@@ -297,8 +297,13 @@ def state_seat(session: Session, participant: Participant, key) -> dict | None:
         raise ServiceError("not_joined", _l("Join the workshop before posting."), 403)
     attendance.table_key, attendance.seated_phase = key, session.phase
     db.session.commit()
-    socketio.emit("seating_changed", {"code": session.code}, to=screens_room(session.id))
+    seating_changed(session)
     return seat_of(session, participant, attendance)
+
+
+def seating_changed(session: Session) -> None:
+    """Tell the consoles that someone stated where they are (they ask for `seating` again)."""
+    socketio.emit("seating_changed", {"code": session.code}, to=screens_room(session.id))
 
 
 def seating(session: Session, organiser: bool) -> dict:

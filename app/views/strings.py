@@ -48,8 +48,20 @@ JS_STRINGS = (
     N_("Cancel"),
     N_("Keep this one"),
     N_("Tap « Keep this one » on the idea that stays."),
-    N_("Your table for this round: %(table)s"),
     N_("Round 1: go to %(table)s"),
+    # The seat sentence (sessions.seat_of): where the person is, said once, with why.
+    N_("The plan puts you at %(table)s for this round: your ideas go there."),
+    N_("You arrived after the plan was made: you are seated at %(table)s for this round, and your ideas go there."),
+    N_("You are at %(table)s (the last table card you scanned or chose): your ideas go there."),
+    N_("You are at %(table)s, not at %(planned)s where the plan puts you: your ideas go to %(table)s."),
+    N_("I am at %(table)s"),
+    N_("Next round: go to %(table)s."),
+    N_("Next round"),
+    N_("Nobody yet"),
+    N_("At the table now"),
+    N_("Expected by the plan"),
+    N_("At this table instead of their planned one"),
+    N_("Someone without a name"),
     N_("Round %(n)s"),
     N_("Harvest"),
     N_("Vote open"),
@@ -66,6 +78,7 @@ JS_PLURALS = (
     NP_("Vote open: %(count)s voter", "Vote open: %(count)s voters"),
     NP_("Vote closed: %(count)s voter", "Vote closed: %(count)s voters"),
     NP_("Plan for %(count)s person", "Plan for %(count)s people"),
+    NP_("%(count)s person without a name", "%(count)s people without a name"),
 )
 
 
