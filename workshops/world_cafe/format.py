@@ -164,11 +164,13 @@ class WorldCafe(WorkshopFormat):
         """Posts carry their table's tags and optionally a category; a phone choosing itself sees only the tables' items."""
         settings = settings_of(item.get("settings", {}))
         frameworks = {fw["key"]: fw for fw in event["frameworks"]}
+        tables = resolved_tables(settings, frameworks)
         used: dict[str, set] = {}
-        for table in resolved_tables(settings, frameworks):
+        for table in tables:
             for fw_key, value in table["tags"].items():
                 used.setdefault(fw_key, set()).add(value)
-        out = [{"framework": fw_key, "required": True,
+        # A framework every table carries is required of a post; one only some tables carry cannot be.
+        out = [{"framework": fw_key, "required": all(fw_key in table["tags"] for table in tables),
                 "items": [i["key"] for i in frameworks[fw_key]["items"] if i["key"] in values]}
                for fw_key, values in used.items()]
         return [*out, {"framework": settings["category_framework"], "required": False}]
