@@ -58,6 +58,7 @@ JS_STRINGS = (
     N_("Next round: go to %(table)s."),
     N_("Next round"),
     N_("Nobody yet"),
+    N_("Tables"),
     N_("At the table now"),
     N_("Expected by the plan"),
     N_("At this table instead of their planned one"),
