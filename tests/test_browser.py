@@ -657,6 +657,7 @@ def test_the_phone_says_once_where_the_person_is_and_posts_there(browser, server
     phone.get_by_role("button", name="Envoyer").click()
     expect(phone.locator(".mine__state").first).to_have_text("Envoyée")
     assert [p["tags"]["function"] for p in posts_of(server, code)] == [tables[planned]["tags"]["function"]]
+    phone.evaluate("window.scrollTo(0, 0)")
     shot(phone, "phone-seat-plan")
 
     # « Pas à cette table ? »: the person says where they are; the sentence says it, with the way back.
@@ -670,6 +671,7 @@ def test_the_phone_says_once_where_the_person_is_and_posts_there(browser, server
     expect(phone.locator(".mine--sent")).to_have_count(2)
     assert [p["tags"]["function"] for p in posts_of(server, code)] == [tables[planned]["tags"]["function"],
                                                                      tables[scanned]["tags"]["function"]]
+    phone.evaluate("window.scrollTo(0, 0)")
     shot(phone, "phone-seat-elsewhere")
     # The console sees who sits elsewhere than planned.
     expect(console.locator("#seating-table")).to_contain_text("Une personne sans nom")
@@ -709,6 +711,7 @@ def test_the_next_table_shows_in_the_last_minutes_of_a_round_on_the_phone_and_th
     expect(wall.locator("#next-tables-title")).to_have_text("Prochain tour")
     expect(wall.locator(".next-tables__table", has_text=following)).to_contain_text("Camille")
     expect(wall.locator(".next-tables__table")).to_have_count(5)
+    phone.evaluate("window.scrollTo(0, 0)")
     shot(phone, "phone-next-table")
     shot(wall, "wall-next-tables")
     # The step moves on: the new round's table is where the person is, and the list goes.
@@ -734,4 +737,5 @@ def test_a_phone_arriving_after_the_plan_is_seated_and_told(browser, server):
     expect(console.locator("#plan-state")).to_have_text("Plan pour 2 personnes")
     text = late.locator("#assignment").text_content()
     assert any(f"placé à {name} pour ce tour" in text for name in tables)
+    late.evaluate("window.scrollTo(0, 0)")
     shot(late, "phone-late")
