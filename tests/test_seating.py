@@ -123,6 +123,27 @@ def test_someone_joining_after_the_plan_is_seated_at_the_emptiest_tables_and_tol
         client.disconnect()
 
 
+def test_a_listed_person_seated_late_before_giving_their_name_takes_the_entry_seats_instead(app, console, world_cafe,
+                                                                                            read):
+    from app.models import Session
+    from app.services.registrations import import_csv
+
+    read(lambda: import_csv(db.session.get(Session, world_cafe.id), "nom;structure\nCamille Martin;MES\nLou Petit;\n"))
+    plan = console.emit("world_cafe.plan", {"code": world_cafe.code}, callback=True)["plan"]
+    console.emit("watch", {"code": world_cafe.code}, callback=True)
+    phone = socket_client(app)
+    anonymous = phone.emit("join", {"code": table_codes(read)["support"]}, callback=True)  # before typing a name
+    me = str(anonymous["participant"]["id"])
+    assert anonymous["assignment"] is not None and events_named(console, "plan")[-1]["plan"]["late"] == [me]
+    named = phone.emit("join", {"code": world_cafe.code, "token": anonymous["participant"]["token"],
+                                "name": "camille martin"}, callback=True)
+    sent = events_named(console, "plan")[-1]["plan"]
+    assert len(sent["assignments"]) == 2 and sent["late"] == [] and me in sent["assignments"]
+    assert named["assignment"] in plan["assignments"].values()
+    # The card scanned before the name stays where the person said they are.
+    assert (named["seat"]["key"], named["seat"]["source"]) == ("support", "stated")
+
+
 TWO_TABLES = """
 slug: deux-tables
 title: Deux tables
