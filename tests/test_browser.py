@@ -678,6 +678,7 @@ def test_the_phone_says_once_where_the_person_is_and_posts_there(browser, server
     expect(console.locator("#seating-table")).to_contain_text("Une personne sans nom")
     row = console.locator("#seating-table tbody tr", has_text=scanned)
     expect(row.locator("td").nth(0)).to_have_text("1")
+    console.locator("#seating-table").scroll_into_view_if_needed()
     shot(console, "console-seating")
     phone.get_by_role("button", name=f"Je suis à {planned}").click()
     expect(phone.locator("#assignment")).to_have_text(PLANNED.format(planned))

@@ -59,6 +59,7 @@ JS_STRINGS = (
     N_("Next round"),
     N_("Nobody yet"),
     N_("Tables"),
+    N_("Who is at which table now"),
     N_("At the table now"),
     N_("Expected by the plan"),
     N_("At this table instead of their planned one"),

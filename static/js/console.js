@@ -107,6 +107,7 @@ async function showSeating() {
   if (!ack.ok || !ack.seating.tables || ack.seating.round === null) { table.hidden = true; return; }
   const anonymous = t("Someone without a name");
   table.replaceChildren(
+    el("caption", { text: t("Who is at which table now") }),
     el("thead", {}, el("tr", {}, [el("th", { scope: "col", text: t("Tables") }), el("th", { scope: "col", text: t("At the table now") }),
       el("th", { scope: "col", text: t("Expected by the plan") }),
       el("th", { scope: "col", text: t("At this table instead of their planned one") })])),

@@ -47,12 +47,17 @@ async function refresh() {
 
 const socket = new Socket();
 socket.on("connect", () => refresh().catch(() => {}));
-socket.on("timer", (timer) => { if (timer.code === code) { clock.set(timer); render(); } });
+// Names are read again at each step and countdown change: people type their names after the plan is made.
+socket.on("timer", (timer) => {
+  if (timer.code !== code) return;
+  clock.set(timer);
+  refresh().catch(() => render());
+});
 socket.on("phase", (state) => {
   if (state.code !== code) return;
   phase = state.phase;
   clock.set(state.timer);
-  render();
+  refresh().catch(() => render());
 });
 socket.on("plan", (state) => { if (state.code === code) refresh().catch(() => {}); });
 clock.set(session.timer);
