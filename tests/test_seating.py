@@ -304,3 +304,9 @@ def test_a_guest_kind_the_file_does_not_define_is_refused_with_the_known_ones():
     without = PILLARS.replace("guest_kinds:\n  fondation: Fondation\n  collectivite: Collectivité territoriale\n", "")
     assert problems_of(without)[0].startswith("guests[0].kind: 'fondation' is not a kind of guest (known: ptce,")
     assert eventfile.guest_kinds(eventfile.load(PILLARS, registry()))["collectivite"] == "Collectivité territoriale"
+
+
+def test_a_phone_joining_over_http_gets_its_seat_and_posts_there(client, world_cafe, read):
+    codes = table_codes(read)
+    answer = client.post(f"/api/sessions/{codes['valorisation']}/join", json={}).get_json()
+    assert (answer["seat"]["key"], answer["seat"]["code"], answer["assignment"]) == ("valorisation", codes["valorisation"], None)

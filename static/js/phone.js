@@ -98,7 +98,8 @@ function showAssignment() {
     }
   } else if (assignment && currentPhase && currentPhase.key === "welcome") {
     text = t("Round 1: go to %(table)s", { table: tableNames[assignment[0]] });
-  } else if (seat) {
+  } else if (seat && currentPhase && (currentPhase.posting || currentPhase.key === "welcome")) {
+    // After the rounds (harvest, vote) the phone is for something else: no table to speak of.
     text = t("You are at %(table)s (the last table card you scanned or chose): your ideas go there.", { table: seat.name });
   }
   assignmentLine.hidden = !text;
