@@ -150,6 +150,10 @@ class Attendance(db.Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The table the participant last said they are at (a table's card scanned, or « I am at table X »), and the step
+    # they said it in: see sessions.seat_of for how it weighs against the rotation plan.
+    table_key: Mapped[str | None] = mapped_column(String(60))
+    seated_phase: Mapped[str | None] = mapped_column(String(40))
 
     participant: Mapped[Participant] = relationship()
 
