@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..models import Event, Session, Table
 from . import eventfile
-from .sessions import derive_frameworks, forget_post_targets, new_join_code
+from .sessions import derive_frameworks, forget_post_targets, new_join_code, set_posting
 
 
 def demo_text() -> str:
@@ -100,7 +100,7 @@ def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
         sync_tables(session, fmt.tables(item, spec))
         if session.phase not in {phase["key"] for phase in phases}:
             session.phase = phases[0]["key"]
-            session.is_open = phases[0]["posting"]
+            set_posting(session, phases[0]["posting"])
     for key, session in existing.items():
         # A session dropped from the file keeps its posts: it is retired, never deleted.
         if key not in seen and not session.removed:

@@ -55,6 +55,13 @@ JS_STRINGS = (
     N_("Vote open"),
     # A label and its number: French puts a no-break space before the colon, English does not.
     N_("%(label)s: %(count)s"),
+    N_("Not saved: this idea reached the server after posting closed."),
+    N_("Not saved: %(reason)s"),
+    N_("Copy it to keep it."),
+    N_("Copy the text"),
+    N_("Remove"),
+    N_("Copied."),
+    N_("Select the text above to copy it."),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
@@ -66,6 +73,8 @@ JS_PLURALS = (
     NP_("Vote open: %(count)s voter", "Vote open: %(count)s voters"),
     NP_("Vote closed: %(count)s voter", "Vote closed: %(count)s voters"),
     NP_("Plan for %(count)s person", "Plan for %(count)s people"),
+    NP_("Offline: %(count)s idea waiting to be sent", "Offline: %(count)s ideas waiting to be sent"),
+    NP_("Connected: %(count)s idea waiting to be sent", "Connected: %(count)s ideas waiting to be sent"),
 )
 
 
