@@ -69,9 +69,9 @@ function showStatus() {
   const waiting = outbox.filter((entry) => entry.state === "pending").length;
   status.dataset.state = connection;
   if (waiting && connection === "offline") {
-    status.textContent = t("Offline: %(count)s idea waiting to be sent", { count: waiting });
+    status.textContent = t("Offline: %(count)s ideas waiting to be sent", { count: waiting });
   } else if (waiting) {
-    status.textContent = t("Connected: %(count)s idea waiting to be sent", { count: waiting });
+    status.textContent = t("Connected: %(count)s ideas waiting to be sent", { count: waiting });
   } else {
     status.textContent = t({ online: "Connected", offline: "Offline: your ideas will be sent when the connection returns",
       http: "Connected (slow mode)" }[connection]);
