@@ -245,6 +245,7 @@ def test_a_phone_shows_within_seconds_that_the_server_went_silent_and_what_waits
             phone.get_by_label("Votre idée").fill(text)
             phone.get_by_role("button", name="Envoyer").click()
         expect(phone.locator("#connection")).to_have_text("Hors ligne\u00a0: 2 idées en attente d’envoi")
+        phone.evaluate("window.scrollTo(0, 0)")
         shot(phone, "phone-silent-server")
     finally:
         server.process.send_signal(signal.SIGCONT)

@@ -152,9 +152,8 @@ function refusedCard(entry) {
   return el("li", { class: "mine mine--refused" }, [
     el("p", { class: "mine__text", text: entry.text }),
     el("p", { class: "mine__reason", text: `${reason} ${t("Copy it to keep it.")}` }),
-    el("p", { class: "mine__meta" }, [
-      ...tagLabels(entry.tags).map((label) => el("span", { class: "tag", text: label })), copy, remove, done,
-    ]),
+    el("p", { class: "mine__meta" }, tagLabels(entry.tags).map((label) => el("span", { class: "tag", text: label }))),
+    el("p", { class: "mine__actions" }, [copy, remove, done]),
   ]);
 }
 
