@@ -160,3 +160,25 @@ def test_an_idea_arriving_after_the_grace_period_is_refused(tmp_path, server_env
         assert stored(server) == []
         phone.disconnect()
         console.disconnect()
+
+
+def test_the_server_pings_every_five_seconds_so_a_phone_sees_a_lost_connection_quickly(server):
+    handshake = requests.get(f"{server.url}/socket.io/?EIO=4&transport=polling", timeout=10).text
+    opened = json.loads(handshake[handshake.index("{"):])
+    assert (opened["pingInterval"], opened["pingTimeout"]) == (5000, 5000)
+
+
+@pytest.mark.parametrize(("name", "raw", "message"), [
+    ("POSTING_GRACE_SECONDS", "two minutes", "must be a whole number"),
+    ("POSTING_GRACE_SECONDS", "-1", "must be 0 or more"),
+    ("PING_INTERVAL", "0", "must be 1 or more"),
+    ("PING_TIMEOUT", "1.5", "must be a whole number"),
+])
+def test_closing_and_heartbeat_settings_are_checked(tmp_path, monkeypatch, name, raw, message):
+    from app.config import from_environ
+
+    monkeypatch.setenv(f"ROUAGES_{name}", raw)
+    with pytest.raises(SystemExit, match=f"ROUAGES_{name} {message}"):
+        from_environ(str(tmp_path), {"SECRET_KEY": "x"})
+    monkeypatch.setenv(f"ROUAGES_{name}", "30")
+    assert from_environ(str(tmp_path), {"SECRET_KEY": "x"})[name] == 30
