@@ -341,7 +341,7 @@ def _written_before_closing(conn, session_id: int, posts: list[_Pending]) -> tup
 
 
 def _in_grace(opening: int):
-    """The condition under which ideas written during the last opening are still stored: see docs/protocol.md.
+    """Return the condition under which ideas written during the last opening are stored: see docs/protocol.md.
 
     The stamp is a number the server gave out while posting was open, and the grace is measured by the
     server's clock from the closing it recorded: a phone cannot keep a round open by claiming it saw it open.
