@@ -182,3 +182,20 @@ def test_closing_and_heartbeat_settings_are_checked(tmp_path, monkeypatch, name,
         from_environ(str(tmp_path), {"SECRET_KEY": "x"})
     monkeypatch.setenv(f"ROUAGES_{name}", "30")
     assert from_environ(str(tmp_path), {"SECRET_KEY": "x"})[name] == 30
+
+
+def test_a_cafe_waiting_at_its_welcome_step_gives_out_no_opening_and_takes_no_stamp(app, phone):
+    from app.services import eventfile
+    from conftest import import_file
+    from workshops import registry
+
+    item = registry()["world_cafe"].example
+    doc = {"slug": "cafe", "title": "Café", "programme": [{"date": "2026-06-09", "items": [item]}]}
+    cafe = import_file(app, eventfile.dump(doc)).sessions[0]
+    session = phone.emit("join", {"code": cafe.code}, callback=True)["session"]
+    assert session["is_open"] is False and session["opening"] is None
+    # Posting never opened: there is no closing to be in grace of, whatever number a phone makes up.
+    for n, stamp in enumerate((None, 0, 1)):
+        ack = phone.emit("post", {"code": cafe.code, "client_id": f"welcome-{n:04d}", "text": "Trop tôt",
+                                  "tags": {"function": "animation"}, "opening": stamp}, callback=True)
+        assert ack["error"]["code"] == "session_closed", stamp

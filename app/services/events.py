@@ -75,7 +75,8 @@ def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
         seen.add(key)
         session = existing.get(key)
         if session is None:
-            session = Session(event_id=event.id, key=key, code=new_join_code())
+            # Closed until its first step says otherwise: opening it then numbers the first opening of posting.
+            session = Session(event_id=event.id, key=key, code=new_join_code(), is_open=False)
             db.session.add(session)
             counts["sessions_created"] += 1
         fmt = formats[item["workshop"]]
