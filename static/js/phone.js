@@ -139,7 +139,7 @@ function refusedCard(entry) {
     ? t("Not saved: this idea reached the server after posting closed.")
     : t("Not saved: %(reason)s", { reason: entry.error || t("Refused") });
   const copy = el("button", { type: "button", class: "button button--small", text: t("Copy the text") });
-  const remove = el("button", { type: "button", class: "button button--small button--quiet", text: t("Remove") });
+  const remove = el("button", { type: "button", class: "button button--small", text: t("Remove") });
   const done = el("span", { class: "mine__copied", role: "status" });
   copy.addEventListener("click", async () => {
     done.textContent = await copyText(entry.text) ? t("Copied.") : t("Select the text above to copy it.");
@@ -301,7 +301,7 @@ function submit(event) {
   formError.textContent = "";
   if (!text) { formError.textContent = t("Write something before sending."); textarea.focus(); return; }
   if (missing) { formError.textContent = t("Choose one: %(label)s.", { label: missing.label }); return; }
-  outbox.push({ client_id: newId(), text, tags, state: "pending", opening, written_at: Date.now() });
+  outbox.push({ client_id: newId(), text, tags, state: "pending", opening });
   saveOutbox();
   textarea.value = "";
   clearOptionalChoices();
