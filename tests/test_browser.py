@@ -229,6 +229,14 @@ def test_an_idea_refused_for_good_is_shown_in_words_and_can_be_copied(browser, t
         phone.get_by_role("button", name="Retirer").click()
         expect(phone.locator(".mine")).to_have_count(0)
         assert phone.evaluate(f"localStorage.getItem('rouages.outbox.{srv.code}')") == "[]"
+        # Any other final refusal is said in words too, with the server's reason.
+        console.call("session_open", {"code": srv.code, "open": True}, timeout=10)
+        phone.evaluate(f"""localStorage.setItem('rouages.outbox.{srv.code}', JSON.stringify([{{
+            client_id: 'too-long-0001', text: 'x'.repeat(501), tags: {{function: 'animation'}}, state: 'pending'}}]))""")
+        phone.reload()
+        expect(phone.locator(".mine--refused .mine__reason")).to_have_text(
+            "Non enregistrée\u00a0: Votre idée est trop longue\u00a0: 500 caractères au maximum. "
+            "Copiez-la pour la garder.")
         console.disconnect()
 
 
