@@ -240,6 +240,30 @@ def test_an_idea_refused_for_good_is_shown_in_words_and_can_be_copied(browser, t
         console.disconnect()
 
 
+def test_an_idea_refused_for_now_stays_in_the_outbox_and_is_sent_again(browser, tmp_path, server_env):
+    import requests
+
+    # One idea at once, then one every 3 s: the second idea is refused with too_many_posts, "not now".
+    srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_LIMIT_POSTS_BURST": "1",
+                                               "ROUAGES_LIMIT_POSTS_PER_MINUTE": "20"})
+    srv.cli("event", "import", str(DATA / "small.yaml"))
+    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+                    if s["key"] == "world-cafe")
+    with srv:
+        phone = browser.new_page(viewport={"width": 360, "height": 740})
+        phone.goto(f"{srv.url}/j/{srv.code}")
+        expect(phone.locator("#connection")).to_have_text("Connecté")
+        phone.locator(".tag-choice", has_text="Animation").click()
+        for text in ("Première idée", "Deuxième idée"):
+            phone.get_by_label("Votre idée").fill(text)
+            phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator("#connection")).to_have_text("Connecté\u00a0: 1 idée en attente d’envoi")
+        expect(phone.locator(".mine--pending .mine__text")).to_have_text("Deuxième idée")
+        expect(phone.locator(".mine__state")).to_have_text(["Envoyée", "Envoyée"], timeout=15_000)
+        expect(phone.locator("#connection")).to_have_text("Connecté")
+        posts = requests.get(f"{srv.url}/api/sessions/{srv.code}/posts", timeout=10).json()["posts"]
+        assert [p["text"] for p in posts] == ["Première idée", "Deuxième idée"]
+
 def test_a_phone_shows_within_seconds_that_the_server_went_silent_and_what_waits(browser, server):
     phone = browser.new_page(viewport={"width": 360, "height": 740})
     phone.goto(f"{server.url}/j/{server.code}")
