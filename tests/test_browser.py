@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -148,6 +150,139 @@ def test_an_idea_typed_while_the_server_is_down_is_sent_once_when_it_returns(bro
     wall.goto(f"{server.url}/wall/{server.code}")
     expect(wall.locator(".card")).to_have_count(1)
     expect(wall.locator(".card")).to_contain_text("Mutualiser un poste de comptable")
+
+
+def posting_console(server):
+    """A signed-in organiser's Socket.IO client, to open and close posting as the console does."""
+    from test_server import connect, organiser_cookie
+
+    return connect(server.url, headers={"Cookie": organiser_cookie(server)})
+
+
+def offline_phone_with_an_idea(browser, server, text: str):
+    """A phone that joined while posting was open, lost its network, and queued an idea."""
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    phone.context.set_offline(True)
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "offline")
+    phone.locator(".tag-choice", has_text="Support").click()
+    phone.get_by_label("Votre idée").fill(text)
+    phone.get_by_role("button", name="Envoyer").click()
+    expect(phone.locator(".mine__state").first).to_have_text("En attente d’envoi…")
+    expect(phone.locator("#connection")).to_have_text("Hors ligne\u00a0: 1 idée en attente d’envoi")
+    return phone
+
+
+def test_an_idea_queued_offline_while_posting_closes_is_stored_once_when_the_phone_returns(browser, server):
+    import requests
+
+    phone = offline_phone_with_an_idea(browser, server, "Un fonds commun pour les tiers-lieux")
+    console = posting_console(server)
+    assert console.call("session_open", {"code": server.code, "open": False}, timeout=10)["is_open"] is False
+    shot(phone, "phone-offline-waiting")
+    phone.context.set_offline(False)
+    expect(phone.locator(".mine__state").first).to_have_text("Envoyée", timeout=20_000)
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    expect(phone.locator("#closed")).to_be_visible()
+    posts = requests.get(f"{server.url}/api/sessions/{server.code}/posts", timeout=10).json()["posts"]
+    assert [p["text"] for p in posts] == ["Un fonds commun pour les tiers-lieux"]
+    wall = browser.new_page(viewport={"width": 1280, "height": 800})
+    wall.goto(f"{server.url}/wall/{server.code}")
+    expect(wall.locator(".card")).to_have_count(1)
+    expect(wall.locator(".card")).to_contain_text("Un fonds commun pour les tiers-lieux")
+    # Reloaded, the phone finds it among its stored ideas and sends nothing again.
+    phone.reload()
+    expect(phone.locator(".mine")).to_have_count(1)
+    expect(phone.locator(".mine__state")).to_have_text("Envoyée")
+    assert len(requests.get(f"{server.url}/api/sessions/{server.code}/posts", timeout=10).json()["posts"]) == 1
+    console.disconnect()
+
+
+def test_an_idea_refused_for_good_is_shown_in_words_and_can_be_copied(browser, tmp_path, server_env):
+    srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_POSTING_GRACE_SECONDS": "1"})
+    srv.cli("event", "import", str(DATA / "small.yaml"))
+    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+                    if s["key"] == "world-cafe")
+    with srv:
+        text = "Une idée arrivée trop tard"
+        phone = offline_phone_with_an_idea(browser, srv, text)
+        phone.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=srv.url)
+        console = posting_console(srv)
+        console.call("session_open", {"code": srv.code, "open": False}, timeout=10)
+        time.sleep(1.5)  # longer than this server's grace period
+        phone.context.set_offline(False)
+        refused = phone.locator(".mine--refused")
+        expect(refused.locator(".mine__reason")).to_have_text(
+            "Non enregistrée\u00a0: cette idée est arrivée après la fermeture des contributions. "
+            "Copiez-la pour la garder.", timeout=20_000)
+        expect(refused.locator(".mine__text")).to_have_text(text)
+        expect(phone.locator("#connection")).to_have_text("Connecté")  # nothing is waiting any more
+        refused.get_by_role("button", name="Copier le texte").click()
+        expect(refused.locator(".mine__copied")).to_have_text("Copié.")
+        assert phone.evaluate("navigator.clipboard.readText()") == text
+        shot(phone, "phone-refused")
+        # It stays until the person removes it, across a reload, and is never sent again.
+        phone.reload()
+        expect(phone.locator(".mine--refused .mine__text")).to_have_text(text)
+        phone.get_by_role("button", name="Retirer").click()
+        expect(phone.locator(".mine")).to_have_count(0)
+        assert phone.evaluate(f"localStorage.getItem('rouages.outbox.{srv.code}')") == "[]"
+        # Any other final refusal is said in words too, with the server's reason.
+        console.call("session_open", {"code": srv.code, "open": True}, timeout=10)
+        phone.evaluate(f"""localStorage.setItem('rouages.outbox.{srv.code}', JSON.stringify([{{
+            client_id: 'too-long-0001', text: 'x'.repeat(501), tags: {{function: 'animation'}}, state: 'pending'}}]))""")
+        phone.reload()
+        expect(phone.locator(".mine--refused .mine__reason")).to_have_text(
+            "Non enregistrée\u00a0: Votre idée est trop longue\u00a0: 500 caractères au maximum. "
+            "Copiez-la pour la garder.")
+        console.disconnect()
+
+
+def test_an_idea_refused_for_now_stays_in_the_outbox_and_is_sent_again(browser, tmp_path, server_env):
+    import requests
+
+    # One idea at once, then one every 3 s: the second idea is refused with too_many_posts, "not now".
+    srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_LIMIT_POSTS_BURST": "1",
+                                               "ROUAGES_LIMIT_POSTS_PER_MINUTE": "20"})
+    srv.cli("event", "import", str(DATA / "small.yaml"))
+    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+                    if s["key"] == "world-cafe")
+    with srv:
+        phone = browser.new_page(viewport={"width": 360, "height": 740})
+        phone.goto(f"{srv.url}/j/{srv.code}")
+        expect(phone.locator("#connection")).to_have_text("Connecté")
+        phone.locator(".tag-choice", has_text="Animation").click()
+        for text in ("Première idée", "Deuxième idée"):
+            phone.get_by_label("Votre idée").fill(text)
+            phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator("#connection")).to_have_text("Connecté\u00a0: 1 idée en attente d’envoi")
+        expect(phone.locator(".mine--pending .mine__text")).to_have_text("Deuxième idée")
+        expect(phone.locator(".mine__state")).to_have_text(["Envoyée", "Envoyée"], timeout=15_000)
+        expect(phone.locator("#connection")).to_have_text("Connecté")
+        posts = requests.get(f"{srv.url}/api/sessions/{srv.code}/posts", timeout=10).json()["posts"]
+        assert [p["text"] for p in posts] == ["Première idée", "Deuxième idée"]
+
+def test_a_phone_shows_within_seconds_that_the_server_went_silent_and_what_waits(browser, server):
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    # A frozen server keeps its sockets open and answers nothing, as when the venue's Wi-Fi drops the path to it.
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        expect(phone.locator("#connection")).to_have_attribute("data-state", "offline", timeout=8_000)
+        phone.locator(".tag-choice", has_text="Animation").click()
+        for text in ("Première idée", "Deuxième idée"):
+            phone.get_by_label("Votre idée").fill(text)
+            phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator("#connection")).to_have_text("Hors ligne\u00a0: 2 idées en attente d’envoi")
+        phone.evaluate("window.scrollTo(0, 0)")
+        shot(phone, "phone-silent-server")
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    expect(phone.locator(".mine__state")).to_have_text(["Envoyée", "Envoyée"], timeout=30_000)
+    expect(phone.locator("#connection")).to_have_text("Connecté")
 
 
 def test_a_wall_that_missed_a_post_fetches_it_when_the_next_one_shows_the_gap(browser, tmp_path, databases):

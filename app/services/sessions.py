@@ -163,6 +163,7 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
         "workshop": session.workshop,
         "event": {"slug": event.slug, "title": event.title},
         "is_open": session.is_open,
+        "opening": opening_of(session),
         "phase": current_phase(session),
         "phases": [phase_view(p) for p in session.settings.get("phases", [])],
         "harvest_categories": session.settings.get("harvest", []),
@@ -212,7 +213,7 @@ def set_phase(session: Session, key=None) -> dict:
         raise ServiceError("unknown_phase", _l("This workshop has no such step."))
     phase = phase_view(phases[keys.index(key)])
     session.phase = key
-    session.is_open = phase["posting"]
+    set_posting(session, phase["posting"])
     if phase["minutes"]:
         session.timer_seconds = phase["minutes"] * 60
         session.timer_ends_at = now_ms() + session.timer_seconds * 1000
@@ -220,7 +221,7 @@ def set_phase(session: Session, key=None) -> dict:
         session.timer_seconds = session.timer_ends_at = None
     db.session.commit()
     payload = {"code": session.code, "phase": phase, "index": keys.index(key), "count": len(keys),
-               "is_open": session.is_open, "timer": timer_payload(session)}
+               "is_open": session.is_open, "opening": opening_of(session), "timer": timer_payload(session)}
     socketio.emit("phase", payload, to=room(session.id))
     return payload
 
@@ -341,12 +342,30 @@ def set_open(session: Session, is_open) -> dict:
     """Open or close posting, and tell every client of the session."""
     if not isinstance(is_open, bool):
         raise ServiceError("invalid_field", _l("The field %(field)s must be true or false.", field="open"))
-    payload = {"code": session.code, "is_open": is_open}
     if session.is_open != is_open:
-        session.is_open = is_open
+        set_posting(session, is_open)
         db.session.commit()
-        socketio.emit("session_state", payload, to=room(session.id))
-    return payload
+        socketio.emit("session_state", state_payload(session), to=room(session.id))
+    return state_payload(session)
+
+
+def state_payload(session: Session) -> dict:
+    """Return whether posting is open, as the `session_state` event and `session_open` ack say it."""
+    return {"code": session.code, "is_open": session.is_open, "opening": opening_of(session)}
+
+
+def set_posting(session: Session, is_open: bool) -> None:
+    """Open or close posting (not committed): each opening gets a new number, each closing its time."""
+    if is_open and not session.is_open:
+        session.opening += 1
+    elif session.is_open and not is_open:
+        session.closed_at = now_ms()
+    session.is_open = is_open
+
+
+def opening_of(session: Session) -> int | None:
+    """Return the opening phones stamp their ideas with: given out only while posting is open."""
+    return session.opening if session.is_open else None
 
 
 def start_timer(session: Session, seconds) -> dict:

@@ -80,6 +80,13 @@ JS_STRINGS = (
     N_("No idea matches."),
     N_("No ideas yet."),
     N_("Table"),
+    N_("Not saved: this idea reached the server after posting closed."),
+    N_("Not saved: %(reason)s"),
+    N_("Copy it to keep it."),
+    N_("Copy the text"),
+    N_("Remove"),
+    N_("Copied."),
+    N_("Select the text above to copy it."),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
@@ -94,6 +101,8 @@ JS_PLURALS = (
     NP_("Time to vote: you have %(count)s dot to share out.", "Time to vote: you have %(count)s dots to share out."),
     NP_("My votes (%(count)s)", "My votes (%(count)s)"),
     NP_("%(count)s person without a name", "%(count)s people without a name"),
+    NP_("Offline: %(count)s idea waiting to be sent", "Offline: %(count)s ideas waiting to be sent"),
+    NP_("Connected: %(count)s idea waiting to be sent", "Connected: %(count)s ideas waiting to be sent"),
 )
 
 

@@ -41,6 +41,10 @@ let outbox = JSON.parse(localStorage.getItem(outboxKey) || "[]");
 let delivered = new Map();
 let joined = false;
 let offlineSince = Date.now();
+let connection = "offline";
+// The opening of posting this phone last saw open: each idea carries it, so the server still stores one that
+// reaches it shortly after the facilitator closes posting (see "Closing" in docs/protocol.md).
+let opening = null;
 const inflight = new Set();
 
 function cookieToken() {
@@ -63,9 +67,22 @@ function identity() {
 }
 
 function setStatus(state) {
-  status.dataset.state = state;
-  status.textContent = t({ online: "Connected", offline: "Offline: your ideas will be sent when the connection returns",
-    http: "Connected (slow mode)" }[state]);
+  connection = state;
+  showStatus();
+}
+
+// The connection's state and, while some are not yet stored, how many ideas wait in the outbox.
+function showStatus() {
+  const waiting = outbox.filter((entry) => entry.state === "pending").length;
+  status.dataset.state = connection;
+  if (waiting && connection === "offline") {
+    status.textContent = t("Offline: %(count)s ideas waiting to be sent", { count: waiting });
+  } else if (waiting) {
+    status.textContent = t("Connected: %(count)s ideas waiting to be sent", { count: waiting });
+  } else {
+    status.textContent = t({ online: "Connected", offline: "Offline: your ideas will be sent when the connection returns",
+      http: "Connected (slow mode)" }[connection]);
+  }
 }
 
 function showPhase(phase) {
@@ -144,8 +161,9 @@ async function refreshSeat(table) {
 
 let postingOpen = session.is_open;
 
-function setOpen(isOpen) {
+function setOpen(isOpen, stamp) {
   postingOpen = isOpen;
+  opening = isOpen ? stamp ?? null : null;
   showClosed();
   form.querySelector("button[type=submit]").disabled = !isOpen;
 }
@@ -160,9 +178,12 @@ function render() {
   list.replaceChildren();
   const items = [...delivered.values()].sort((a, b) => b.seq - a.seq);
   const pending = outbox.filter((entry) => !delivered.has(entry.client_id));
-  for (const entry of [...pending].reverse()) list.append(card(entry.text, entry.tags, entry.state, entry.error));
+  for (const entry of [...pending].reverse()) {
+    list.append(entry.state === "refused" ? refusedCard(entry) : card(entry.text, entry.tags, entry.state));
+  }
   for (const post of items) list.append(post.kept ? mergedCard(post) : card(post.text, post.tags, post.hidden ? "hidden" : "sent"));
   document.getElementById("my-posts-empty").hidden = list.children.length > 0;
+  showStatus();
 }
 
 function tagLabels(tags) {
@@ -174,9 +195,8 @@ function tagLabels(tags) {
   return labels;
 }
 
-function card(text, tags, state, error) {
-  const stateText = { pending: t("Waiting to send…"), sent: t("Sent"), refused: error || t("Refused"),
-    hidden: t("Hidden by the facilitators") }[state];
+function card(text, tags, state) {
+  const stateText = { pending: t("Waiting to send…"), sent: t("Sent"), hidden: t("Hidden by the facilitators") }[state];
   return el("li", { class: `mine mine--${state}` }, [
     el("p", { class: "mine__text", text }),
     el("p", { class: "mine__meta" }, [
@@ -202,6 +222,48 @@ function regroupMine(change, merged) {
   render();
 }
 
+// An idea the server will never store stays on screen with the reason in words, until the person has kept its
+// text (copied it) and removes it: nothing leaves the outbox unseen.
+function refusedCard(entry) {
+  const reason = entry.code === "session_closed"
+    ? t("Not saved: this idea reached the server after posting closed.")
+    : t("Not saved: %(reason)s", { reason: entry.error || t("Refused") });
+  const copy = el("button", { type: "button", class: "button button--small", text: t("Copy the text") });
+  const remove = el("button", { type: "button", class: "button button--small", text: t("Remove") });
+  const done = el("span", { class: "mine__copied", role: "status" });
+  copy.addEventListener("click", async () => {
+    done.textContent = await copyText(entry.text) ? t("Copied.") : t("Select the text above to copy it.");
+  });
+  remove.addEventListener("click", () => {
+    outbox = outbox.filter((candidate) => candidate.client_id !== entry.client_id);
+    saveOutbox();
+    render();
+  });
+  return el("li", { class: "mine mine--refused" }, [
+    el("p", { class: "mine__text", text: entry.text }),
+    el("p", { class: "mine__reason", text: `${reason} ${t("Copy it to keep it.")}` }),
+    el("p", { class: "mine__meta" }, tagLabels(entry.tags).map((label) => el("span", { class: "tag", text: label }))),
+    el("p", { class: "mine__actions" }, [copy, remove, done]),
+  ]);
+}
+
+// The clipboard API needs a secure page (HTTPS); a room's server on a LAN address is not one: copy the old way.
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = el("textarea", { class: "copy-source", readonly: true });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    area.setSelectionRange(0, text.length);
+    const copied = document.execCommand("copy");
+    area.remove();
+    return copied;
+  }
+}
+
 function accept(post) {
   delivered.set(post.client_id, post);
   outbox = outbox.filter((entry) => entry.client_id !== post.client_id);
@@ -210,6 +272,7 @@ function accept(post) {
 
 function refuse(entry, error) {
   entry.state = "refused";
+  entry.code = error.code;
   entry.error = error.message;
   saveOutbox();
 }
@@ -227,7 +290,8 @@ const RETRY = new Set(["not_joined", "internal_error", "too_many_posts", "storag
 
 async function sendOne(entry) {
   const via = entry.code || code;
-  const payload = { code: via, client_id: entry.client_id, text: entry.text, tags: entry.tags };
+  const payload = { code: via, client_id: entry.client_id, text: entry.text, tags: entry.tags,
+    opening: entry.opening ?? null };
   let ack;
   if (socket.connected && joined) {
     ack = await socket.emit("post", payload);
@@ -330,7 +394,7 @@ function submit(event) {
   formError.textContent = "";
   if (!text) { formError.textContent = t("Write something before sending."); textarea.focus(); return; }
   if (missing) { formError.textContent = t("Choose one: %(label)s.", { label: missing.label }); return; }
-  outbox.push({ client_id: newId(), text, tags, code: via, state: "pending" });
+  outbox.push({ client_id: newId(), text, tags, code: via, state: "pending", opening });
   saveOutbox();
   textarea.value = "";
   clearOptionalChoices();
@@ -369,7 +433,7 @@ function joinedAs(ack) {
   delivered = new Map(ack.posts.map((post) => [post.client_id, post]));
   outbox = outbox.filter((entry) => !delivered.has(entry.client_id));
   saveOutbox();
-  setOpen(ack.session.is_open);
+  setOpen(ack.session.is_open, ack.session.opening);
   showPhase(ack.session.phase);
   countdown.set(ack.session.timer);
   setStatus("online");
@@ -384,13 +448,16 @@ vote.onChange = showClosed;
 socket.on("connect", () => join().catch(() => { setStatus("offline"); socket.reconnect(); }));
 socket.on("disconnect", () => { joined = false; offlineSince = Date.now(); setStatus("offline"); });
 socket.on("reconnecting", () => setStatus("offline"));
-socket.on("session_state", (state) => { if (state.code === code) setOpen(state.is_open); });
+// Pings stopped coming (Wi-Fi gone, server unreachable): say so now rather than when the socket gives up.
+socket.on("stalled", () => setStatus("offline"));
+socket.on("alive", () => { if (joined) setStatus("online"); });
+socket.on("session_state", (state) => { if (state.code === code) setOpen(state.is_open, state.opening); });
 socket.on("timer", (timer) => { if (timer.code === code) { countdown.set(timer); showNext(); } });
 socket.on("phase", (state) => {
   if (state.code !== code) return;
   countdown.set(state.timer);
   showPhase(state.phase);
-  setOpen(state.is_open);
+  setOpen(state.is_open, state.opening);
   // A new round may seat this person at the plan's table: ask the server, which applies the rule.
   refreshSeat().catch(() => {});
 });
@@ -445,7 +512,7 @@ for (const button of seatOther.querySelectorAll("button")) {
 }
 setInterval(showNext, 5000);
 textarea.addEventListener("input", updateCounter);
-setOpen(session.is_open);
+setOpen(session.is_open, session.opening);
 showPhase(session.phase);
 countdown.set(session.timer);
 updateCounter();
