@@ -104,6 +104,7 @@ def on_join(data: dict) -> dict:
     if not data.get("token") and request.cookies.get("rouages_participant"):
         data = {**data, "token": request.cookies["rouages_participant"]}
     participant, session, table = join_session(data, request.remote_addr)
+    registry()[session.workshop].joined(session, participant)
     _joined()[session.code] = (participant.id, participant.name, participant.organisation)
     socket_session.modified = True
     _follow(sessions.room(session.id), sessions.participant_room(participant.id))
@@ -111,7 +112,28 @@ def on_join(data: dict) -> dict:
             "host": harvest.hosted_by(session, participant),
             "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)],
             "dots": votes.dots_of(session, participant),
-            "assignment": sessions.assignment_of(session, participant)}
+            "assignment": sessions.assignment_of(session, participant),
+            "seat": sessions.seat_of(session, participant),
+            "notice_minutes": (session.plan or {}).get("notice_minutes")}
+
+
+@handler("seat")
+def on_seat(data: dict) -> dict:
+    """A joined phone asks where it is seated now, or says « I am at table `table` »."""
+    session = sessions.get_session(data.get("code"))
+    participant = _participant(session)
+    if data.get("table") is None:
+        return {"seat": sessions.seat_of(session, participant)}
+    return {"seat": sessions.state_seat(session, participant, data.get("table"))}
+
+
+@handler("seating")
+def on_seating(data: dict) -> dict:
+    """Who goes to which table in each round; organisers also get who is at which table now."""
+    session = sessions.get_session(data.get("code"))
+    _follow(sessions.room(session.id))  # then phases, countdowns and plans reach the list as they change
+    return {"seating": sessions.seating(session, current_user.is_authenticated),
+            "notice_minutes": (session.plan or {}).get("notice_minutes")}
 
 
 @handler("post")

@@ -185,7 +185,7 @@ def stage(app, event, organiser):
 # Strategies --------------------------------------------------------------------------------------------------
 
 FIELDS = ["code", "text", "tags", "client_id", "since", "rev", "post_id", "into", "dots", "budget",
-          "max_per_post", "phase", "open", "seconds", "token", "category", "name", "organisation"]
+          "max_per_post", "phase", "open", "seconds", "token", "category", "name", "organisation", "opening"]
 RANDOM_KEYS = ["", "ok", "__proto__", "constructor", "code ", "CODE", "x" * 300, "\udfff", "\x00", "١", "limit"]
 
 NASTY_STRINGS = [
@@ -245,6 +245,7 @@ def field_values(stage: Stage) -> dict:
         "max_per_post": st.integers(0, 21),
         "phase": st.sampled_from(phases),
         "open": st.booleans(),
+        "opening": st.sampled_from([0, 1, 2, None]),
         "seconds": st.integers(-1, 14_401),
         "category": st.sampled_from(["missions", "actions", "besoins", "animation"]),
         "name": st.sampled_from(["Camille", "Dominique", "  Léa  ", "x" * 80]),

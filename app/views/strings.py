@@ -53,8 +53,22 @@ JS_STRINGS = (
     N_("Grouped"),
     N_("Grouped with a similar idea: “%(text)s”"),
     N_("Merged into #%(seq)s"),
-    N_("Your table for this round: %(table)s"),
     N_("Round 1: go to %(table)s"),
+    # The seat sentence (sessions.seat_of): where the person is, said once, with why.
+    N_("The plan puts you at %(table)s for this round: your ideas go there."),
+    N_("You arrived after the plan was made: you are seated at %(table)s for this round, and your ideas go there."),
+    N_("You are at %(table)s (the last table card you scanned or chose): your ideas go there."),
+    N_("You are at %(table)s, not at %(planned)s where the plan puts you: your ideas go to %(table)s."),
+    N_("I am at %(table)s"),
+    N_("Next round: go to %(table)s."),
+    N_("Next round"),
+    N_("Nobody yet"),
+    N_("Tables"),
+    N_("Who is at which table now"),
+    N_("At the table now"),
+    N_("Expected by the plan"),
+    N_("At this table instead of their planned one"),
+    N_("Someone without a name"),
     N_("Round %(n)s"),
     N_("Harvest"),
     N_("Vote open"),
@@ -81,6 +95,13 @@ JS_STRINGS = (
     N_("The results of the vote are below."),
     N_("No idea matches."),
     N_("No ideas yet."),
+    N_("Not saved: this idea reached the server after posting closed."),
+    N_("Not saved: %(reason)s"),
+    N_("Copy it to keep it."),
+    N_("Copy the text"),
+    N_("Remove"),
+    N_("Copied."),
+    N_("Select the text above to copy it."),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
@@ -95,6 +116,9 @@ JS_PLURALS = (
     NP_("Plan for %(count)s person", "Plan for %(count)s people"),
     NP_("Time to vote: you have %(count)s dot to share out.", "Time to vote: you have %(count)s dots to share out."),
     NP_("My votes (%(count)s)", "My votes (%(count)s)"),
+    NP_("%(count)s person without a name", "%(count)s people without a name"),
+    NP_("Offline: %(count)s idea waiting to be sent", "Offline: %(count)s ideas waiting to be sent"),
+    NP_("Connected: %(count)s idea waiting to be sent", "Connected: %(count)s ideas waiting to be sent"),
 )
 
 

@@ -325,10 +325,30 @@ for (const select of hostSelects) {
   });
 }
 
+// Who is at which table now (sessions.seat_of), and who sits elsewhere than the plan says.
+async function showSeating() {
+  const table = document.getElementById("seating-table");
+  if (!table) return;
+  const ack = await board.emit("seating", {});
+  if (!ack.ok || !ack.seating.tables || ack.seating.round === null) { table.hidden = true; return; }
+  const anonymous = t("Someone without a name");
+  table.replaceChildren(
+    el("caption", { text: t("Who is at which table now") }),
+    el("thead", {}, el("tr", {}, [el("th", { scope: "col", text: t("Tables") }), el("th", { scope: "col", text: t("At the table now") }),
+      el("th", { scope: "col", text: t("Expected by the plan") }),
+      el("th", { scope: "col", text: t("At this table instead of their planned one") })])),
+    el("tbody", {}, ack.seating.tables.map((row) => el("tr", { class: row.elsewhere.length ? "seating--wrong" : "" }, [
+      el("th", { scope: "row", text: row.name }), el("td", { text: String(row.here) }), el("td", { text: String(row.planned) }),
+      el("td", { text: row.elsewhere.map((person) => person.name || anonymous).join(", ") }),
+    ]))),
+  );
+  table.hidden = false;
+}
+
 const board = new Board(session.code, {
-  onPhase: showPhase,
+  onPhase: (phase) => { showPhase(phase); showSeating().catch(() => {}); },
   onVote: showVote,
-  onPlan: showPlan,
+  onPlan: (plan) => { showPlan(plan); showSeating().catch(() => {}); },
   onHarvest: showHarvest,
   onChange: () => { render(); changed("posts"); },
   onSession: (state) => showOpen(state.is_open),
@@ -346,6 +366,7 @@ toggle.addEventListener("click", () => act("session_open", { open: !isOpen }));
 for (const button of document.querySelectorAll("[data-phase]")) {
   button.addEventListener("click", () => goTo(button.dataset.phase));
 }
+board.socket.on("seating_changed", (info) => { if (info.code === session.code) showSeating().catch(() => {}); });
 const planButton = document.getElementById("plan-compute");
 if (planButton) {
   planButton.addEventListener("click", async () => {
