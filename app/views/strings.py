@@ -55,6 +55,7 @@ JS_STRINGS = (
     N_("Vote open"),
     # A label and its number: French puts a no-break space before the colon, English does not.
     N_("%(label)s: %(count)s"),
+    N_("Page %(page)s/%(pages)s"),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
@@ -62,6 +63,8 @@ JS_PLURALS = (
     NP_("%(count)s character left", "%(count)s characters left"),
     NP_("%(count)s idea", "%(count)s ideas"),
     NP_("%(count)s dot", "%(count)s dots"),
+    NP_("%(count)s idea in all", "%(count)s ideas in all"),
+    NP_("+ %(count)s more idea", "+ %(count)s more ideas"),
     NP_("%(count)s dot left", "%(count)s dots left"),
     NP_("Vote open: %(count)s voter", "Vote open: %(count)s voters"),
     NP_("Vote closed: %(count)s voter", "Vote closed: %(count)s voters"),

@@ -1,4 +1,5 @@
-// The projector wall: posts appear live, grouped by the session's first framework, with counts.
+// The projector wall: posts appear live, grouped by the session's first framework, with counts. Nothing scrolls:
+// a column shows its newest posts that fit and says how many more there are; the harvest turns pages by itself.
 import { Board } from "./board.js";
 import { Countdown, el, formatNumber, phaseLabel, readJSON, t } from "./page.js";
 
@@ -13,10 +14,20 @@ const status = document.getElementById("connection");
 const closed = document.getElementById("closed");
 const phaseLine = document.getElementById("phase");
 const voteLabel = document.getElementById("vote");
+const pager = document.getElementById("pager");
+const pageLine = document.getElementById("page");
+const progress = document.getElementById("page-progress");
 let vote = { state: "none" };
 let phase = session.phase;
 let harvest = {};
 const countdown = new Countdown(document.getElementById("countdown"));
+
+// Board columns side by side up to this many; more wrap onto a second row rather than shrink below legibility.
+const MAX_COLUMNS_PER_ROW = 6;
+// Harvest pages: as many columns of table boxes as stay readable; the layout keeping fewer pages wins.
+const HARVEST_COLUMNS = [4, 5];
+// A harvest page stays long enough to read what it shows, within bounds (seconds, characters read per second).
+const PAGE_SECONDS = { min: 12, max: 45, perChar: 1 / 18 };
 
 function groups() {
   if (!grouping) return [{ key: null, label: t("Ideas") }];
@@ -36,47 +47,174 @@ function card(post) {
   ]);
 }
 
-function renderResults() {
-  const results = (vote.results || []).filter((result) => atTable(result));
-  columns.replaceChildren(el("section", { class: "results", "aria-label": t("Results") }, [
-    el("h2", { class: "column__title", text: t("Results") }),
-    el("ol", { class: "results__list" }, results.map((result) => el("li", { class: "card results__item" }, [
-      el("span", { class: "results__rank", text: formatNumber(result.rank) }),
-      el("p", { class: "card__text", text: result.text }),
-      el("span", { class: "results__dots", text: t("%(count)s dots", { count: result.dots }) }),
-    ]))),
-  ]));
+function setGrid(node, count) {
+  const perRow = count > MAX_COLUMNS_PER_ROW ? Math.ceil(count / 2) : Math.max(count, 1);
+  node.style.setProperty("--columns", perRow);
+  node.style.setProperty("--rows", Math.ceil(Math.max(count, 1) / perRow));
 }
 
-// During the harvest, each table shows what its host wrote, category by category.
+const overflows = (node) => node.scrollHeight > node.clientHeight + 1;
+
+// Keep the first items of each list that fit its height, and say under it how many of its `count` are not shown.
+// Markers share one row of the grid: it is reserved for all columns as soon as one needs it, then each list is cut.
+function fit(lists) {
+  const over = lists.some(([list]) => overflows(list));
+  columns.classList.toggle("wall__columns--more", over);
+  for (const [list, more, count] of lists) {
+    const items = [...list.children];
+    const limit = list.clientHeight;
+    const first = items.findIndex((item) => item.offsetTop + item.offsetHeight > limit + 1);
+    const shown = first === -1 ? items.length : Math.max(first, 1);
+    for (const item of items.slice(shown)) item.remove();
+    const hidden = count - shown;
+    more.classList.toggle("column__more--none", hidden <= 0);
+    more.textContent = hidden > 0 ? t("+ %(count)s more ideas", { count: hidden }) : "+";
+  }
+}
+
+function renderResults() {
+  const results = (vote.results || []).filter((result) => atTable(result));
+  const list = el("ol", { class: "results__list" }, results.map((result) => el("li", { class: "card results__item" }, [
+    el("span", { class: "results__rank", text: formatNumber(result.rank) }),
+    el("p", { class: "card__text", text: result.text }),
+    el("span", { class: "results__dots", text: t("%(count)s dots", { count: result.dots }) }),
+  ])));
+  const more = el("p", { class: "column__more" });
+  setGrid(columns, 1);
+  columns.replaceChildren(el("section", { class: "column results", "aria-label": t("Results") }, [
+    el("h2", { class: "column__title", text: t("Results") }), list, more,
+  ]));
+  fit([[list, more, results.length]]);
+}
+
+function harvestBox(table) {
+  const texts = harvest[table.key] || {};
+  return el("section", { class: "harvest-table", "aria-label": table.name, dataset: { table: table.key } }, [
+    el("h2", { class: "harvest-table__name", text: table.name }),
+    el("dl", { class: "harvest" }, session.harvest_categories.flatMap((category) => {
+      const text = texts[category.key] || "";
+      return [
+        el("dt", { class: "harvest__category", text: category.label }),
+        el("dd", { class: text ? "harvest__text" : "harvest__text harvest__text--empty", text: text || "…" }),
+      ];
+    })),
+  ]);
+}
+
+// Lay the table boxes out in pages of `count` columns, in order, each box whole; returns the pages.
+function paginate(boxes, count) {
+  const pages = [];
+  let page = null;
+  let column = 0;
+  const newPage = (single = false) => {
+    page = el("div", { class: single ? "harvest-page harvest-page--single" : "harvest-page" });
+    page.style.setProperty("--columns", single ? 1 : count);
+    for (let n = 0; n < (single ? 1 : count); n += 1) page.append(el("div", { class: "harvest-column" }));
+    columns.replaceChildren(page);
+    pages.push(page);
+    column = 0;
+  };
+  newPage();
+  for (const box of boxes) {
+    if (page.classList.contains("harvest-page--single")) newPage();
+    let target = page.children[column];
+    target.append(box);
+    if (!overflows(target)) continue;
+    if (target.children.length > 1) {
+      box.remove();
+      column += 1;
+      if (column === count) newPage();
+      target = page.children[column];
+      target.append(box);
+      if (!overflows(target)) continue;
+    }
+    // Too long for a column even alone: the table gets a page of its own, its text flowing across the width.
+    box.remove();
+    if (!page.querySelector(".harvest-table")) pages.pop();
+    newPage(true);
+    page.firstChild.append(box);
+  }
+  return pages.filter((candidate) => candidate.querySelector(".harvest-table"));
+}
+
+const harvestPages = { list: [], index: 0, timer: null };
+
+function showPage(index) {
+  const { list } = harvestPages;
+  harvestPages.index = (index + list.length) % list.length;
+  list.forEach((page, n) => { page.hidden = n !== harvestPages.index; });
+  pager.hidden = list.length < 2;
+  pageLine.textContent = t("Page %(page)s/%(pages)s", { page: harvestPages.index + 1, pages: list.length });
+  clearTimeout(harvestPages.timer);
+  if (list.length < 2) return;
+  const chars = list[harvestPages.index].textContent.length;
+  const seconds = Math.min(PAGE_SECONDS.max, Math.max(PAGE_SECONDS.min, chars * PAGE_SECONDS.perChar));
+  progress.style.setProperty("--page-seconds", `${seconds}s`);
+  progress.classList.remove("wall__progress-bar--running");
+  void progress.offsetWidth; // restart the bar's animation from empty
+  progress.classList.add("wall__progress-bar--running");
+  harvestPages.timer = setTimeout(() => showPage(harvestPages.index + 1), seconds * 1000);
+}
+
+// During the harvest, each table shows what its host wrote, category by category, on pages that turn by themselves.
 function renderHarvest() {
   const tables = session.tables.filter((table) => !session.table || table.key === session.table.key);
-  columns.replaceChildren(...tables.map((table) => el("section", { class: "column", "aria-label": table.name }, [
-    el("h2", { class: "column__title" }, [el("span", { text: table.name })]),
-    el("dl", { class: "harvest" }, session.harvest_categories.flatMap((category) => [
-      el("dt", { class: "harvest__category", text: category.label }),
-      el("dd", { class: "harvest__text", text: (harvest[table.key] || {})[category.key] || "…" }),
-    ])),
-  ])));
+  columns.classList.add("wall__columns--harvest");
+  setGrid(columns, 1);
+  let best = null;
+  for (const count of HARVEST_COLUMNS.filter((n, i) => i === 0 || n <= tables.length)) {
+    const pages = paginate(tables.map(harvestBox), Math.min(count, Math.max(tables.length, 1)));
+    if (!best || pages.length < best.length) best = pages;
+  }
+  columns.replaceChildren(...best);
+  const stay = harvestPages.list.length === best.length ? harvestPages.index : 0;
+  harvestPages.list = best;
+  showPage(stay);
+}
+
+function stopPaging() {
+  clearTimeout(harvestPages.timer);
+  harvestPages.list = [];
+  pager.hidden = true;
+  columns.classList.remove("wall__columns--harvest");
+}
+
+function renderBoard() {
+  const posts = board.sorted().filter(atTable);
+  total.textContent = t("%(count)s ideas", { count: posts.length });
+  const shown = [];
+  for (const group of groups()) {
+    const mine = posts.filter((post) => !grouping || (post.tags[grouping.key] || "") === group.key);
+    if (group.key === "" && mine.length === 0) continue;
+    shown.push([group, mine]);
+  }
+  setGrid(columns, shown.length);
+  const fits = [];
+  columns.replaceChildren(...shown.map(([group, mine]) => {
+    const list = el("ol", { class: "column__posts" }, mine.map(card));
+    const more = el("p", { class: "column__more" });
+    fits.push([list, more, mine.length]);
+    return el("section", { class: "column", "aria-label": group.label }, [
+      el("h2", { class: "column__title" }, [
+        el("span", { class: "column__label", text: group.label }),
+        el("span", { class: "column__count", text: t("%(count)s ideas in all", { count: mine.length }) }),
+      ]),
+      list, more,
+    ]);
+  }));
+  fit(fits);
 }
 
 function render() {
   // During the vote step the step's name already says it: the state line would only repeat « Vote ».
   const voteStep = phase && phase.key === "vote" && vote.state === "open";
   voteLabel.textContent = voteStep ? "" : { open: t("Vote open"), closed: t("The vote is closed.") }[vote.state] || "";
-  if (vote.state === "revealed") { renderResults(); return; }
-  if (phase && phase.key === "harvest" && session.tables.length) { renderHarvest(); return; }
-  const posts = board.sorted().filter(atTable);
-  total.textContent = t("%(count)s ideas", { count: posts.length });
-  columns.replaceChildren();
-  for (const group of groups()) {
-    const mine = posts.filter((post) => !grouping || (post.tags[grouping.key] || "") === group.key);
-    if (group.key === "" && mine.length === 0) continue;
-    columns.append(el("section", { class: "column", "aria-label": group.label }, [
-      el("h2", { class: "column__title" }, [el("span", { text: group.label }), el("span", { class: "column__count", text: formatNumber(mine.length) })]),
-      el("ol", { class: "column__posts" }, mine.map(card)),
-    ]));
+  if (phase && phase.key === "harvest" && session.tables.length && vote.state !== "revealed") {
+    renderHarvest();
+    return;
   }
+  stopPaging();
+  if (vote.state === "revealed") renderResults(); else renderBoard();
 }
 
 const board = new Board(session.code, {
@@ -92,6 +230,22 @@ const board = new Board(session.code, {
   onHarvest: (entries) => { harvest = entries; render(); },
   onStatus: (state) => { status.dataset.state = state; status.textContent = state === "online" ? "" : t("Reconnecting…"); },
 }).start();
+
+// What fits depends on the wall's size (and on what else shares the screen): fit again when it changes.
+let refit = null;
+new ResizeObserver(() => {
+  cancelAnimationFrame(refit);
+  refit = requestAnimationFrame(render);
+}).observe(columns);
+
+// The facilitator's keyboard turns the harvest pages too.
+document.addEventListener("keydown", (event) => {
+  if (harvestPages.list.length < 2) return;
+  if (["ArrowRight", "PageDown", " "].includes(event.key)) showPage(harvestPages.index + 1);
+  else if (["ArrowLeft", "PageUp"].includes(event.key)) showPage(harvestPages.index - 1);
+  else return;
+  event.preventDefault();
+});
 
 countdown.set(session.timer);
 render();
