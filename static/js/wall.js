@@ -91,69 +91,98 @@ function harvestBox(table) {
   const texts = harvest[table.key] || {};
   return el("section", { class: "harvest-table", "aria-label": table.name, dataset: { table: table.key } }, [
     el("h2", { class: "harvest-table__name", text: table.name }),
-    el("dl", { class: "harvest" }, session.harvest_categories.flatMap((category) => {
+    el("dl", { class: "harvest" }, session.harvest_categories.map((category) => {
       const text = texts[category.key] || "";
-      return [
+      return el("div", { class: "harvest__entry" }, [
         el("dt", { class: "harvest__category", text: category.label }),
         el("dd", { class: text ? "harvest__text" : "harvest__text harvest__text--empty", text: text || "…" }),
-      ];
+      ]);
     })),
   ]);
 }
 
-// Lay the table boxes out in pages of `count` columns, in order, each box whole; returns the pages.
+// Lay the table boxes out in order on pages of `count` column slots, each box whole. Boxes stack in a slot while they
+// fit; a box too tall for one slot spans as many slots as its text needs, flowing across them. Returns the pages.
 function paginate(boxes, count) {
   const pages = [];
   let page = null;
-  let column = 0;
-  const newPage = (single = false) => {
-    page = el("div", { class: single ? "harvest-page harvest-page--single" : "harvest-page" });
-    page.style.setProperty("--columns", single ? 1 : count);
-    for (let n = 0; n < (single ? 1 : count); n += 1) page.append(el("div", { class: "harvest-column" }));
+  let lane = null;
+  let used = 0; // slots of the current page taken by its lanes
+  const newPage = () => {
+    page = el("div", { class: "harvest-page" });
+    page.style.setProperty("--columns", count);
     columns.replaceChildren(page);
     pages.push(page);
-    column = 0;
+    used = 0;
+    lane = null;
+  };
+  const newLane = () => {
+    if (used === count) newPage();
+    lane = el("div", { class: "harvest-column" });
+    page.append(lane);
+    used += 1;
+  };
+  const widen = (box, span) => {
+    lane.style.setProperty("grid-column", `span ${span}`);
+    box.style.setProperty("--span", span);
+    box.classList.toggle("harvest-table--wide", span > 1);
+    used += span - Number(lane.dataset.span || 1);
+    lane.dataset.span = span;
   };
   newPage();
   for (const box of boxes) {
-    if (page.classList.contains("harvest-page--single")) newPage();
-    let target = page.children[column];
-    target.append(box);
-    if (!overflows(target)) continue;
-    if (target.children.length > 1) {
+    if (!lane || lane.dataset.span) newLane();
+    lane.append(box);
+    if (!overflows(lane)) continue;
+    if (lane.children.length > 1) {
       box.remove();
-      column += 1;
-      if (column === count) newPage();
-      target = page.children[column];
-      target.append(box);
-      if (!overflows(target)) continue;
+      newLane();
+      lane.append(box);
+      if (!overflows(lane)) continue;
     }
-    // Too long for a column even alone: the table gets a page of its own, its text flowing across the width.
-    box.remove();
-    if (!page.querySelector(".harvest-table")) pages.pop();
-    newPage(true);
-    page.firstChild.append(box);
+    // Too tall for one slot even alone: widen it over the slots left on this page, or start a page for it.
+    let span = 2;
+    for (; span <= count; span += 1) {
+      if (used - Number(lane.dataset.span || 1) + span > count) {
+        if (page.children.length === 1) break;
+        box.remove();
+        lane.remove();
+        newPage();
+        newLane();
+        lane.append(box);
+      }
+      widen(box, span);
+      if (!overflows(lane)) break;
+    }
+    if (!lane.dataset.span) lane.dataset.span = 1;
   }
   return pages.filter((candidate) => candidate.querySelector(".harvest-table"));
 }
 
 const harvestPages = { list: [], index: 0, timer: null };
 
-function showPage(index) {
+// Show page `index`; `turn` says the page changed, so its clock restarts (a re-render keeps it running).
+function showPage(index, turn = true) {
   const { list } = harvestPages;
   harvestPages.index = (index + list.length) % list.length;
   list.forEach((page, n) => { page.hidden = n !== harvestPages.index; });
   pager.hidden = list.length < 2;
   pageLine.textContent = t("Page %(page)s/%(pages)s", { page: harvestPages.index + 1, pages: list.length });
-  clearTimeout(harvestPages.timer);
-  if (list.length < 2) return;
+  if (list.length < 2 || turn) {
+    clearTimeout(harvestPages.timer);
+    harvestPages.timer = null;
+  }
+  if (list.length < 2 || harvestPages.timer !== null) return;
   const chars = list[harvestPages.index].textContent.length;
   const seconds = Math.min(PAGE_SECONDS.max, Math.max(PAGE_SECONDS.min, chars * PAGE_SECONDS.perChar));
   progress.style.setProperty("--page-seconds", `${seconds}s`);
   progress.classList.remove("wall__progress-bar--running");
   void progress.offsetWidth; // restart the bar's animation from empty
   progress.classList.add("wall__progress-bar--running");
-  harvestPages.timer = setTimeout(() => showPage(harvestPages.index + 1), seconds * 1000);
+  harvestPages.timer = setTimeout(() => {
+    harvestPages.timer = null;
+    showPage(harvestPages.index + 1);
+  }, seconds * 1000);
 }
 
 // During the harvest, each table shows what its host wrote, category by category, on pages that turn by themselves.
@@ -161,19 +190,26 @@ function renderHarvest() {
   const tables = session.tables.filter((table) => !session.table || table.key === session.table.key);
   columns.classList.add("wall__columns--harvest");
   setGrid(columns, 1);
+  // Fewest pages first; then fewest tables spread over several slots; then more columns, so that boxes spread out
+  // rather than stack up.
   let best = null;
+  const cost = (pages) => [pages.length, pages.reduce((n, page) => n + page.querySelectorAll(".harvest-table--wide").length, 0)];
   for (const count of HARVEST_COLUMNS.filter((n, i) => i === 0 || n <= tables.length)) {
     const pages = paginate(tables.map(harvestBox), Math.min(count, Math.max(tables.length, 1)));
-    if (!best || pages.length < best.length) best = pages;
+    const [length, wide] = cost(pages);
+    if (!best || length < best.length || (length === best.length && wide <= best.wide)) best = { pages, length, wide };
   }
+  best = best.pages;
   columns.replaceChildren(...best);
-  const stay = harvestPages.list.length === best.length ? harvestPages.index : 0;
+  // Hosts saving while the wall shows the harvest re-render it: stay on the page, let its clock run.
+  const keep = harvestPages.list.length > 0;
   harvestPages.list = best;
-  showPage(stay);
+  showPage(keep ? Math.min(harvestPages.index, best.length - 1) : 0, !keep);
 }
 
 function stopPaging() {
   clearTimeout(harvestPages.timer);
+  harvestPages.timer = null;
   harvestPages.list = [];
   pager.hidden = true;
   columns.classList.remove("wall__columns--harvest");
@@ -209,7 +245,9 @@ function render() {
   // During the vote step the step's name already says it: the state line would only repeat « Vote ».
   const voteStep = phase && phase.key === "vote" && vote.state === "open";
   voteLabel.textContent = voteStep ? "" : { open: t("Vote open"), closed: t("The vote is closed.") }[vote.state] || "";
-  if (phase && phase.key === "harvest" && session.tables.length && vote.state !== "revealed") {
+  const harvesting = phase && phase.key === "harvest" && session.tables.length && vote.state !== "revealed";
+  document.body.classList.toggle("wall--compact", harvesting || vote.state === "revealed");
+  if (harvesting) {
     renderHarvest();
     return;
   }
