@@ -617,9 +617,40 @@ def test_the_printable_plan_is_offered_only_once_a_plan_exists(browser, server):
 # The projector wall at the size of a real room, at 1920×1080: every table, every count, legible.
 WALL = {"width": 1920, "height": 1080}
 THEMES = ["animation", "creativite", "valorisation", "support", "gestion_de_projet"]
-WORDS = ("un lieu ressource partagé entre les structures du territoire, des temps de rencontre réguliers, "
-         "une personne dédiée à l'animation du réseau, un annuaire des compétences, des financements "
-         "mutualisés pour trois ans, une formation commune des bénévoles et des salariés").split()
+IDEAS = (
+    "Un repas partagé chaque trimestre entre les structures",
+    "Cartographier qui fait quoi sur le territoire",
+    "Un poste d'animateur mutualisé entre trois associations",
+    "Des visites croisées chez les autres PTCE",
+    "Organiser chaque année une journée portes ouvertes de toutes les structures du pôle, avec un parcours "
+    "pour les habitants et les élus",
+    "Un annuaire des compétences, tenu à jour par chacun",
+    "Une charte de coopération signée par les membres",
+    "Mutualiser un poste de comptable",
+    "Un fonds commun pour amorcer les projets",
+    "Former les bénévoles à la facilitation",
+    "Créer un poste de chargé de mission coopération, financé par les membres et la collectivité pendant trois ans",
+    "Raconter nos réussites dans la presse locale",
+    "Un tiers-lieu ouvert aux porteurs de projet",
+    "Des temps de rencontre avec les élus",
+    "Accueillir chaque nouveau membre avec un parrain",
+    "Évaluer ensemble l'impact sur le territoire",
+    "Des ateliers d'idéation ouverts aux habitants",
+    "Un groupement d'employeurs pour les fonctions support",
+    "Prêter le matériel entre structures",
+    "Des achats groupés pour réduire les coûts",
+    "Un accompagnement juridique partagé",
+    "Compter le temps bénévole pour le rendre visible",
+)
+HARVESTS = (
+    ("Incarner le projet collectif", "Être tiers de confiance entre les membres", "Faire se rencontrer les acteurs",
+     "Repérer les besoins non couverts du territoire", "Rendre visibles les réalisations communes",
+     "Sécuriser la gestion des projets partagés"),
+    ("Un repas partagé par trimestre", "Cartographier les compétences des membres", "Une lettre mensuelle",
+     "Des visites croisées entre structures", "Un fonds d'amorçage commun", "Un comité de pilotage tournant"),
+    ("Du temps d'animation financé", "Une formation à la facilitation", "Un appui juridique",
+     "Des outils de suivi partagés", "Le soutien des élus", "Un lieu pour se réunir"),
+)
 
 # Every text a participant reads on the wall must be at least 1/40 of the wall's height.
 TOO_SMALL = """() => {
@@ -636,9 +667,9 @@ TOO_SMALL = """() => {
 }"""
 
 
-def text_of(n: int, words: int) -> str:
-    """A plausible idea or harvest line of about `words` words, different for each `n`."""
-    return " ".join(WORDS[(n * 7 + i) % len(WORDS)] for i in range(words)).capitalize()
+def idea_text(n: int) -> str:
+    """The `n`-th idea posted by the script: plausible, of varied lengths."""
+    return IDEAS[n % len(IDEAS)]
 
 
 def cafe_yaml(tables: int) -> str:
@@ -693,8 +724,9 @@ def console_client(server):
 
 
 def harvest_text(n: int, k: int) -> str:
-    """What the host of table `n` writes for category `k`: one or two lines of a few words."""
-    return "\n".join(text_of(n + k + line, 4 + (n * 3 + k * 5) % 9) for line in range(1 + (n + k) % 2))
+    """What the host of table `n` writes for category `k`: one to three lines."""
+    lines = HARVESTS[k]
+    return "\n".join(lines[(n + k + 2 * i) % len(lines)] for i in range(1 + (n + k) % 3))
 
 
 def write_harvests(server) -> None:
@@ -799,17 +831,18 @@ def post_ideas(server, code: str, counts: dict[str, int], start: int = 0) -> Non
     """Post `counts[theme]` ideas under each theme over HTTP, a few per participant as in a real room."""
     import requests
 
-    people = (("Camille", "Tiers-lieu de Bray"), ("Karim", "Mairie"), ("Inès", ""))
+    people = (("Camille", "Tiers-lieu de Bray"), ("Karim", "Mairie de Forges"), ("Inès", ""), ("Hugo", "Ressourcerie"),
+              ("Nadia", "MES Pays de Bray"), ("Olivier", "Coopérative Terres"), ("Rose", ""), ("Samir", "CAE Bray"))
     token = None
     n = start
     for theme, count in counts.items():
         for _ in range(count):
             if n % 3 == 0 or token is None:
-                name, org = people[n % 3]
+                name, org = people[n // 3 % len(people)]
                 token = requests.post(f"{server.url}/api/sessions/{code}/join", json={
                     "name": name, "organisation": org}, timeout=5).json()["participant"]["token"]
             requests.post(f"{server.url}/api/sessions/{code}/posts", timeout=5, json={
-                "token": token, "client_id": f"wall-{n}-aaaa", "text": text_of(n, 5 + n * 7 % 14),
+                "token": token, "client_id": f"wall-{n}-aaaa", "text": idea_text(n),
                 "tags": {"function": theme, **({"category": "missions"} if n % 4 == 0 else {})}}).raise_for_status()
             n += 1
 
@@ -853,7 +886,7 @@ def test_a_full_board_counts_each_column_and_says_how_many_ideas_it_cannot_show(
     # A new idea takes the top of its column, and what is shown plus the marker still adds up to every idea.
     post_ideas(cafe, code, {"animation": 1}, start=300)
     expect(animation.locator(".column__count")).to_have_text("63 idées")
-    expect(animation.locator(".card__text").first).to_have_text(text_of(300, 5 + 300 * 7 % 14))
+    expect(animation.locator(".card__text").first).to_have_text(idea_text(300))
     shown = animation.locator(".card").count()
     expect(animation.locator(".column__more")).to_have_text(f"+\u00a0{63 - shown} autres idées")
 

@@ -57,13 +57,15 @@ const overflows = (node) => node.scrollHeight > node.clientHeight + 1;
 
 // Keep the first items of each list that fit its height, and say under it how many of its `count` are not shown.
 // Markers share one row of the grid: it is reserved for all columns as soon as one needs it, then each list is cut.
+// A marker holds a line of text from the start, so that filling it in does not change the height measured.
 function fit(lists) {
   const over = lists.some(([list]) => overflows(list));
   columns.classList.toggle("wall__columns--more", over);
   for (const [list, more, count] of lists) {
     const items = [...list.children];
+    // Offsets, not client rectangles: a card arriving slides in with a transform that must not count.
     const limit = list.clientHeight;
-    const first = items.findIndex((item) => item.offsetTop + item.offsetHeight > limit + 1);
+    const first = items.findIndex((item) => item.offsetTop + item.offsetHeight > limit);
     const shown = first === -1 ? items.length : Math.max(first, 1);
     for (const item of items.slice(shown)) item.remove();
     const hidden = count - shown;
@@ -79,7 +81,7 @@ function renderResults() {
     el("p", { class: "card__text", text: result.text }),
     el("span", { class: "results__dots", text: t("%(count)s dots", { count: result.dots }) }),
   ])));
-  const more = el("p", { class: "column__more" });
+  const more = el("p", { class: "column__more column__more--none", text: "+" });
   setGrid(columns, 1);
   columns.replaceChildren(el("section", { class: "column results", "aria-label": t("Results") }, [
     el("h2", { class: "column__title", text: t("Results") }), list, more,
@@ -228,7 +230,7 @@ function renderBoard() {
   const fits = [];
   columns.replaceChildren(...shown.map(([group, mine]) => {
     const list = el("ol", { class: "column__posts" }, mine.map(card));
-    const more = el("p", { class: "column__more" });
+    const more = el("p", { class: "column__more column__more--none", text: "+" });
     fits.push([list, more, mine.length]);
     return el("section", { class: "column", "aria-label": group.label }, [
       el("h2", { class: "column__title" }, [
