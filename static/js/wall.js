@@ -94,10 +94,14 @@ function harvestBox(table) {
   return el("section", { class: "harvest-table", "aria-label": table.name, dataset: { table: table.key } }, [
     el("h2", { class: "harvest-table__name", text: table.name }),
     el("dl", { class: "harvest" }, session.harvest_categories.map((category) => {
-      const text = texts[category.key] || "";
+      // Hosts write one point a line: each line gets a bullet of its own (one the host typed is not doubled).
+      const lines = (texts[category.key] || "").split("\n").map((line) => line.replace(/^\s*[-–•*]\s+/, "").trim())
+        .filter(Boolean);
       return el("div", { class: "harvest__entry" }, [
         el("dt", { class: "harvest__category", text: category.label }),
-        el("dd", { class: text ? "harvest__text" : "harvest__text harvest__text--empty", text: text || "…" }),
+        lines.length
+          ? el("dd", { class: "harvest__text" }, lines.map((line) => el("span", { class: "harvest__line", text: line })))
+          : el("dd", { class: "harvest__text harvest__text--empty", text: "…" }),
       ]);
     })),
   ]);
