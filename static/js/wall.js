@@ -196,13 +196,24 @@ function renderHarvest() {
   const tables = session.tables.filter((table) => !session.table || table.key === session.table.key);
   columns.classList.add("wall__columns--harvest");
   setGrid(columns, 1);
+  if (tables.length === 1) {
+    // A table's own wall: its categories side by side across the screen rather than one line of 120 characters.
+    const box = harvestBox(tables[0]);
+    box.classList.add("harvest-table--wide");
+    box.style.setProperty("--span", Math.max(1, Math.min(3, session.harvest_categories.length)));
+    const page = el("div", { class: "harvest-page" }, [el("div", { class: "harvest-column" }, [box])]);
+    columns.replaceChildren(page);
+    harvestPages.list = [page];
+    showPage(0);
+    return;
+  }
   // Fewest pages first; then fewest tables spread over several slots; then more columns, so that boxes spread out
   // rather than stack up.
   let best = null;
-  const cost = (pages) => [pages.length, pages.reduce((n, page) => n + page.querySelectorAll(".harvest-table--wide").length, 0)];
+  const wideBoxes = (pages) => pages.reduce((n, page) => n + page.querySelectorAll(".harvest-table--wide").length, 0);
   for (const count of HARVEST_COLUMNS.filter((n, i) => i === 0 || n <= tables.length)) {
     const pages = paginate(tables.map(harvestBox), Math.min(count, Math.max(tables.length, 1)));
-    const [length, wide] = cost(pages);
+    const [length, wide] = [pages.length, wideBoxes(pages)];
     if (!best || length < best.length || (length === best.length && wide <= best.wide)) best = { pages, length, wide };
   }
   best = best.pages;
