@@ -110,6 +110,13 @@ def _whole(env, name: str, default: int) -> int:
     return value
 
 
+def _seconds(env, name: str, default: int) -> int:
+    value = _whole(env, name, default)
+    if value < 1:
+        raise SystemExit(f"ROUAGES_{name} must be 1 or more, not {value!r}")
+    return value
+
+
 def security_from(env) -> dict:
     """Return the sign-in limits, the trusted proxy count and the allowed hosts (None: work them out)."""
     out = {name: _whole(env, name, default) for name, default in SIGN_IN_LIMITS.items()}
@@ -156,6 +163,11 @@ def from_environ(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": env.get("ROUAGES_SECURE_COOKIES", "") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Ideas written while posting was open are still stored this long after it closes (0: not at all).
+        "POSTING_GRACE_SECONDS": _whole(env, "POSTING_GRACE_SECONDS", 120),
+        # Engine.IO heartbeat: a phone whose connection is gone shows it within about interval + timeout.
+        "PING_INTERVAL": _seconds(env, "PING_INTERVAL", 5),
+        "PING_TIMEOUT": _seconds(env, "PING_TIMEOUT", 5),
         "AUTO_MIGRATE": True,
     }
     settings.update(limits_from(env))

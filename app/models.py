@@ -61,6 +61,11 @@ class Session(db.Model):
     question: Mapped[str | None] = mapped_column(String(300))
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     is_open: Mapped[bool] = mapped_column(default=True)
+    # How many times posting has opened: phones stamp each idea with the opening they saw, so that one reaching
+    # the server just after closing is still stored within the grace period (docs/protocol.md, "Closing").
+    opening: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When posting last closed, as Unix time in milliseconds (None while it has never closed).
+    closed_at: Mapped[int | None] = mapped_column(BigInteger)
     # Key of the current phase among settings["phases"], which the workshop format defines.
     phase: Mapped[str | None] = mapped_column(String(40))
     # Countdown end as Unix time in milliseconds: every worker and client computes the same remaining time.
@@ -150,6 +155,10 @@ class Attendance(db.Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The table the participant last said they are at (a table's card scanned, or « I am at table X »), and the step
+    # they said it in: see sessions.seat_of for how it weighs against the rotation plan.
+    table_key: Mapped[str | None] = mapped_column(String(60))
+    seated_phase: Mapped[str | None] = mapped_column(String(40))
 
     participant: Mapped[Participant] = relationship()
 
@@ -172,8 +181,12 @@ class Post(db.Model):
     text: Mapped[str] = mapped_column(Text)
     tags: Mapped[dict] = mapped_column(JSON, default=dict)
     hidden: Mapped[bool] = mapped_column(default=False)
-    # Set when a host merged this post into another as a duplicate (it is then hidden).
+    # Set when a host or an organiser merged this post into another as a duplicate (it is then hidden); who and
+    # when are kept so that the merge can be undone by whoever may and the synthesis can count it on the kept idea.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
+    merged_at: Mapped[datetime | None]
+    merged_by_table_id: Mapped[int | None] = mapped_column(ForeignKey("session_table.id", ondelete="SET NULL"))
+    merged_by_organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     participant: Mapped[Participant] = relationship()

@@ -104,13 +104,35 @@ def on_join(data: dict) -> dict:
     if not data.get("token") and request.cookies.get("rouages_participant"):
         data = {**data, "token": request.cookies["rouages_participant"]}
     participant, session, table = join_session(data, request.remote_addr)
+    registry()[session.workshop].joined(session, participant)
     _joined()[session.code] = (participant.id, participant.name, participant.organisation)
     socket_session.modified = True
     _follow(sessions.room(session.id))
     return {"participant": participant_payload(participant), "session": sessions.session_payload(session, table),
             "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)],
             "dots": votes.dots_of(session, participant),
-            "assignment": sessions.assignment_of(session, participant)}
+            "assignment": sessions.assignment_of(session, participant),
+            "seat": sessions.seat_of(session, participant),
+            "notice_minutes": (session.plan or {}).get("notice_minutes")}
+
+
+@handler("seat")
+def on_seat(data: dict) -> dict:
+    """A joined phone asks where it is seated now, or says « I am at table `table` »."""
+    session = sessions.get_session(data.get("code"))
+    participant = _participant(session)
+    if data.get("table") is None:
+        return {"seat": sessions.seat_of(session, participant)}
+    return {"seat": sessions.state_seat(session, participant, data.get("table"))}
+
+
+@handler("seating")
+def on_seating(data: dict) -> dict:
+    """Who goes to which table in each round; organisers also get who is at which table now."""
+    session = sessions.get_session(data.get("code"))
+    _follow(sessions.room(session.id))  # then phases, countdowns and plans reach the list as they change
+    return {"seating": sessions.seating(session, current_user.is_authenticated),
+            "notice_minutes": (session.plan or {}).get("notice_minutes")}
 
 
 @handler("post")
@@ -206,7 +228,14 @@ def on_harvest_save(data: dict) -> dict:
 def on_host_merge(data: dict) -> dict:
     """A table's host merges a duplicate into another idea of their table."""
     table = harvest.table_for_host(data.get("token"))
-    return {"post": moderation.merge(table.session, data.get("post_id"), data.get("into"), within=table.tags)}
+    return moderation.merge(table.session, data.get("post_id"), data.get("into"), table=table)
+
+
+@handler("host_unmerge")
+def on_host_unmerge(data: dict) -> dict:
+    """A table's host undoes a merge they made."""
+    table = harvest.table_for_host(data.get("token"))
+    return moderation.unmerge(table.session, data.get("post_id"), table=table)
 
 
 @handler("timer_start", organiser_only=True)
@@ -224,13 +253,26 @@ def on_timer_stop(data: dict) -> dict:
 @handler("post_hide", organiser_only=True)
 def on_post_hide(data: dict) -> dict:
     """Hide a post from the wall."""
-    return {"post": moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), True)}
+    return moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), True)
 
 
 @handler("post_restore", organiser_only=True)
 def on_post_restore(data: dict) -> dict:
     """Bring a hidden post back."""
-    return {"post": moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), False)}
+    return moderation.set_hidden(sessions.get_session(data.get("code")), data.get("post_id"), False)
+
+
+@handler("post_merge", organiser_only=True)
+def on_post_merge(data: dict) -> dict:
+    """An organiser merges a duplicate into another idea of the session."""
+    session = sessions.get_session(data.get("code"))
+    return moderation.merge(session, data.get("post_id"), data.get("into"), organiser_id=current_user.id)
+
+
+@handler("post_unmerge", organiser_only=True)
+def on_post_unmerge(data: dict) -> dict:
+    """An organiser undoes any merge of the session."""
+    return moderation.unmerge(sessions.get_session(data.get("code")), data.get("post_id"))
 
 
 def _register_format_actions() -> None:

@@ -25,7 +25,7 @@ from workshops import registry
 
 ROLES = ["anonymous", "participant", "other_participant", "other_host", "organiser"]
 # Events that carry a host link's token instead of a code.
-HOST_EVENTS = ["host_join", "harvest_save", "host_merge"]
+HOST_EVENTS = ["host_join", "harvest_save", "host_merge", "host_unmerge"]
 
 
 def _registered_flag(handler) -> bool | None:
@@ -99,6 +99,10 @@ def world(app, event, organiser):
                          callback=True)["post"]["id"] for n in range(3)]
     other = socket_client(app)
     other_token = other.emit("join", {"code": board.code}, callback=True)["participant"]["token"]
+    # Table A's host merged the third idea into the second: there is a merge to undo.
+    host = socket_client(app)
+    assert host.emit("host_merge", {"token": token_a, "post_id": posts[2], "into": posts[1]}, callback=True)["ok"]
+    host.disconnect()
     with app.app_context():
         session = db.session.get(Session, cafe.id)
         from app.services import votes
@@ -232,7 +236,7 @@ def test_host_actions_reach_only_the_table_of_their_link(world, action, role):
     client = socket_as(world, "organiser" if role == "organiser" else "anonymous")
     token = host_token_of(world, role)
     payload = {"token": token, "category": "missions", "text": f"Récolte écrite par {role}",
-               "post_id": world.posts[0], "into": world.posts[1]}
+               "post_id": world.posts[2] if action == "host_unmerge" else world.posts[0], "into": world.posts[1]}
     before = snapshot(app)
     ack = client.emit(action, payload, callback=True)
     client.disconnect()
@@ -246,7 +250,7 @@ def test_host_actions_reach_only_the_table_of_their_link(world, action, role):
             assert ack["table"] == world.table_a[0]
         return
     if role == "other_host":
-        if action == "host_merge":
+        if action in ("host_merge", "host_unmerge"):
             assert ack["ok"] is False and ack["error"]["code"] == "unknown_post", ack
         else:
             assert ack["ok"] is True, ack  # their own table

@@ -7,6 +7,8 @@ import os
 import shutil
 import threading
 from contextlib import contextmanager
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -152,6 +154,139 @@ def test_an_idea_typed_while_the_server_is_down_is_sent_once_when_it_returns(bro
     expect(wall.locator(".card")).to_contain_text("Mutualiser un poste de comptable")
 
 
+def posting_console(server):
+    """A signed-in organiser's Socket.IO client, to open and close posting as the console does."""
+    from test_server import connect, organiser_cookie
+
+    return connect(server.url, headers={"Cookie": organiser_cookie(server)})
+
+
+def offline_phone_with_an_idea(browser, server, text: str):
+    """A phone that joined while posting was open, lost its network, and queued an idea."""
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    phone.context.set_offline(True)
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "offline")
+    phone.locator(".tag-choice", has_text="Support").click()
+    phone.get_by_label("Votre idée").fill(text)
+    phone.get_by_role("button", name="Envoyer").click()
+    expect(phone.locator(".mine__state").first).to_have_text("En attente d’envoi…")
+    expect(phone.locator("#connection")).to_have_text("Hors ligne\u00a0: 1 idée en attente d’envoi")
+    return phone
+
+
+def test_an_idea_queued_offline_while_posting_closes_is_stored_once_when_the_phone_returns(browser, server):
+    import requests
+
+    phone = offline_phone_with_an_idea(browser, server, "Un fonds commun pour les tiers-lieux")
+    console = posting_console(server)
+    assert console.call("session_open", {"code": server.code, "open": False}, timeout=10)["is_open"] is False
+    shot(phone, "phone-offline-waiting")
+    phone.context.set_offline(False)
+    expect(phone.locator(".mine__state").first).to_have_text("Envoyée", timeout=20_000)
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    expect(phone.locator("#closed")).to_be_visible()
+    posts = requests.get(f"{server.url}/api/sessions/{server.code}/posts", timeout=10).json()["posts"]
+    assert [p["text"] for p in posts] == ["Un fonds commun pour les tiers-lieux"]
+    wall = browser.new_page(viewport={"width": 1280, "height": 800})
+    wall.goto(f"{server.url}/wall/{server.code}")
+    expect(wall.locator(".card")).to_have_count(1)
+    expect(wall.locator(".card")).to_contain_text("Un fonds commun pour les tiers-lieux")
+    # Reloaded, the phone finds it among its stored ideas and sends nothing again.
+    phone.reload()
+    expect(phone.locator(".mine")).to_have_count(1)
+    expect(phone.locator(".mine__state")).to_have_text("Envoyée")
+    assert len(requests.get(f"{server.url}/api/sessions/{server.code}/posts", timeout=10).json()["posts"]) == 1
+    console.disconnect()
+
+
+def test_an_idea_refused_for_good_is_shown_in_words_and_can_be_copied(browser, tmp_path, server_env):
+    srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_POSTING_GRACE_SECONDS": "1"})
+    srv.cli("event", "import", str(DATA / "small.yaml"))
+    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+                    if s["key"] == "world-cafe")
+    with srv:
+        text = "Une idée arrivée trop tard"
+        phone = offline_phone_with_an_idea(browser, srv, text)
+        phone.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=srv.url)
+        console = posting_console(srv)
+        console.call("session_open", {"code": srv.code, "open": False}, timeout=10)
+        time.sleep(1.5)  # longer than this server's grace period
+        phone.context.set_offline(False)
+        refused = phone.locator(".mine--refused")
+        expect(refused.locator(".mine__reason")).to_have_text(
+            "Non enregistrée\u00a0: cette idée est arrivée après la fermeture des contributions. "
+            "Copiez-la pour la garder.", timeout=20_000)
+        expect(refused.locator(".mine__text")).to_have_text(text)
+        expect(phone.locator("#connection")).to_have_text("Connecté")  # nothing is waiting any more
+        refused.get_by_role("button", name="Copier le texte").click()
+        expect(refused.locator(".mine__copied")).to_have_text("Copié.")
+        assert phone.evaluate("navigator.clipboard.readText()") == text
+        shot(phone, "phone-refused")
+        # It stays until the person removes it, across a reload, and is never sent again.
+        phone.reload()
+        expect(phone.locator(".mine--refused .mine__text")).to_have_text(text)
+        phone.get_by_role("button", name="Retirer").click()
+        expect(phone.locator(".mine")).to_have_count(0)
+        assert phone.evaluate(f"localStorage.getItem('rouages.outbox.{srv.code}')") == "[]"
+        # Any other final refusal is said in words too, with the server's reason.
+        console.call("session_open", {"code": srv.code, "open": True}, timeout=10)
+        phone.evaluate(f"""localStorage.setItem('rouages.outbox.{srv.code}', JSON.stringify([{{
+            client_id: 'too-long-0001', text: 'x'.repeat(501), tags: {{function: 'animation'}}, state: 'pending'}}]))""")
+        phone.reload()
+        expect(phone.locator(".mine--refused .mine__reason")).to_have_text(
+            "Non enregistrée\u00a0: Votre idée est trop longue\u00a0: 500 caractères au maximum. "
+            "Copiez-la pour la garder.")
+        console.disconnect()
+
+
+def test_an_idea_refused_for_now_stays_in_the_outbox_and_is_sent_again(browser, tmp_path, server_env):
+    import requests
+
+    # One idea at once, then one every 3 s: the second idea is refused with too_many_posts, "not now".
+    srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_LIMIT_POSTS_BURST": "1",
+                                               "ROUAGES_LIMIT_POSTS_PER_MINUTE": "20"})
+    srv.cli("event", "import", str(DATA / "small.yaml"))
+    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+                    if s["key"] == "world-cafe")
+    with srv:
+        phone = browser.new_page(viewport={"width": 360, "height": 740})
+        phone.goto(f"{srv.url}/j/{srv.code}")
+        expect(phone.locator("#connection")).to_have_text("Connecté")
+        phone.locator(".tag-choice", has_text="Animation").click()
+        for text in ("Première idée", "Deuxième idée"):
+            phone.get_by_label("Votre idée").fill(text)
+            phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator("#connection")).to_have_text("Connecté\u00a0: 1 idée en attente d’envoi")
+        expect(phone.locator(".mine--pending .mine__text")).to_have_text("Deuxième idée")
+        expect(phone.locator(".mine__state")).to_have_text(["Envoyée", "Envoyée"], timeout=15_000)
+        expect(phone.locator("#connection")).to_have_text("Connecté")
+        posts = requests.get(f"{srv.url}/api/sessions/{srv.code}/posts", timeout=10).json()["posts"]
+        assert [p["text"] for p in posts] == ["Première idée", "Deuxième idée"]
+
+def test_a_phone_shows_within_seconds_that_the_server_went_silent_and_what_waits(browser, server):
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    # A frozen server keeps its sockets open and answers nothing, as when the venue's Wi-Fi drops the path to it.
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        expect(phone.locator("#connection")).to_have_attribute("data-state", "offline", timeout=8_000)
+        phone.locator(".tag-choice", has_text="Animation").click()
+        for text in ("Première idée", "Deuxième idée"):
+            phone.get_by_label("Votre idée").fill(text)
+            phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator("#connection")).to_have_text("Hors ligne\u00a0: 2 idées en attente d’envoi")
+        phone.evaluate("window.scrollTo(0, 0)")
+        shot(phone, "phone-silent-server")
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    expect(phone.locator(".mine__state")).to_have_text(["Envoyée", "Envoyée"], timeout=30_000)
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+
+
 def test_a_wall_that_missed_a_post_fetches_it_when_the_next_one_shows_the_gap(browser, tmp_path, databases):
     import socketio
 
@@ -266,8 +401,9 @@ def test_a_phone_scanned_at_a_table_posts_under_its_theme_and_the_table_wall_sho
     for table, text in ((support, "Mutualiser un poste de comptable"), (animation, "Des repas partagés")):
         phone = browser.new_page(viewport={"width": 360, "height": 740})
         phone.goto(f"{server.url}/j/{table['code']}")
-        expect(phone.locator(".phone__table")).to_have_text(f"Table\u00a0: {table['name']}")
-        expect(phone.locator("fieldset legend", has_text="Fonctions")).to_have_count(0)
+        expect(phone.locator("#assignment")).to_have_text(
+            f"Vous êtes à {table['name']} (dernière carte de table scannée ou table choisie)\u00a0: vos idées y sont envoyées.")
+        expect(phone.locator("fieldset legend", has_text="Fonctions")).to_be_hidden()
         expect(phone.get_by_role("button", name="Envoyer")).to_be_enabled()
         phone.get_by_label("Votre idée").fill(text)
         phone.get_by_role("button", name="Envoyer").click()
@@ -379,6 +515,9 @@ def test_a_table_host_writes_the_harvest_and_the_wall_shows_it(browser, server):
     shot(wall, "wall-harvest")
 
 
+PLANNED = "Pour ce tour, votre table selon le plan est {}\u00a0; vos idées y sont envoyées."
+
+
 def test_the_rotation_plan_tells_each_phone_its_table_round_by_round(browser, server):
     import requests
 
@@ -401,10 +540,10 @@ def test_the_rotation_plan_tells_each_phone_its_table_round_by_round(browser, se
     expect(phone.locator("#assignment")).to_contain_text("Pour le tour 1, votre table\u00a0: ")
     first = phone.locator("#assignment").text_content().split("\u00a0: ")[1]
     console.get_by_role("button", name="Tour 1").click()
-    expect(phone.locator("#assignment")).to_have_text(f"Votre table pour ce tour\u00a0: {first}")
+    expect(phone.locator("#assignment")).to_have_text(PLANNED.format(first))
     console.get_by_role("button", name="Tour 2").click()
-    expect(phone.locator("#assignment")).not_to_have_text(f"Votre table pour ce tour\u00a0: {first}")
-    second = phone.locator("#assignment").text_content().split("\u00a0: ")[1]
+    expect(phone.locator("#assignment")).not_to_have_text(PLANNED.format(first))
+    second = phone.locator("#assignment").text_content().removeprefix(PLANNED.split("{}")[0]).split(PLANNED.split("{}")[1])[0]
     assert {first, second} <= set(names.values()) and first != second
     shot(phone, "phone-plan")
     shot(console, "console-plan")
@@ -427,7 +566,8 @@ def test_a_registered_person_typing_their_name_on_the_phone_gets_their_planned_t
     phone = browser.new_page(viewport={"width": 360, "height": 740})
     phone.goto(f"{server.url}/j/{code}")
     expect(phone.locator("#connection")).to_have_text("Connecté")
-    expect(phone.locator("#assignment")).to_be_hidden()
+    # Arriving after the plan, the phone is seated at once; giving a listed name trades that seat for the entry's.
+    expect(phone.locator("#assignment")).to_contain_text("Pour le tour 1, votre table\u00a0: ")
     phone.get_by_label("Nom").fill("helene dupre")
     phone.get_by_label("Structure").fill("MES pays de Bray")
     phone.get_by_label("Votre idée").focus()  # leaving the field sends the name
@@ -552,8 +692,12 @@ def test_an_english_browser_reads_steps_numbers_and_punctuation_in_english(brows
     from test_server import organiser_cookie
 
     server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+    cafe = next(s for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
                 if s["key"] == "world-cafe-fonctions")
+    code = cafe["code"]
+    host = browser.new_page(viewport={"width": 360, "height": 740}, locale="en-GB")
+    host.goto(cafe["tables"][0]["host_url"])
+    expect(host.locator("#phase")).to_have_text("Welcome")
     phone = browser.new_page(viewport={"width": 360, "height": 740}, locale="en-GB")
     phone.goto(f"{server.url}/j/{code}")
     expect(phone.locator("#connection")).to_have_text("Connected")
@@ -571,6 +715,7 @@ def test_an_english_browser_reads_steps_numbers_and_punctuation_in_english(brows
     expect(phone.locator("#phase")).to_have_text("Round 1")
     expect(wall.locator("#phase")).to_have_text("Round 1")
     expect(french_wall.locator("#phase")).to_have_text("Tour 1")
+    expect(host.locator("#phase")).to_have_text("Round 1")
 
     # During the vote step the header says « Vote » once, not « Vote Vote ».
     assert console.call("phase_set", {"code": code, "phase": "vote"}, timeout=10)["ok"]
@@ -700,7 +845,7 @@ def cafe(tmp_path, server_env, request):
     """A real server with a world café of `request.param` tables (15 from tests/data, others generated)."""
     srv = Server(tmp_path / "data", extra_env=server_env)
     if request.param == 15:
-        path, slug = DATA / "cafe15.yaml", "grand-cafe"
+        path, slug = DATA / "cafe15.yaml", "cafe15"
     else:
         path, slug = tmp_path / "cafe.yaml", f"cafe-{request.param}"
         path.write_text(cafe_yaml(request.param), encoding="utf-8")
@@ -901,3 +1046,221 @@ def test_every_text_of_the_wall_is_legible_from_the_back_of_the_room(browser, se
         assert wall.evaluate(TOO_SMALL) == []
         assert wall.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
         wall.close()
+def test_a_host_merge_shows_on_every_screen_and_undoing_it_restores_both_ideas(browser, server):
+    import re
+
+    import requests
+
+    server.cli("event", "import", "--demo")
+    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    console = open_console(browser, server, code, viewport={"width": 1366, "height": 768})
+    expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
+    host_link = console.locator("a", has_text="Lien hôte").first.get_attribute("href")
+    console.get_by_role("button", name="Tour 1").click()
+    expect(console.get_by_role("button", name="Tour 1")).to_have_attribute("aria-current", "step")
+    tables = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
+    phone = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    phone.goto(f"{server.url}/j/{tables[0]['code']}")
+    kept, duplicate = "Un poste d'animateur partagé entre structures", "un poste animateur mutualisé"
+    for text in (kept, duplicate):
+        phone.get_by_label("Votre idée").fill(text)
+        phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator(".mine", has_text=text).locator(".mine__state")).to_have_text("Envoyée")
+    wall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    wall.goto(f"{server.url}/wall/{code}")
+    expect(wall.locator(".card")).to_have_count(2)
+
+    host = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    host.goto(host_link)
+    host.locator(".host-post", has_text=duplicate).get_by_role("button", name="Doublon").click()
+    host.locator(".host-post", has_text=kept).get_by_role("button", name="Garder celle-ci").click()
+
+    card = wall.locator(".card")
+    expect(card).to_have_count(1)
+    expect(card.locator(".merged__count")).to_have_text("+1")
+    expect(card.locator(".merged__text")).to_have_text(duplicate)
+    expect(card.locator(".merged__text")).to_be_visible()
+    grouped = phone.locator(".mine", has_text=duplicate)
+    expect(grouped.locator(".mine__state")).to_have_text("Regroupée")
+    expect(grouped.locator(".mine__kept")).to_have_text(f"Regroupée avec une idée proche\u00a0: «\u00a0{kept}\u00a0»")
+    expect(host.locator(".host-post")).to_have_count(1)
+    expect(host.locator(".host-post .merged__count")).to_have_text("+1")
+    row = console.locator(".console-post", has_text=re.compile("^" + re.escape(kept)))
+    expect(row.locator(".merged__count")).to_have_text("+1")
+    expect(console.locator(".console-post", has_text="Regroupée avec la n°\u00a01")).to_have_count(1)
+    shot(wall, "wall-merged")
+    grouped.scroll_into_view_if_needed()
+    shot(phone, "phone-merged")
+    host.locator(".merged__count").click()
+    host.get_by_role("button", name="Annuler le regroupement").scroll_into_view_if_needed()
+    shot(host, "host-merged")
+    row.locator(".merged__count").click()
+    row.scroll_into_view_if_needed()
+    shot(console, "console-merged")
+    # A wall that reloads shows the same group.
+    wall.reload()
+    expect(wall.locator(".card .merged__text")).to_have_text(duplicate)
+
+    host.get_by_role("button", name="Annuler le regroupement").click()
+    expect(wall.locator(".card")).to_have_count(2)
+    expect(wall.locator(".merged")).to_have_count(0)
+    expect(phone.locator(".mine", has_text=duplicate).locator(".mine__state")).to_have_text("Envoyée")
+    expect(phone.locator(".mine__kept")).to_have_count(0)
+    expect(host.locator(".host-post")).to_have_count(2)
+    expect(console.locator(".console-post .merged")).to_have_count(0)
+
+
+def test_the_console_merges_two_ideas_and_undoes_the_merge(browser, server):
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    for text in ("Créer un fonds commun", "Un fonds commun à créer"):
+        phone.locator(".tag-choice", has_text="Valorisation").click()
+        phone.get_by_label("Votre idée").fill(text)
+        phone.get_by_role("button", name="Envoyer").click()
+        expect(phone.locator(".mine", has_text=text).locator(".mine__state")).to_have_text("Envoyée")
+    wall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    wall.goto(f"{server.url}/wall/{server.code}")
+    expect(wall.locator(".card")).to_have_count(2)
+
+    console = open_console(browser, server, server.code, viewport={"width": 1366, "height": 768})
+    console.locator(".console-post", has_text="Un fonds commun à créer").get_by_role("button", name="Doublon").click()
+    console.locator(".console-post", has_text="Créer un fonds commun").get_by_role(
+        "button", name="Garder celle-ci").click()
+    expect(wall.locator(".card")).to_have_count(1)
+    expect(wall.locator(".card .merged__text")).to_have_text("Un fonds commun à créer")
+    expect(phone.locator(".mine__kept")).to_have_text("Regroupée avec une idée proche\u00a0: «\u00a0Créer un fonds "
+                                                      "commun\u00a0»")
+    expect(console.locator(".console-post", has_text="Regroupée avec la n°\u00a01")).to_have_count(1)
+
+    console.locator(".console-post", has_text="Regroupée avec la n°").get_by_role(
+        "button", name="Annuler le regroupement").click()
+    expect(wall.locator(".card")).to_have_count(2)
+    expect(phone.locator(".mine__kept")).to_have_count(0)
+    expect(console.locator(".merged")).to_have_count(0)
+
+
+def demo_cafe(server) -> tuple[str, dict]:
+    """Import the demo and return its world café's code and its tables by name."""
+    import requests
+
+    server.cli("event", "import", "--demo")
+    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "world-cafe-fonctions")
+    tables = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
+    return code, {t["name"]: t for t in tables}
+
+
+def posts_of(server, code: str) -> list[dict]:
+    """Return the visible posts of a session, as a wall reads them."""
+    import requests
+
+    return requests.get(f"{server.url}/api/sessions/{code}/posts", timeout=5).json()["posts"]
+
+
+def test_the_phone_says_once_where_the_person_is_and_posts_there(browser, server):
+    code, tables = demo_cafe(server)
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    console = open_console(browser, server, code, viewport={"width": 1280, "height": 1100})
+    expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
+    console.get_by_role("button", name="Calculer le plan de rotation").click()
+    expect(phone.locator("#assignment")).to_contain_text("Pour le tour 1, votre table\u00a0: ")
+    planned = phone.locator("#assignment").text_content().split("\u00a0: ")[1]
+    # The person scans another table's card before the round: the plan says where to go once it starts.
+    scanned = next(name for name in tables if name != planned)
+    phone.goto(f"{server.url}/j/{tables[scanned]['code']}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    console.get_by_role("button", name="Tour 1").click()
+    expect(phone.locator("#assignment")).to_have_text(PLANNED.format(planned))
+    # One sentence about the table: no second line naming another one.
+    main = phone.locator("main").inner_text()
+    assert "Table\u00a0:" not in main and scanned not in main
+    phone.get_by_label("Votre idée").fill("Au plan")
+    phone.get_by_role("button", name="Envoyer").click()
+    expect(phone.locator(".mine__state").first).to_have_text("Envoyée")
+    assert [p["tags"]["function"] for p in posts_of(server, code)] == [tables[planned]["tags"]["function"]]
+    phone.evaluate("window.scrollTo(0, 0)")
+    shot(phone, "phone-seat-plan")
+
+    # « Pas à cette table ? »: the person says where they are; the sentence says it, with the way back.
+    phone.get_by_text("Pas à cette table\u00a0?").click()
+    phone.locator("#seat-other").get_by_role("button", name=scanned, exact=True).click()
+    expect(phone.locator("#assignment")).to_have_text(f"Vous êtes à {scanned} et non à {planned}, où le plan vous "
+                                                      f"place\u00a0: vos idées vont à {scanned}.")
+    expect(phone.get_by_role("button", name=f"Je suis à {planned}")).to_be_visible()
+    phone.get_by_label("Votre idée").fill("Ici")
+    phone.get_by_role("button", name="Envoyer").click()
+    expect(phone.locator(".mine--sent")).to_have_count(2)
+    assert [p["tags"]["function"] for p in posts_of(server, code)] == [tables[planned]["tags"]["function"],
+                                                                     tables[scanned]["tags"]["function"]]
+    phone.evaluate("window.scrollTo(0, 0)")
+    shot(phone, "phone-seat-elsewhere")
+    # The console sees who sits elsewhere than planned.
+    expect(console.locator("#seating-table")).to_contain_text("Une personne sans nom")
+    row = console.locator("#seating-table tbody tr", has_text=scanned)
+    expect(row.locator("td").nth(0)).to_have_text("1")
+    console.locator("#seating-table").scroll_into_view_if_needed()
+    shot(console, "console-seating")
+    phone.get_by_role("button", name=f"Je suis à {planned}").click()
+    expect(phone.locator("#assignment")).to_have_text(PLANNED.format(planned))
+    expect(console.locator("#seating-table")).not_to_contain_text("Une personne sans nom")
+
+
+def test_the_next_table_shows_in_the_last_minutes_of_a_round_on_the_phone_and_the_wall(browser, server):
+    code, _tables = demo_cafe(server)
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{code}")
+    expect(phone.locator("#connection")).to_have_text("Connecté")
+    phone.get_by_label("Nom").fill("Camille")
+    phone.get_by_label("Votre idée").focus()  # leaving the field sends the name
+    wall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    wall.goto(f"{server.url}/wall/{code}")
+    console = open_console(browser, server, code, viewport={"width": 1280, "height": 1100})
+    expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
+    console.get_by_role("button", name="Calculer le plan de rotation").click()
+    expect(console.locator("#plan-state")).to_have_text("Plan pour 1 personne")
+    console.get_by_role("button", name="Tour 1").click()
+    expect(phone.locator("#assignment")).to_contain_text("Pour ce tour, votre table selon le plan est ")
+    # Twenty minutes left: the next table is not yet said.
+    expect(phone.locator("#countdown")).to_be_visible()
+    expect(phone.locator("#next-table")).to_be_hidden()
+    expect(wall.locator("#next-tables")).to_be_hidden()
+    console.get_by_role("button", name="3 min", exact=True).click()
+    expect(phone.locator("#next-table")).to_contain_text("Au prochain tour, allez à ")
+    following = phone.locator("#next-table").text_content().removeprefix("Au prochain tour, allez à ").removesuffix(".")
+    current = phone.locator("#assignment").text_content().split("est ")[1].split("\u00a0;")[0]
+    assert following != current
+    expect(wall.locator("#next-tables")).to_be_visible()
+    expect(wall.locator("#next-tables-title")).to_have_text("Prochain tour")
+    expect(wall.locator(".next-tables__table", has_text=following)).to_contain_text("Camille")
+    expect(wall.locator(".next-tables__table")).to_have_count(5)
+    phone.evaluate("window.scrollTo(0, 0)")
+    shot(phone, "phone-next-table")
+    shot(wall, "wall-next-tables")
+    # The step moves on: the new round's table is where the person is, and the list goes.
+    console.get_by_role("button", name="Tour 2").click()
+    expect(phone.locator("#assignment")).to_have_text(PLANNED.format(following))
+    expect(phone.locator("#next-table")).to_be_hidden()
+    expect(wall.locator("#next-tables")).to_be_hidden()
+
+
+def test_a_phone_arriving_after_the_plan_is_seated_and_told(browser, server):
+    code, tables = demo_cafe(server)
+    first = browser.new_page(viewport={"width": 360, "height": 740})
+    first.goto(f"{server.url}/j/{code}")
+    expect(first.locator("#connection")).to_have_text("Connecté")
+    console = open_console(browser, server, code, viewport={"width": 1280, "height": 1100})
+    expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
+    console.get_by_role("button", name="Calculer le plan de rotation").click()
+    expect(console.locator("#plan-state")).to_have_text("Plan pour 1 personne")
+    console.get_by_role("button", name="Tour 1").click()
+    late = browser.new_page(viewport={"width": 360, "height": 740})
+    late.goto(f"{server.url}/j/{code}")
+    expect(late.locator("#assignment")).to_contain_text("Arrivé après le calcul du plan, vous êtes placé à ")
+    expect(console.locator("#plan-state")).to_have_text("Plan pour 2 personnes")
+    text = late.locator("#assignment").text_content()
+    assert any(f"placé à {name} pour ce tour" in text for name in tables)
+    late.evaluate("window.scrollTo(0, 0)")
+    shot(late, "phone-late")

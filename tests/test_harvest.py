@@ -90,8 +90,8 @@ def test_a_host_merges_a_duplicate_of_their_table_only(app, phone, wall, cafe_ta
     wall.get_received()
     ack = host.emit("host_merge", {"token": token, "post_id": ids[1], "into": ids[0]}, callback=True)
     assert ack["post"]["hidden"] is True and ack["post"]["merged_into"] == ids[0]
-    hidden = events_named(wall, "post_hidden")
-    assert [(h["id"], h["merged_into"]) for h in hidden] == [(ids[1], ids[0])]
+    merged = events_named(wall, "post_merged")
+    assert [(m["post"]["id"], m["post"]["merged_into"], m["into"]["id"]) for m in merged] == [(ids[1], ids[0], ids[0])]
     assert read(lambda: (db.session.get(Post, ids[1]).merged_into_id, db.session.get(Post, ids[1]).hidden)) == \
         (ids[0], True)
     # Another table's idea, itself, or a hidden idea cannot be merged into.

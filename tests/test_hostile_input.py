@@ -185,7 +185,7 @@ def stage(app, event, organiser):
 # Strategies --------------------------------------------------------------------------------------------------
 
 FIELDS = ["code", "text", "tags", "client_id", "since", "rev", "post_id", "into", "dots", "budget",
-          "max_per_post", "phase", "open", "seconds", "token", "category", "name", "organisation"]
+          "max_per_post", "phase", "open", "seconds", "token", "category", "name", "organisation", "opening"]
 RANDOM_KEYS = ["", "ok", "__proto__", "constructor", "code ", "CODE", "x" * 300, "\udfff", "\x00", "١", "limit"]
 
 NASTY_STRINGS = [
@@ -245,6 +245,7 @@ def field_values(stage: Stage) -> dict:
         "max_per_post": st.integers(0, 21),
         "phase": st.sampled_from(phases),
         "open": st.booleans(),
+        "opening": st.sampled_from([0, 1, 2, None]),
         "seconds": st.integers(-1, 14_401),
         "category": st.sampled_from(["missions", "actions", "besoins", "animation"]),
         "name": st.sampled_from(["Camille", "Dominique", "  Léa  ", "x" * 80]),
@@ -305,6 +306,14 @@ INVARIANTS = {
     "a merged post is hidden and merged into a post of its session": """
         SELECT p.id FROM post p JOIN post q ON q.id = p.merged_into_id
         WHERE p.session_id != q.session_id OR p.hidden = false OR p.id = q.id""",
+    "no chain of merges: a kept post is not merged itself": """
+        SELECT p.id FROM post p JOIN post q ON q.id = p.merged_into_id WHERE q.merged_into_id IS NOT NULL""",
+    "a merge records when and at most one who, and only a merged post has them": """
+        SELECT id FROM post WHERE (merged_into_id IS NULL) != (merged_at IS NULL)
+            OR (merged_by_table_id IS NOT NULL AND merged_by_organiser_id IS NOT NULL)
+            OR (merged_into_id IS NULL AND (merged_by_table_id IS NOT NULL OR merged_by_organiser_id IS NOT NULL))""",
+    "a host's merge was made by a table of the post's session": """
+        SELECT p.id FROM post p JOIN session_table t ON t.id = p.merged_by_table_id WHERE t.session_id != p.session_id""",
     "a vote is on a post of its session, by a participant of its event": """
         SELECT v.id FROM vote v JOIN post p ON p.id = v.post_id JOIN "session" s ON s.id = v.session_id
         JOIN participant a ON a.id = v.participant_id
@@ -391,7 +400,7 @@ def test_discovery_finds_the_protocol_events():
     """The events read from the application include every documented one and each format action."""
     documented = {"join", "post", "watch", "session_open", "phase_set", "timer_start", "timer_stop", "post_hide",
                   "post_restore", "vote_open", "vote_close", "vote_reveal", "vote", "host_join", "harvest_save",
-                  "host_merge"}
+                  "host_merge", "host_unmerge", "post_merge", "post_unmerge"}
     actions = {f"{fmt.slug}.{name}" for fmt in registry().values() for name in fmt.actions()}
     assert documented | actions <= set(EVENTS)
     assert any(rule.startswith("/api/") for rule, _endpoint, _methods in RULES)
@@ -625,7 +634,8 @@ def rows(app) -> dict:
     with app.app_context():
         return {
             "post": sorted(db.session.execute(select(Post.id, Post.seq, Post.rev, Post.text, Post.hidden,
-                                                     Post.merged_into_id)).all()),
+                                                     Post.merged_into_id, Post.merged_at, Post.merged_by_table_id,
+                                                     Post.merged_by_organiser_id)).all()),
             "participant": sorted(db.session.execute(select(Participant.id, Participant.name,
                                                             Participant.organisation)).all()),
             "vote": sorted(db.session.execute(select(Vote.participant_id, Vote.post_id, Vote.dots)).all()),
@@ -703,7 +713,9 @@ def test_lone_surrogate_in_a_harvest_text_is_stored_replaced(stage):
 
 @pytest.mark.parametrize("field_name,event_name,sender", [
     ("since", "watch", "stranger"), ("rev", "watch", "stranger"), ("post_id", "post_hide", "organiser"),
-    ("post_id", "post_restore", "organiser"), ("post_id", "host_merge", "stranger"), ("into", "host_merge", "stranger")])
+    ("post_id", "post_restore", "organiser"), ("post_id", "host_merge", "stranger"), ("into", "host_merge", "stranger"),
+    ("post_id", "host_unmerge", "stranger"), ("post_id", "post_merge", "organiser"), ("into", "post_merge", "organiser"),
+    ("post_id", "post_unmerge", "organiser")])
 @pytest.mark.parametrize("number", [2**63, 2**64, -(2**63) - 1])
 def test_integers_no_database_holds_are_invalid_fields(stage, field_name, event_name, sender, number):
     """since, rev, post_id and into of 2**63 and more (or below -2**63) are `invalid_field`, and change nothing."""

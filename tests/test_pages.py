@@ -159,8 +159,9 @@ def test_table_pages_cards_and_qr_codes(client, organiser, read):
     tables = read(lambda: [(t.name, t.code) for t in db.session.query(Table).order_by(Table.position)])
     name, code = tables[1]
     phone = client.get(f"/j/{code}").get_data(as_text=True)
-    assert '<p class="phone__table">Table\u00a0: Créativité</p>' in phone
-    assert 'name="tag-function"' not in phone and 'name="tag-category"' in phone
+    # The table's theme is not asked (the seat sentence, written once the phone joined, says where ideas go).
+    assert '<fieldset class="tags" data-framework="function" hidden>' in phone and "phone__table" not in phone
+    assert '<fieldset class="tags" data-framework="category">' in phone
     wall = client.get(f"/wall/{code}").get_data(as_text=True)
     assert f"{PUBLIC_URL}/j/{code}" in wall and "Créativité ·" in wall
     png = client.get(f"/qr/{code}.png").data

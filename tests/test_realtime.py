@@ -321,16 +321,17 @@ def test_timer_rejects_bad_durations(read, console, cafe):
 
 
 def test_open_and_close_reach_every_client(phone, wall, console, cafe):
-    join(phone, cafe.code)
+    opening = join(phone, cafe.code)["session"]["opening"]
     wall.emit("watch", {"code": cafe.code}, callback=True)
     phone.get_received()
     wall.get_received()
     assert console.emit("session_open", {"code": cafe.code, "open": False}, callback=True) == {
-        "ok": True, "code": cafe.code, "is_open": False}
-    assert events_named(wall, "session_state") == [{"code": cafe.code, "is_open": False}]
-    assert events_named(phone, "session_state") == [{"code": cafe.code, "is_open": False}]
+        "ok": True, "code": cafe.code, "is_open": False, "opening": None}
+    assert events_named(wall, "session_state") == [{"code": cafe.code, "is_open": False, "opening": None}]
+    assert events_named(phone, "session_state") == [{"code": cafe.code, "is_open": False, "opening": None}]
     assert console.emit("session_open", {"code": cafe.code, "open": "yes"}, callback=True)["error"]["code"] == "invalid_field"
-    console.emit("session_open", {"code": cafe.code, "open": True}, callback=True)
+    # Each opening is numbered: phones stamp their ideas with it (see test_closing.py).
+    assert console.emit("session_open", {"code": cafe.code, "open": True}, callback=True)["opening"] == opening + 1
     assert post(join(phone, cafe.code) and phone, cafe.code)["ok"] is True
 
 

@@ -87,6 +87,10 @@ class WorkshopFormat(ABC):
         """
         return {}
 
+    def joined(self, session, participant) -> None:
+        """React to a participant joining the session (after the join is stored); nothing by default."""
+        return None
+
     @abstractmethod
     def synthesise(self, session) -> dict:
         """Return the session's results as plain data for the booklets."""

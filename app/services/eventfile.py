@@ -218,6 +218,17 @@ def schema_problems(value, against: dict) -> list[tuple[tuple, str]]:
     return [schema_message(e) for e in _Validator(against, format_checker=format_checker).iter_errors(value)]
 
 
+# The kinds of guest organisation every event knows; an event file adds its own (or relabels these) in guest_kinds.
+GUEST_KINDS = {"ptce": "PTCE", "tiers-lieu": "Tiers-lieu", "projet-collectif": "Projet collectif",
+               "collectivite": "Collectivité", "reseau": "Réseau", "entreprise": "Entreprise", "etat": "État",
+               "autre": "Autre"}
+
+
+def guest_kinds(data: dict) -> dict[str, str]:
+    """Return the guest kinds an event document knows, key -> label: the built-in ones and its own."""
+    return {**GUEST_KINDS, **data.get("guest_kinds", {})}
+
+
 def _minutes(value: str) -> int:
     hours, minutes = value.split(":")
     return int(hours) * 60 + int(minutes)
@@ -236,6 +247,11 @@ def _semantic_problems(data: dict, formats: Mapping) -> list[tuple[tuple, str]]:
             if key in items[:j]:
                 problems.append((("frameworks", i, "items", j, "key"), f"{key!r} is used twice in this framework"))
         known[framework["key"]] = framework
+    kinds = guest_kinds(data)
+    for g, guest in enumerate(data.get("guests", [])):
+        if "kind" in guest and guest["kind"] not in kinds:
+            problems.append((("guests", g, "kind"), f"{guest['kind']!r} is not a kind of guest (known: "
+                             f"{', '.join(kinds)}): add it under guest_kinds"))
     seen_sheets = set()
     for i, sheet in enumerate(data.get("sheets", [])):
         if sheet["key"] in seen_sheets:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..models import Event, Session, Table
 from . import eventfile
-from .sessions import derive_frameworks, forget_post_targets, new_join_code
+from .sessions import derive_frameworks, forget_post_targets, new_join_code, set_posting
 
 
 def demo_text() -> str:
@@ -75,7 +75,8 @@ def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
         seen.add(key)
         session = existing.get(key)
         if session is None:
-            session = Session(event_id=event.id, key=key, code=new_join_code())
+            # Closed until its first step says otherwise: opening it then numbers the first opening of posting.
+            session = Session(event_id=event.id, key=key, code=new_join_code(), is_open=False)
             db.session.add(session)
             counts["sessions_created"] += 1
         fmt = formats[item["workshop"]]
@@ -100,7 +101,7 @@ def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
         sync_tables(session, fmt.tables(item, spec))
         if session.phase not in {phase["key"] for phase in phases}:
             session.phase = phases[0]["key"]
-            session.is_open = phases[0]["posting"]
+            set_posting(session, phases[0]["posting"])
     for key, session in existing.items():
         # A session dropped from the file keeps its posts: it is retired, never deleted.
         if key not in seen and not session.removed:

@@ -14,7 +14,7 @@ from ..models import Attendance, Participant, Session, Table
 from .errors import ServiceError, optional_str, require_dict
 from .limits import check_new_participant
 from .registrations import claim
-from .sessions import resolve, send_plan
+from .sessions import resolve, seating_changed, send_plan
 
 NAME_MAX = 80
 # Tokens are made by secrets.token_urlsafe: anything else names nobody and never reaches the database.
@@ -51,11 +51,18 @@ def join(data, address: str | None = None) -> tuple[Participant, Session, Table 
     db.session.flush()
     # Someone on the session's registration list, giving their name, takes their place on it.
     replanned = claim(session, participant) if name is not None else []
-    attended = select(Attendance.id).where(Attendance.session_id == session.id,
-                                           Attendance.participant_id == participant.id)
-    if db.session.scalar(attended) is None:
-        db.session.add(Attendance(session_id=session.id, participant_id=participant.id))
+    attended = select(Attendance).where(Attendance.session_id == session.id,
+                                        Attendance.participant_id == participant.id)
+    attendance = db.session.scalar(attended)
+    if attendance is None:
+        attendance = Attendance(session_id=session.id, participant_id=participant.id)
+        db.session.add(attendance)
+    if table is not None:
+        # Scanning a table's card says « I am at this table » (see sessions.seat_of).
+        attendance.table_key, attendance.seated_phase = table.key, session.phase
     db.session.commit()
+    if table is not None:
+        seating_changed(session)
     for changed in replanned:
         send_plan(changed)
     return participant, session, table

@@ -12,14 +12,15 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, and_, false, insert, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, socketio
-from ..models import Participant, Post, Session, utcnow
+from ..models import Participant, Post, Session, Table, utcnow
 from . import limits, storage
 from .errors import ServiceError, require_dict, whole_number
-from .sessions import PostTarget, room, screens_room
+from .sessions import PostTarget, now_ms, room, screens_room
 from .text import clean_post_text
 
 TEXT_MAX = 500
@@ -59,6 +60,11 @@ def check_tags(frameworks: list[dict], tags) -> dict:
     return clean
 
 
+def check_opening(opening) -> int | None:
+    """Return the opening of posting a phone saw when the idea was written (None: it saw posting closed)."""
+    return None if opening is None else whole_number(opening, "opening")
+
+
 def check_client_id(client_id) -> str:
     """Return the phone-made idempotency key, or refuse it."""
     if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
@@ -94,6 +100,7 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
     data = require_dict(data)
     limits.check_post(author.id)
     client_id = check_client_id(data.get("client_id"))
+    opening = check_opening(data.get("opening"))
     try:
         text = check_text(data.get("text"))
         tags = data.get("tags")
@@ -108,7 +115,8 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
             return _stored(existing, target.session_id, target.code)
         raise
     pending = _Pending(session_id=target.session_id, code=target.code, participant_id=author.id,
-                       author=author.name, organisation=author.organisation, client_id=client_id, text=text, tags=tags)
+                       author=author.name, organisation=author.organisation, client_id=client_id, text=text, tags=tags,
+                       opening=opening)
     if db.session.registry.has() and db.session().in_transaction():
         # The writer uses its own connection: end this one's transaction so it holds no lock the writer waits on.
         db.session.commit()
@@ -127,6 +135,7 @@ class _Pending:
     client_id: str
     text: str
     tags: dict
+    opening: int | None = None
     rooms: list[str] = field(default_factory=list)
     payload: dict | None = None
     created: bool = False
@@ -267,16 +276,18 @@ class _GroupCommit:
                 by_session.setdefault(pending.session_id, []).append(pending)
             numbered = []  # (pending, seq, rev, rooms)
             for session_id, posts in sorted(by_session.items()):  # one lock order across workers
-                # Checked here, in the transaction that stores the posts: a post is never stored after closing.
-                row = conn.execute(
-                    update(Session).where(Session.id == session_id, Session.is_open.is_(True),
-                                          Session.removed.is_(False))
-                    .values(last_seq=Session.last_seq + len(posts), last_rev=Session.last_rev + len(posts))
-                    .returning(Session.last_seq, Session.last_rev, Session.vote_state)).one_or_none()
+                # Checked here, in the transaction that stores the posts: a post is never stored after closing,
+                # but for one written while posting was open that arrives within the grace period.
+                row = _number(conn, session_id, posts, Session.is_open.is_(True))
                 if row is None:
-                    closed = ServiceError("session_closed", _l("Posting is closed for this workshop."), 409)
-                    for pending in posts:
-                        pending.error = closed
+                    posts, late = _written_before_closing(conn, session_id, posts)
+                    row = _number(conn, session_id, posts, _in_grace(posts[0].opening)) if posts else None
+                    if row is None:
+                        late += posts
+                    for pending in late:
+                        pending.error = ServiceError("session_closed", _l("Posting is closed for this workshop."),
+                                                     409)
+                if row is None:
                     continue
                 first_seq, first_rev = row.last_seq - len(posts) + 1, row.last_rev - len(posts) + 1
                 rooms = [screens_room(session_id)]
@@ -313,12 +324,74 @@ class _GroupCommit:
 _writer = _GroupCommit()
 
 
+def _number(conn, session_id: int, posts: list[_Pending], condition):
+    """Reserve `seq` and `rev` numbers for the posts if the session is live and `condition` holds; else None."""
+    return conn.execute(
+        update(Session).where(Session.id == session_id, Session.removed.is_(False), condition)
+        .values(last_seq=Session.last_seq + len(posts), last_rev=Session.last_rev + len(posts))
+        .returning(Session.last_seq, Session.last_rev, Session.vote_state)).one_or_none()
+
+
+def _written_before_closing(conn, session_id: int, posts: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
+    """Split the posts into those stamped with the session's last opening and the others."""
+    opening = conn.execute(select(Session.opening).where(Session.id == session_id)).scalar()
+    stamped, others = [], []
+    for pending in posts:
+        (stamped if pending.opening is not None and pending.opening == opening else others).append(pending)
+    return stamped, others
+
+
+def _in_grace(opening: int):
+    """Return the condition under which ideas written during the last opening are stored: see docs/protocol.md.
+
+    The stamp is a number the server gave out while posting was open, and the grace is measured by the
+    server's clock from the closing it recorded: a phone cannot keep a round open by claiming it saw it open.
+    Posting open again (a new opening) stores them too.
+    """
+    grace_ms = current_app.config["POSTING_GRACE_SECONDS"] * 1000
+    late = and_(Session.opening == opening, Session.closed_at >= now_ms() - grace_ms) if grace_ms else false()
+    return or_(Session.is_open.is_(True), late)
+
+
 def _wire(post_id: int, code: str, seq: int, rev: int, client_id: str, text: str, tags: dict, author: str | None,
           organisation: str | None, hidden: bool, merged_into: int | None, created_at) -> dict:
-    """Return a post as every client receives it."""
+    """Return a post as every client receives it (`merged` and `kept` are filled by `_with_merges`)."""
     return {"id": post_id, "code": code, "seq": seq, "rev": rev, "client_id": client_id, "text": text, "tags": tags,
             "author": author, "organisation": organisation, "hidden": hidden, "merged_into": merged_into,
-            "created_at": created_at.isoformat(timespec="seconds") + "Z"}
+            "merged": [], "kept": None, "created_at": _iso(created_at)}
+
+
+def _iso(moment) -> str:
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
+def _with_merges(session_id: int, payloads: list[dict], *criteria) -> list[dict]:
+    """Fill each payload's `merged` (the ideas merged into it) and `kept` (the idea it was merged into).
+
+    One query for the whole list: a session has few merges, so the session's merged posts are read (or those the
+    `criteria` select) rather than a query per post.
+    """
+    if not payloads:
+        return payloads
+    kept = aliased(Post)
+    query = (select(Post.id, Post.seq, Post.text, Participant.name, Post.merged_at, Table.key,
+                    Post.merged_by_organiser_id, Post.merged_into_id, kept.seq, kept.text)
+             .join(Post.participant).join(kept, kept.id == Post.merged_into_id)
+             .outerjoin(Table, Table.id == Post.merged_by_table_id)
+             .where(Post.session_id == session_id, Post.merged_into_id.is_not(None), *criteria).order_by(Post.seq))
+    merged: dict[int, list[dict]] = {}
+    kept_of: dict[int, dict] = {}
+    for (post_id, seq, text, author, merged_at, table, organiser_id, into_id, kept_seq,
+         kept_text) in db.session.execute(query):
+        merged.setdefault(into_id, []).append({
+            "id": post_id, "seq": seq, "text": text, "author": author,
+            "merged_at": _iso(merged_at) if merged_at else None,
+            "by": "host" if table else "organiser" if organiser_id else None, "table": table})
+        kept_of[post_id] = {"id": into_id, "seq": kept_seq, "text": kept_text}
+    for payload in payloads:
+        payload["merged"] = merged.get(payload["id"], [])
+        payload["kept"] = kept_of.get(payload["id"])
+    return payloads
 
 
 def post_payload(post: Post, session: Session) -> dict:
@@ -328,8 +401,9 @@ def post_payload(post: Post, session: Session) -> dict:
 
 def _stored_wire(post: Post, code: str) -> dict:
     participant = post.participant
-    return _wire(post.id, code, post.seq, post.rev, post.client_id, post.text, post.tags, participant.name,
-                 participant.organisation, post.hidden, post.merged_into_id, post.created_at)
+    payload = _wire(post.id, code, post.seq, post.rev, post.client_id, post.text, post.tags, participant.name,
+                    participant.organisation, post.hidden, post.merged_into_id, post.created_at)
+    return _with_merges(post.session_id, [payload], or_(Post.id == post.id, Post.merged_into_id == post.id))[0]
 
 
 def check_cursor(value, field: str) -> int:
@@ -354,7 +428,7 @@ _WIRE_COLUMNS = (Post.id, Post.seq, Post.rev, Post.client_id, Post.text, Post.ta
 def _wired(session: Session, *criteria, limit: int | None = None) -> list[dict]:
     query = (select(*_WIRE_COLUMNS).join(Post.participant).where(Post.session_id == session.id, *criteria)
              .order_by(Post.seq).limit(limit))
-    return [_wire(row[0], session.code, *row[1:]) for row in db.session.execute(query)]
+    return _with_merges(session.id, [_wire(row[0], session.code, *row[1:]) for row in db.session.execute(query)])
 
 
 def payloads_since(session: Session, since: int = 0, include_hidden: bool = False,

@@ -38,7 +38,7 @@ def import_csv(session: Session, text: str) -> dict:
         raise ServiceError("unreadable_list", _l("This file cannot be read as a CSV list.")) from None
     name_at = _column(rows[0], NAME_COLUMNS)
     if name_at is None:
-        raise ServiceError("no_name_column", _l("The list needs a column named « name » (or « nom »)."))
+        raise ServiceError("no_name_column", _l("The list needs a column named “name” (or “nom”)."))
     if len(rows) - 1 > MAX_ROWS:
         raise ServiceError("list_too_long", _l("The list has more than %(max)s people.", max=MAX_ROWS))
     organisation_at = _column(rows[0], ORGANISATION_COLUMNS)
@@ -95,7 +95,10 @@ def claim(session: Session, phone: Participant) -> list[Session]:
     theirs = list(db.session.scalars(select(Attendance).where(Attendance.participant_id == entry.id)))
     for attendance in theirs:
         if attendance.session_id in own:
-            db.session.delete(own[attendance.session_id])
+            mine = own[attendance.session_id]
+            # Where the phone said it is stays said (see sessions.seat_of).
+            attendance.table_key, attendance.seated_phase = mine.table_key, mine.seated_phase
+            db.session.delete(mine)
     db.session.flush()  # the phone's own attendances go before the entry's take their place (one per session)
     replanned = []
     for attendance in theirs:
@@ -105,7 +108,9 @@ def claim(session: Session, phone: Participant) -> list[Session]:
         if str(entry.id) in assignments:
             # The printed plan is what a listed person looks up: they take the entry's tables.
             assignments[str(phone.id)] = assignments.pop(str(entry.id))
-            listed_in.plan = {**listed_in.plan, "assignments": assignments}
+            # A phone seated as a late arrival before it gave its name now has the entry's seats instead.
+            late = [pid for pid in listed_in.plan.get("late", []) if pid != str(phone.id)]
+            listed_in.plan = {**listed_in.plan, "assignments": assignments, "late": late}
             replanned.append(listed_in)
     db.session.flush()
     db.session.delete(entry)

@@ -121,7 +121,7 @@ def frameworks_of(session: Session) -> list[dict]:
 
 
 def derive_frameworks(spec: dict, tags: list[dict]) -> list[dict]:
-    """Return the frameworks an event file's session tags name, with their items, in the tags' order."""
+    """Return the frameworks an event file's session tags name, with their items (those a tag lists), in the tags' order."""
     by_key = {fw["key"]: fw for fw in spec.get("frameworks", [])}
     out = []
     for tag in tags:
@@ -132,7 +132,8 @@ def derive_frameworks(spec: dict, tags: list[dict]) -> list[dict]:
             "key": fw["key"],
             "label": fw["label"],
             "required": bool(tag.get("required", False)),
-            "items": [{"key": item["key"], "label": item["label"]} for item in fw["items"]],
+            "items": [{"key": item["key"], "label": item["label"]} for item in fw["items"]
+                      if "items" not in tag or item["key"] in tag["items"]],
         })
     return out
 
@@ -162,6 +163,7 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
         "workshop": session.workshop,
         "event": {"slug": event.slug, "title": event.title},
         "is_open": session.is_open,
+        "opening": opening_of(session),
         "phase": current_phase(session),
         "phases": [phase_view(p) for p in session.settings.get("phases", [])],
         "harvest_categories": session.settings.get("harvest", []),
@@ -211,7 +213,7 @@ def set_phase(session: Session, key=None) -> dict:
         raise ServiceError("unknown_phase", _l("This workshop has no such step."))
     phase = phase_view(phases[keys.index(key)])
     session.phase = key
-    session.is_open = phase["posting"]
+    set_posting(session, phase["posting"])
     if phase["minutes"]:
         session.timer_seconds = phase["minutes"] * 60
         session.timer_ends_at = now_ms() + session.timer_seconds * 1000
@@ -219,7 +221,7 @@ def set_phase(session: Session, key=None) -> dict:
         session.timer_seconds = session.timer_ends_at = None
     db.session.commit()
     payload = {"code": session.code, "phase": phase, "index": keys.index(key), "count": len(keys),
-               "is_open": session.is_open, "timer": timer_payload(session)}
+               "is_open": session.is_open, "opening": opening_of(session), "timer": timer_payload(session)}
     socketio.emit("phase", payload, to=room(session.id))
     return payload
 
@@ -249,16 +251,121 @@ def assignment_of(session: Session, participant: Participant) -> list[str] | Non
     return (session.plan or {}).get("assignments", {}).get(str(participant.id))
 
 
+_ROUND = re.compile(r"^round_(\d+)$")
+
+
+def plan_round(session: Session) -> int | None:
+    """Return the index in the plan of the round the session is in (0 for « Round 1 »), if it is in a round."""
+    match = _ROUND.match(session.phase or "")
+    return int(match[1]) - 1 if match else None
+
+
+def _attendance(session: Session, participant: Participant) -> Attendance | None:
+    return db.session.scalar(select(Attendance).where(Attendance.session_id == session.id,
+                                                      Attendance.participant_id == participant.id))
+
+
+def seat_of(session: Session, participant: Participant, attendance: Attendance | None = None) -> dict | None:
+    """Return the table a participant is at, which their posts go to, and why; None when nothing seats them.
+
+    The one rule: the plan says where to go, a post goes to where the person is. Where they are is the table they
+    last stated (scanned its card, or said « I am at table X ») during the current step; else, in a round, the plan's
+    table for it; else the table they last stated.
+    """
+    tables = {t.key: t for t in live_tables(session)}
+    attendance = attendance if attendance is not None else _attendance(session, participant)
+    stated = attendance.table_key if attendance is not None and attendance.table_key in tables else None
+    assigned = assignment_of(session, participant) or []
+    index = plan_round(session)
+    planned = assigned[index] if index is not None and index < len(assigned) and assigned[index] in tables else None
+    if stated and (planned is None or attendance.seated_phase == session.phase):
+        key, source = stated, "stated"
+    elif planned:
+        key, source = planned, "plan"
+    else:
+        return None
+    table = tables[key]
+    return {"key": key, "code": table.code, "name": table.name, "tags": table.tags, "source": source,
+            "planned": planned, "late": str(participant.id) in (session.plan or {}).get("late", [])}
+
+
+def state_seat(session: Session, participant: Participant, key) -> dict | None:
+    """Record that a participant is at table `key` now (« I am at table X »), tell the screens, return the seat."""
+    if not isinstance(key, str) or key not in {t.key for t in live_tables(session)}:
+        raise ServiceError("unknown_table", _l("This workshop has no such table."))
+    attendance = _attendance(session, participant)
+    if attendance is None:
+        raise ServiceError("not_joined", _l("Join the workshop before posting."), 403)
+    attendance.table_key, attendance.seated_phase = key, session.phase
+    db.session.commit()
+    seating_changed(session)
+    return seat_of(session, participant, attendance)
+
+
+def seating_changed(session: Session) -> None:
+    """Tell the consoles that someone stated where they are (they ask for `seating` again)."""
+    socketio.emit("seating_changed", {"code": session.code}, to=screens_room(session.id))
+
+
+def seating(session: Session, organiser: bool) -> dict:
+    """Return who goes to which table in each round of the plan (by name), and, for organisers, who is where now."""
+    tables = live_tables(session)
+    plan = session.plan or {}
+    rows = db.session.execute(select(Attendance, Participant).join(Participant, Attendance.participant_id == Participant.id)
+                              .where(Attendance.session_id == session.id).order_by(Attendance.id)).all()
+    names = {str(p.id): p.name for _a, p in rows}
+    rounds = []
+    for index in range(plan.get("rounds", 0)):
+        going = {t.key: [] for t in tables}
+        for pid, keys in plan.get("assignments", {}).items():
+            if index < len(keys) and keys[index] in going:
+                going[keys[index]].append(names.get(pid))
+        rounds.append([{"key": t.key, "name": t.name, "people": sorted(n for n in going[t.key] if n),
+                        "unnamed": sum(1 for n in going[t.key] if not n)} for t in tables])
+    out: dict = {"code": session.code, "round": plan_round(session), "rounds": rounds}
+    if organiser:
+        here = {t.key: {"key": t.key, "name": t.name, "planned": 0, "here": 0, "elsewhere": []} for t in tables}
+        for attendance, participant in rows:
+            seat = seat_of(session, participant, attendance)
+            if seat is None:
+                continue
+            here[seat["key"]]["here"] += 1
+            if seat["planned"]:
+                here[seat["planned"]]["planned"] += 1
+                if seat["planned"] != seat["key"]:
+                    here[seat["key"]]["elsewhere"].append({"name": participant.name, "planned": seat["planned"]})
+        out["tables"] = list(here.values())
+    return out
+
+
 def set_open(session: Session, is_open) -> dict:
     """Open or close posting, and tell every client of the session."""
     if not isinstance(is_open, bool):
         raise ServiceError("invalid_field", _l("The field %(field)s must be true or false.", field="open"))
-    payload = {"code": session.code, "is_open": is_open}
     if session.is_open != is_open:
-        session.is_open = is_open
+        set_posting(session, is_open)
         db.session.commit()
-        socketio.emit("session_state", payload, to=room(session.id))
-    return payload
+        socketio.emit("session_state", state_payload(session), to=room(session.id))
+    return state_payload(session)
+
+
+def state_payload(session: Session) -> dict:
+    """Return whether posting is open, as the `session_state` event and `session_open` ack say it."""
+    return {"code": session.code, "is_open": session.is_open, "opening": opening_of(session)}
+
+
+def set_posting(session: Session, is_open: bool) -> None:
+    """Open or close posting (not committed): each opening gets a new number, each closing its time."""
+    if is_open and not session.is_open:
+        session.opening += 1
+    elif session.is_open and not is_open:
+        session.closed_at = now_ms()
+    session.is_open = is_open
+
+
+def opening_of(session: Session) -> int | None:
+    """Return the opening phones stamp their ideas with: given out only while posting is open."""
+    return session.opening if session.is_open else None
 
 
 def start_timer(session: Session, seconds) -> dict:

@@ -114,9 +114,14 @@ def dots_of(session: Session, participant: Participant) -> dict[str, int]:
 
 
 def results(session: Session) -> list[dict]:
-    """Return the visible posts that got dots, most dots first, with their rank (ties share a rank)."""
+    """Return the visible posts that got dots, most dots first, with their rank (ties share a rank).
+
+    Dots placed on an idea before it was merged count on the idea kept: the merge is one idea, counted once.
+    """
+    kept = func.coalesce(Post.merged_into_id, Post.id)
     totals = dict(db.session.execute(
-        select(Vote.post_id, func.sum(Vote.dots)).where(Vote.session_id == session.id).group_by(Vote.post_id)).all())
+        select(kept, func.sum(Vote.dots)).join(Post, Post.id == Vote.post_id).where(Vote.session_id == session.id)
+        .group_by(kept)).all())
     posts = db.session.scalars(select(Post).where(Post.id.in_(totals), Post.hidden.is_(False))).all() if totals else []
     posts = sorted(posts, key=lambda p: (-totals[p.id], p.seq))
     ranked, previous, rank = [], None, 0

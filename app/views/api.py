@@ -6,6 +6,8 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 from flask_babel import lazy_gettext as _l
 
+from workshops import registry
+
 from ..extensions import csrf, db
 from ..services import limits, posting, sessions, storage
 from ..services.errors import ServiceError, whole_number
@@ -103,9 +105,12 @@ def join_http(code: str):
     data = {**_body(), "code": code}
     data.setdefault("token", request.cookies.get("rouages_participant"))
     participant, session, table = join(data, request.remote_addr)
+    registry()[session.workshop].joined(session, participant)
     return jsonify(ok=True, participant=participant_payload(participant),
                    session=sessions.session_payload(session, table),
-                   posts=[post_payload(p, session) for p in posting.posts_of(session, participant)])
+                   posts=[post_payload(p, session) for p in posting.posts_of(session, participant)],
+                   assignment=sessions.assignment_of(session, participant),
+                   seat=sessions.seat_of(session, participant))
 
 
 @bp.post("/sessions/<code>/posts")

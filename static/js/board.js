@@ -50,6 +50,8 @@ export class Board {
     this.follow("post", (post) => this.upsert(post) && this.onChange());
     this.follow("post_restored", (post) => this.upsert(post) && this.onChange());
     this.follow("post_hidden", (info) => this.hide(info) && this.onChange());
+    this.follow("post_merged", (change) => this.regroup(change) && this.onChange());
+    this.follow("post_unmerged", (change) => this.regroup(change) && this.onChange());
     this.follow("session_state", (state) => this.onSession(state));
     this.follow("timer", (timer) => this.onTimer(timer));
     this.follow("vote_state", (vote) => this.onVote(vote));
@@ -146,6 +148,13 @@ export class Board {
     this.received(info);
     const post = this.posts.get(info.id);
     if (post) post.hidden = true;
+    return true;
+  }
+
+  // A merge or its undoing: both posts come whole (the duplicate, and the kept idea with its `merged` list).
+  regroup(change) {
+    this.upsert(change.post);
+    this.upsert(change.into);
     return true;
   }
 

@@ -1,5 +1,6 @@
 // The facilitator's console for one session: posting, countdown, moderation.
 import { Board } from "./board.js";
+import { mergedGroup } from "./merges.js";
 import { Countdown, el, readJSON, t } from "./page.js";
 
 const session = readJSON("rouages-session");
@@ -44,9 +45,11 @@ function render() {
     }
   }
   list.replaceChildren(...posts.map((post) => {
-    const button = el("button", { type: "button", class: "button button--small",
-      text: post.hidden ? t("Restore") : t("Hide") });
-    button.addEventListener("click", () => act(post.hidden ? "post_restore" : "post_hide", { post_id: post.id }));
+    const button = post.merged_into ? undoMergeButton(post.id) : el("button", { type: "button",
+      class: "button button--small", text: post.hidden ? t("Restore") : t("Hide") });
+    if (!post.merged_into) {
+      button.addEventListener("click", () => act(post.hidden ? "post_restore" : "post_hide", { post_id: post.id }));
+    }
     const tags = session.frameworks.map((framework) => labelOf(framework, post.tags[framework.key])).filter(Boolean);
     return el("li", { class: `console-post${post.hidden ? " console-post--hidden" : ""}` }, [
       el("p", { class: "console-post__text", text: post.text }),
@@ -54,11 +57,49 @@ function render() {
         el("span", { text: `#${post.seq}` }),
         ...tags.map((label) => el("span", { class: "tag", text: label })),
         post.author ? el("span", { text: post.author }) : null,
-        post.hidden ? el("strong", { text: t("Hidden") }) : null,
+        post.hidden ? el("strong", { text: hiddenLabel(post) }) : null,
       ]),
-      button,
+      el("div", { class: "console-post__actions" }, [mergeButton(post), button]),
+      mergedGroup(post, { action: (entry) => undoMergeButton(entry.id) }),
     ]);
   }));
+}
+
+// Merging takes two clicks, as on a host's page: « Duplicate » on the duplicate, then « Keep this one ».
+let merging = null;
+
+function mergeButton(post) {
+  if (post.hidden) return null;
+  const choosing = merging !== null && merging !== post.id;
+  const button = el("button", { type: "button", class: `button button--small${choosing ? " button--primary" : ""}`,
+    text: merging === null ? t("Duplicate") : merging === post.id ? t("Cancel") : t("Keep this one") });
+  button.addEventListener("click", async () => {
+    if (!choosing) {
+      merging = merging === null ? post.id : null;
+      say(merging === null ? "" : t("Tap « Keep this one » on the idea that stays."));
+      render();
+      return;
+    }
+    const duplicate = merging;
+    merging = null;
+    render();
+    const ack = await act("post_merge", { post_id: duplicate, into: post.id });
+    if (ack.ok) say("");
+  });
+  return button;
+}
+
+// Organisers may undo any merge, a host's or their own.
+function undoMergeButton(postId) {
+  const button = el("button", { type: "button", class: "button button--small", text: t("Undo merge") });
+  button.addEventListener("click", () => act("post_unmerge", { post_id: postId }));
+  return button;
+}
+
+function hiddenLabel(post) {
+  if (!post.merged_into) return t("Hidden");
+  const kept = board.posts.get(post.merged_into);
+  return t("Merged into #%(seq)s", { seq: kept ? kept.seq : post.kept ? post.kept.seq : "?" });
 }
 
 function showOpen(value) {
@@ -90,13 +131,33 @@ function showPlan(plan) {
   const names = Object.fromEntries(session.tables.map((entry) => [entry.key, entry.name]));
   const rounds = Array.from({ length: plan.rounds }, (_, index) => index);
   table.replaceChildren(
-    el("thead", {}, el("tr", {}, [el("th", { scope: "col" }),
+    el("thead", {}, el("tr", {}, [el("th", { scope: "col", text: t("Table") }),
       ...rounds.map((r) => el("th", { scope: "col", text: t("Round %(n)s", { n: r + 1 }) }))])),
     el("tbody", {}, plan.tables.map((key) => el("tr", {}, [el("th", { scope: "row", text: names[key] || key }),
       ...rounds.map((r) => el("td", { text: String(people.filter((route) => route[r] === key).length) }))]))),
   );
   table.hidden = false;
   document.getElementById("plan-print").hidden = false;
+}
+
+// Who is at which table now (sessions.seat_of), and who sits elsewhere than the plan says.
+async function showSeating() {
+  const table = document.getElementById("seating-table");
+  if (!table) return;
+  const ack = await board.emit("seating", {});
+  if (!ack.ok || !ack.seating.tables || ack.seating.round === null) { table.hidden = true; return; }
+  const anonymous = t("Someone without a name");
+  table.replaceChildren(
+    el("caption", { text: t("Who is at which table now") }),
+    el("thead", {}, el("tr", {}, [el("th", { scope: "col", text: t("Tables") }), el("th", { scope: "col", text: t("At the table now") }),
+      el("th", { scope: "col", text: t("Expected by the plan") }),
+      el("th", { scope: "col", text: t("At this table instead of their planned one") })])),
+    el("tbody", {}, ack.seating.tables.map((row) => el("tr", { class: row.elsewhere.length ? "seating--wrong" : "" }, [
+      el("th", { scope: "row", text: row.name }), el("td", { text: String(row.here) }), el("td", { text: String(row.planned) }),
+      el("td", { text: row.elsewhere.map((person) => person.name || anonymous).join(", ") }),
+    ]))),
+  );
+  table.hidden = false;
 }
 
 function showVote(vote) {
@@ -106,9 +167,9 @@ function showVote(vote) {
 }
 
 const board = new Board(session.code, {
-  onPhase: showPhase,
+  onPhase: (phase) => { showPhase(phase); showSeating().catch(() => {}); },
   onVote: showVote,
-  onPlan: showPlan,
+  onPlan: (plan) => { showPlan(plan); showSeating().catch(() => {}); },
   onChange: render,
   onSession: (state) => showOpen(state.is_open),
   onTimer: (timer) => countdown.set(timer),
@@ -119,6 +180,7 @@ toggle.addEventListener("click", () => act("session_open", { open: !isOpen }));
 for (const button of document.querySelectorAll("[data-phase]")) {
   button.addEventListener("click", () => act("phase_set", { phase: button.dataset.phase }));
 }
+board.socket.on("seating_changed", (info) => { if (info.code === session.code) showSeating().catch(() => {}); });
 const planButton = document.getElementById("plan-compute");
 if (planButton) {
   planButton.addEventListener("click", async () => {

@@ -1,12 +1,14 @@
 // A table host's phone: the table's ideas from every round, live, and the harvest saved as it is written.
 import { Socket } from "./socket.js";
-import { Countdown, el, readJSON, t } from "./page.js";
+import { applyMerge, mergedGroup } from "./merges.js";
+import { Countdown, el, phaseLabel, readJSON, t } from "./page.js";
 
 const host = readJSON("rouages-host");
 const list = document.getElementById("table-posts");
 const count = document.getElementById("table-count");
 const status = document.getElementById("connection");
-const phaseLabel = document.getElementById("phase");
+const phaseLine = document.getElementById("phase");
+let hostSession = { phases: [] };
 const countdown = new Countdown(document.getElementById("countdown"));
 const posts = new Map();
 const mergeHint = document.getElementById("merge-hint");
@@ -37,6 +39,17 @@ function actionFor(post) {
   return button;
 }
 
+// A merge made at this table can be undone here; one an organiser made, only from the console.
+function undoFor(entry) {
+  if (entry.table !== host.table) return null;
+  const button = el("button", { type: "button", class: "button button--small", text: t("Undo merge") });
+  button.addEventListener("click", async () => {
+    const ack = await socket.emit("host_unmerge", { token: host.token, post_id: entry.id }).catch(() => null);
+    mergeHint.textContent = !ack ? t("Not connected: try again in a moment.") : ack.ok ? "" : ack.error.message;
+  });
+  return button;
+}
+
 function render() {
   const shown = [...posts.values()].filter((post) => !post.hidden).sort((a, b) => b.seq - a.seq);
   count.textContent = String(shown.length);
@@ -44,6 +57,7 @@ function render() {
   list.replaceChildren(...shown.map((post) => el("li", { class: `mine host-post${merging === post.id ? " host-post--merging" : ""}` }, [
     el("p", { class: "mine__text", text: post.text }),
     el("p", { class: "mine__meta" }, [post.author ? el("span", { text: post.author }) : null, actionFor(post)]),
+    mergedGroup(post, { action: undoFor }),
   ])));
 }
 
@@ -64,7 +78,8 @@ socket.on("connect", () => socket.snapshot("host_join", { token: host.token }, (
   status.textContent = t("Connected");
   posts.clear();
   for (const post of ack.posts) posts.set(post.id, post);
-  phaseLabel.textContent = ack.session.phase ? ack.session.phase.label : "";
+  hostSession = ack.session;
+  phaseLine.textContent = phaseLabel(hostSession, ack.session.phase);
   countdown.set(ack.session.timer);
   render();
 }).catch(() => socket.reconnect()));
@@ -72,10 +87,15 @@ socket.on("disconnect", () => { status.textContent = t("Reconnecting…"); });
 socket.on("post", (post) => { if (post.code === host.code && atTable(post)) { posts.set(post.id, post); render(); } });
 socket.on("post_restored", (post) => { if (posts.has(post.id)) { posts.set(post.id, post); render(); } });
 socket.on("post_hidden", (info) => { if (posts.has(info.id)) { posts.get(info.id).hidden = true; render(); } });
+for (const name of ["post_merged", "post_unmerged"]) {
+  socket.on(name, (change) => {
+    if (change.code === host.code) { applyMerge(posts, change, atTable); render(); }
+  });
+}
 socket.on("timer", (timer) => { if (timer.code === host.code) countdown.set(timer); });
 socket.on("phase", (state) => {
   if (state.code !== host.code) return;
-  phaseLabel.textContent = state.phase.label;
+  phaseLine.textContent = phaseLabel(hostSession, state.phase);
   countdown.set(state.timer);
 });
 for (const textarea of document.querySelectorAll("[data-category]")) {

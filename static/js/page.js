@@ -21,7 +21,7 @@ export function t(key, values = {}) {
   let text = strings[key] || key;
   if (typeof text === "object") text = text[plurals.select(values.count)] || text.other;
   for (const [name, value] of Object.entries(values)) {
-    text = text.replace(`%(${name})s`, typeof value === "number" ? formatNumber(value) : value);
+    text = text.replaceAll(`%(${name})s`, typeof value === "number" ? formatNumber(value) : value);
   }
   return text;
 }

@@ -5,9 +5,10 @@ import { PhoneVote } from "./vote.js";
 
 const session = readJSON("rouages-session");
 const code = session.code;
-// Joined through a table's QR code, the phone speaks with the table's code so its posts carry the table's theme.
-const joinCode = session.table ? session.table.code : code;
-const fixedTags = session.table ? session.table.tags : {};
+// Opening a table's card states « I am at this table » once per scan: a reload or a reconnection must not state it
+// again in a later round (a scan opens a new tab, with its own sessionStorage).
+const scanKey = `rouages.scanned.${session.table ? session.table.code : code}`;
+let joinCode = session.table && !sessionStorage.getItem(scanKey) ? session.table.code : code;
 const storeKey = (name) => `rouages.${name}.${session.event.slug}`;
 const outboxKey = `rouages.outbox.${code}`;
 const HTTP_FALLBACK_AFTER = 5000;
@@ -24,16 +25,26 @@ const orgInput = document.getElementById("participant-organisation");
 const countdown = new Countdown(document.getElementById("countdown"));
 const phaseLine = document.getElementById("phase");
 const assignmentLine = document.getElementById("assignment");
+const seatFix = document.getElementById("seat-fix");
+const seatOther = document.getElementById("seat-other");
+const nextLine = document.getElementById("next-table");
 const tableNames = Object.fromEntries(session.tables.map((table) => [table.key, table.name]));
 let currentPhase = session.phase;
 let assignment = null;
 let participantId = null;
+// Where this person is, as the server's one rule says (sessions.seat_of): posts go to this table.
+let seat = null;
+let notice = 3;
 
 let token = localStorage.getItem(storeKey("token")) || cookieToken();
 let outbox = JSON.parse(localStorage.getItem(outboxKey) || "[]");
 let delivered = new Map();
 let joined = false;
 let offlineSince = Date.now();
+let connection = "offline";
+// The opening of posting this phone last saw open: each idea carries it, so the server still stores one that
+// reaches it shortly after the facilitator closes posting (see "Closing" in docs/protocol.md).
+let opening = null;
 const inflight = new Set();
 
 function cookieToken() {
@@ -56,9 +67,22 @@ function identity() {
 }
 
 function setStatus(state) {
-  status.dataset.state = state;
-  status.textContent = t({ online: "Connected", offline: "Offline: your ideas will be sent when the connection returns",
-    http: "Connected (slow mode)" }[state]);
+  connection = state;
+  showStatus();
+}
+
+// The connection's state and, while some are not yet stored, how many ideas wait in the outbox.
+function showStatus() {
+  const waiting = outbox.filter((entry) => entry.state === "pending").length;
+  status.dataset.state = connection;
+  if (waiting && connection === "offline") {
+    status.textContent = t("Offline: %(count)s ideas waiting to be sent", { count: waiting });
+  } else if (waiting) {
+    status.textContent = t("Connected: %(count)s ideas waiting to be sent", { count: waiting });
+  } else {
+    status.textContent = t({ online: "Connected", offline: "Offline: your ideas will be sent when the connection returns",
+      http: "Connected (slow mode)" }[connection]);
+  }
 }
 
 function showPhase(phase) {
@@ -67,28 +91,99 @@ function showPhase(phase) {
   showAssignment();
 }
 
-// With a rotation plan, tell the participant where to sit: this round's table, or round 1's before it starts.
-function showAssignment() {
+function roundIndex() {
   const round = currentPhase && /^round_(\d+)$/.exec(currentPhase.key);
-  const index = round ? Number(round[1]) - 1 : (currentPhase && currentPhase.key === "welcome" ? 0 : null);
-  const table = assignment && index !== null ? tableNames[assignment[index]] : null;
-  assignmentLine.hidden = !table;
-  assignmentLine.textContent = table ? t(round ? "Your table for this round: %(table)s" : "Round 1: go to %(table)s",
-    { table }) : "";
+  return round ? Number(round[1]) - 1 : null;
 }
 
-function setOpen(isOpen) {
-  closedBanner.hidden = isOpen;
+// One sentence says where the person is and so where their ideas go; before round 1, where the plan sends them.
+function showAssignment() {
+  let text = "";
+  let fix = null;
+  if (seat && roundIndex() !== null) {
+    const table = seat.name;
+    if (seat.planned && seat.planned !== seat.key) {
+      text = t("You are at %(table)s, not at %(planned)s where the plan puts you: your ideas go to %(table)s.",
+        { table, planned: tableNames[seat.planned] });
+      fix = seat.planned;
+    } else if (seat.source === "plan" && seat.late) {
+      text = t("You arrived after the plan was made: you are seated at %(table)s for this round, and your ideas go there.", { table });
+    } else if (seat.planned) {
+      text = t("The plan puts you at %(table)s for this round: your ideas go there.", { table });
+    } else {
+      text = t("You are at %(table)s (the last table card you scanned or chose): your ideas go there.", { table });
+    }
+  } else if (assignment && currentPhase && currentPhase.key === "welcome") {
+    text = t("Round 1: go to %(table)s", { table: tableNames[assignment[0]] });
+  } else if (seat && currentPhase && (currentPhase.posting || currentPhase.key === "welcome")) {
+    // After the rounds (harvest, vote) the phone is for something else: no table to speak of.
+    text = t("You are at %(table)s (the last table card you scanned or chose): your ideas go there.", { table: seat.name });
+  }
+  assignmentLine.hidden = !text;
+  assignmentLine.textContent = text;
+  seatFix.hidden = !fix;
+  if (fix) {
+    seatFix.dataset.table = fix;
+    seatFix.textContent = t("I am at %(table)s", { table: tableNames[fix] });
+  }
+  seatOther.hidden = !seat || roundIndex() === null || session.tables.length < 2;
+  for (const button of seatOther.querySelectorAll("button")) button.hidden = seat && button.dataset.table === seat.key;
+  showTagChoices();
+  showNext();
+}
+
+// In a round's last minutes (and once its countdown is over), the next round's table, so people move before the step.
+function showNext() {
+  const index = roundIndex();
+  const next = assignment && index !== null && index + 1 < assignment.length ? tableNames[assignment[index + 1]] : null;
+  const left = countdown.endsAt ? (countdown.endsAt - (Date.now() + countdown.offset)) / 1000 : 0;
+  const show = Boolean(next) && left <= notice * 60;
+  nextLine.hidden = !show;
+  nextLine.textContent = show ? t("Next round: go to %(table)s.", { table: next }) : "";
+}
+
+// The seat's table fixes some tags: those choices leave the form (a post through the table's code carries them).
+function showTagChoices() {
+  const fixed = seat ? seat.tags : {};
+  for (const fieldset of form.querySelectorAll("fieldset.tags")) fieldset.hidden = fieldset.dataset.framework in fixed;
+}
+
+function setSeat(value) {
+  seat = value || null;
+  showAssignment();
+}
+
+async function refreshSeat(table) {
+  if (!(socket.connected && joined)) return;
+  const ack = await socket.emit("seat", table ? { code, table } : { code });
+  if (ack.ok) setSeat(ack.seat);
+}
+
+let postingOpen = session.is_open;
+
+function setOpen(isOpen, stamp) {
+  postingOpen = isOpen;
+  opening = isOpen ? stamp ?? null : null;
+  showClosed();
   form.querySelector("button[type=submit]").disabled = !isOpen;
+}
+
+// While posting is closed the banner says what the phone is for now: the vote, when one runs.
+function showClosed() {
+  closedBanner.hidden = postingOpen;
+  closedBanner.textContent = vote.purpose() || t("Posting is closed for this workshop.");
 }
 
 function render() {
   list.replaceChildren();
   const items = [...delivered.values()].sort((a, b) => b.seq - a.seq);
   const pending = outbox.filter((entry) => !delivered.has(entry.client_id));
-  for (const entry of [...pending].reverse()) list.append(card(entry.text, entry.tags, entry.state, entry.error));
-  for (const post of items) list.append(card(post.text, post.tags, post.hidden ? "hidden" : "sent"));
+  for (const entry of [...pending].reverse()) {
+    list.append(entry.state === "refused" ? refusedCard(entry) : card(entry.text, entry.tags, entry.state));
+  }
+  for (const post of items) list.append(post.kept ? mergedCard(post) : card(post.text, post.tags, post.hidden ? "hidden" : "sent"));
   document.getElementById("my-posts-empty").hidden = list.children.length > 0;
+  showStatus();
 }
 
 function tagLabels(tags) {
@@ -100,9 +195,8 @@ function tagLabels(tags) {
   return labels;
 }
 
-function card(text, tags, state, error) {
-  const stateText = { pending: t("Waiting to send…"), sent: t("Sent"), refused: error || t("Refused"),
-    hidden: t("Hidden by the facilitators") }[state];
+function card(text, tags, state) {
+  const stateText = { pending: t("Waiting to send…"), sent: t("Sent"), hidden: t("Hidden by the facilitators") }[state];
   return el("li", { class: `mine mine--${state}` }, [
     el("p", { class: "mine__text", text }),
     el("p", { class: "mine__meta" }, [
@@ -110,6 +204,64 @@ function card(text, tags, state, error) {
       el("span", { class: "mine__state", text: stateText }),
     ]),
   ]);
+}
+
+// An idea of mine a host or an organiser grouped with a similar one: say so, and with which.
+function mergedCard(post) {
+  const node = card(post.text, post.tags, "merged");
+  node.querySelector(".mine__state").textContent = t("Grouped");
+  node.append(el("p", { class: "mine__kept", text: t("Grouped with a similar idea: “%(text)s”", { text: post.kept.text }) }));
+  return node;
+}
+
+// A merge or its undoing: my own idea comes whole in `post`; the vote list drops or regains it.
+function regroupMine(change, merged) {
+  if (change.code !== code) return;
+  for (const [clientId, post] of delivered) if (post.id === change.post.id) delivered.set(clientId, change.post);
+  if (merged) vote.removed(change.post.id); else vote.added(change.post);
+  render();
+}
+
+// An idea the server will never store stays on screen with the reason in words, until the person has kept its
+// text (copied it) and removes it: nothing leaves the outbox unseen.
+function refusedCard(entry) {
+  const reason = entry.code === "session_closed"
+    ? t("Not saved: this idea reached the server after posting closed.")
+    : t("Not saved: %(reason)s", { reason: entry.error || t("Refused") });
+  const copy = el("button", { type: "button", class: "button button--small", text: t("Copy the text") });
+  const remove = el("button", { type: "button", class: "button button--small", text: t("Remove") });
+  const done = el("span", { class: "mine__copied", role: "status" });
+  copy.addEventListener("click", async () => {
+    done.textContent = await copyText(entry.text) ? t("Copied.") : t("Select the text above to copy it.");
+  });
+  remove.addEventListener("click", () => {
+    outbox = outbox.filter((candidate) => candidate.client_id !== entry.client_id);
+    saveOutbox();
+    render();
+  });
+  return el("li", { class: "mine mine--refused" }, [
+    el("p", { class: "mine__text", text: entry.text }),
+    el("p", { class: "mine__reason", text: `${reason} ${t("Copy it to keep it.")}` }),
+    el("p", { class: "mine__meta" }, tagLabels(entry.tags).map((label) => el("span", { class: "tag", text: label }))),
+    el("p", { class: "mine__actions" }, [copy, remove, done]),
+  ]);
+}
+
+// The clipboard API needs a secure page (HTTPS); a room's server on a LAN address is not one: copy the old way.
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = el("textarea", { class: "copy-source", readonly: true });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    area.setSelectionRange(0, text.length);
+    const copied = document.execCommand("copy");
+    area.remove();
+    return copied;
+  }
 }
 
 function accept(post) {
@@ -120,12 +272,13 @@ function accept(post) {
 
 function refuse(entry, error) {
   entry.state = "refused";
+  entry.code = error.code;
   entry.error = error.message;
   saveOutbox();
 }
 
-async function http(path, body) {
-  const response = await fetch(`/api/sessions/${joinCode}/${path}`, {
+async function http(path, body, via = joinCode) {
+  const response = await fetch(`/api/sessions/${via}/${path}`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     credentials: "same-origin",
   });
@@ -136,7 +289,9 @@ async function http(path, body) {
 const RETRY = new Set(["not_joined", "internal_error", "too_many_posts", "storage_unavailable"]);
 
 async function sendOne(entry) {
-  const payload = { code: joinCode, client_id: entry.client_id, text: entry.text, tags: entry.tags };
+  const via = entry.code || code;
+  const payload = { code: via, client_id: entry.client_id, text: entry.text, tags: entry.tags,
+    opening: entry.opening ?? null };
   let ack;
   if (socket.connected && joined) {
     ack = await socket.emit("post", payload);
@@ -146,7 +301,7 @@ async function sendOne(entry) {
       if (!joinAck.ok) throw new Error(joinAck.error.message);
       keepToken(joinAck.participant.token);
     }
-    ack = await http("posts", { ...payload, token });
+    ack = await http("posts", { ...payload, token }, via);
     if (ack.ok) setStatus("http");
   }
   if (ack.ok) accept(ack.post);
@@ -173,8 +328,8 @@ async function flush() {
 }
 
 function chosenTags() {
-  const tags = { ...fixedTags };
-  for (const framework of session.frameworks) {
+  const tags = { ...(seat ? seat.tags : {}) };
+  for (const framework of session.frameworks.filter((fw) => !(seat && fw.key in seat.tags))) {
     const checked = form.querySelector(`input[name="tag-${framework.key}"]:checked`);
     if (checked) tags[framework.key] = checked.value;
   }
@@ -234,10 +389,12 @@ function submit(event) {
   const text = textarea.value.trim();
   const tags = chosenTags();
   const missing = session.frameworks.find((framework) => framework.required && !tags[framework.key]);
+  // The idea goes to the table the person is at when they write it, through that table's code.
+  const via = seat ? seat.code : code;
   formError.textContent = "";
   if (!text) { formError.textContent = t("Write something before sending."); textarea.focus(); return; }
   if (missing) { formError.textContent = t("Choose one: %(label)s.", { label: missing.label }); return; }
-  outbox.push({ client_id: newId(), text, tags, state: "pending" });
+  outbox.push({ client_id: newId(), text, tags, code: via, state: "pending", opening });
   saveOutbox();
   textarea.value = "";
   clearOptionalChoices();
@@ -267,12 +424,16 @@ function joinedAs(ack) {
   }
   keepToken(ack.participant.token);
   joined = true;
+  if (joinCode !== code) sessionStorage.setItem(scanKey, "1");
+  joinCode = code;
   participantId = ack.participant.id;
   assignment = ack.assignment;
+  seat = ack.seat || null;
+  notice = ack.notice_minutes ?? notice;
   delivered = new Map(ack.posts.map((post) => [post.client_id, post]));
   outbox = outbox.filter((entry) => !delivered.has(entry.client_id));
   saveOutbox();
-  setOpen(ack.session.is_open);
+  setOpen(ack.session.is_open, ack.session.opening);
   showPhase(ack.session.phase);
   countdown.set(ack.session.timer);
   setStatus("online");
@@ -283,22 +444,31 @@ function joinedAs(ack) {
 
 const socket = new Socket();
 const vote = new PhoneVote(socket, code, document.getElementById("vote"));
+vote.onChange = showClosed;
 socket.on("connect", () => join().catch(() => { setStatus("offline"); socket.reconnect(); }));
 socket.on("disconnect", () => { joined = false; offlineSince = Date.now(); setStatus("offline"); });
 socket.on("reconnecting", () => setStatus("offline"));
-socket.on("session_state", (state) => { if (state.code === code) setOpen(state.is_open); });
-socket.on("timer", (timer) => { if (timer.code === code) countdown.set(timer); });
+// Pings stopped coming (Wi-Fi gone, server unreachable): say so now rather than when the socket gives up.
+socket.on("stalled", () => setStatus("offline"));
+socket.on("alive", () => { if (joined) setStatus("online"); });
+socket.on("session_state", (state) => { if (state.code === code) setOpen(state.is_open, state.opening); });
+socket.on("timer", (timer) => { if (timer.code === code) { countdown.set(timer); showNext(); } });
 socket.on("phase", (state) => {
   if (state.code !== code) return;
-  showPhase(state.phase);
-  setOpen(state.is_open);
   countdown.set(state.timer);
+  showPhase(state.phase);
+  setOpen(state.is_open, state.opening);
+  // A new round may seat this person at the plan's table: ask the server, which applies the rule.
+  refreshSeat().catch(() => {});
 });
 socket.on("post", (post) => { if (post.code === code) vote.added(post); });
 socket.on("vote_state", (state) => { if (state.code === code) vote.setState(state); });
 socket.on("plan", (state) => {
   if (state.code !== code || participantId === null) return;
+  const before = JSON.stringify(assignment);
   assignment = state.plan.assignments[String(participantId)] || null;
+  notice = state.plan.notice_minutes ?? notice;
+  if (JSON.stringify(assignment) !== before) refreshSeat().catch(() => {});
   showAssignment();
 });
 socket.on("post_hidden", (info) => {
@@ -307,6 +477,8 @@ socket.on("post_hidden", (info) => {
   vote.removed(info.id);
   render();
 });
+socket.on("post_merged", (change) => regroupMine(change, true));
+socket.on("post_unmerged", (change) => regroupMine(change, false));
 socket.on("post_restored", (restored) => {
   if (restored.code !== code) return;
   for (const post of delivered.values()) if (post.id === restored.id) post.hidden = false;
@@ -331,8 +503,16 @@ textarea.addEventListener("keydown", (event) => {
   if (!send.disabled) form.requestSubmit(send);
 });
 watchTagChoices();
+seatFix.addEventListener("click", () => refreshSeat(seatFix.dataset.table).catch(() => {}));
+for (const button of seatOther.querySelectorAll("button")) {
+  button.addEventListener("click", () => {
+    refreshSeat(button.dataset.table).catch(() => {});
+    seatOther.open = false;
+  });
+}
+setInterval(showNext, 5000);
 textarea.addEventListener("input", updateCounter);
-setOpen(session.is_open);
+setOpen(session.is_open, session.opening);
 showPhase(session.phase);
 countdown.set(session.timer);
 updateCounter();

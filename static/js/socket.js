@@ -3,6 +3,8 @@
 
 const EIO_OPEN = "0", EIO_CLOSE = "1", EIO_PING = "2", EIO_PONG = "3", EIO_MESSAGE = "4";
 const SIO_CONNECT = "0", SIO_EVENT = "2", SIO_ACK = "3", SIO_CONNECT_ERROR = "4";
+// How late a ping may be before the connection is said to be lost (the server's own delay, a slow network).
+const STALL_MARGIN = 1500;
 
 export class Socket {
   constructor({ path = "/socket.io/", ackTimeout = 10000 } = {}) {
@@ -16,7 +18,19 @@ export class Socket {
     this.attempts = 0;
     this.stopped = false;
     this.heartbeat = null;
+    this.stall = null;
+    this.stalled = false;
+    this.retry = null;
     this.missed = new Set();
+    // The device itself lost its network: the connection is gone, whatever the socket still believes; and when
+    // the network is back, try at once rather than at the end of the back-off.
+    window.addEventListener("offline", () => { if (this.ws) this.ws.close(); });
+    window.addEventListener("online", () => {
+      if (this.connected || this.stopped || this.retry === null) return;
+      clearTimeout(this.retry);
+      this.retry = null;
+      this.open();
+    });
   }
 
   on(event, callback) {
@@ -50,7 +64,8 @@ export class Socket {
     const type = data[0];
     if (type === EIO_OPEN) {
       const info = JSON.parse(data.slice(1));
-      this.pingWindow = info.pingInterval + info.pingTimeout;
+      this.pingInterval = info.pingInterval;
+      this.pingTimeout = info.pingTimeout;
       this.watchHeartbeat();
       this.ws.send(EIO_MESSAGE + SIO_CONNECT);
     } else if (type === EIO_PING) {
@@ -120,15 +135,25 @@ export class Socket {
     if (this.ws && this.connected) this.ws.close();
   }
 
+  // A silent server (Wi-Fi gone, laptop asleep) shows up as missing pings: a late ping fires "stalled" at once
+  // (and "alive" if pings come back), and the connection is dropped and opened anew when Engine.IO would give up.
   watchHeartbeat() {
     clearTimeout(this.heartbeat);
-    // A silent server (Wi-Fi gone, laptop asleep) shows up as missing pings: reconnect then.
-    this.heartbeat = setTimeout(() => this.ws && this.ws.close(), (this.pingWindow || 45000) + 2000);
+    clearTimeout(this.stall);
+    if (this.stalled) {
+      this.stalled = false;
+      this.fire("alive");
+    }
+    const interval = this.pingInterval || 25000, timeout = this.pingTimeout || 20000;
+    this.stall = setTimeout(() => { this.stalled = true; this.fire("stalled"); }, interval + STALL_MARGIN);
+    this.heartbeat = setTimeout(() => this.ws && this.ws.close(), interval + timeout + 2000);
   }
 
   lost(ws) {
     if (ws !== this.ws) return;
     clearTimeout(this.heartbeat);
+    clearTimeout(this.stall);
+    this.stalled = false;
     const wasConnected = this.connected;
     this.connected = false;
     for (const { reject, timer } of this.acks.values()) { clearTimeout(timer); reject(new Error("disconnected")); }
@@ -138,6 +163,9 @@ export class Socket {
     this.attempts += 1;
     this.fire("reconnecting", this.attempts);
     const delay = Math.min(10000, 500 * 2 ** Math.min(this.attempts, 5)) * (0.75 + Math.random() / 2);
-    setTimeout(() => { if (!this.stopped) this.open(); }, delay);
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (!this.stopped) this.open();
+    }, delay);
   }
 }

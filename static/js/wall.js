@@ -1,6 +1,7 @@
 // The projector wall: posts appear live, grouped by the session's first framework, with counts. Nothing scrolls:
 // a column shows its newest posts that fit and says how many more there are; the harvest turns pages by itself.
 import { Board } from "./board.js";
+import { mergedGroup } from "./merges.js";
 import { Countdown, el, formatNumber, phaseLabel, readJSON, t } from "./page.js";
 
 const session = readJSON("rouages-session");
@@ -44,6 +45,7 @@ function card(post) {
   return el("li", { class: "card", dataset: { seq: post.seq } }, [
     el("p", { class: "card__text", text: post.text }),
     labels.length || author ? el("p", { class: "card__meta" }, [...labels, author ? el("span", { class: "card__author", text: author }) : null]) : null,
+    mergedGroup(post, { open: true }),
   ]);
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.services.moderation import merged_posts
 from app.services.posting import post_payload, posts_since
 from app.services.sessions import frameworks_of
 from workshops import Phase, WorkshopFormat
@@ -37,16 +38,18 @@ class Board(WorkshopFormat):
         return [Phase("collect", _l("Collecting ideas"))]
 
     def synthesise(self, session) -> dict:
-        """Return every visible post and the counts per tag."""
+        """Return every visible post with the texts merged into it, and the counts per tag (a merge counts once)."""
         posts = posts_since(session, 0)
+        merged = merged_posts(session)
         return {
             "format": self.slug,
             "title": session.title,
             "question": session.question,
             "total": len(posts),
+            "merged": sum(len(merged.get(p.id, [])) for p in posts),
             "frameworks": tally(session, posts),
-            "posts": [{key: post_payload(p, session)[key] for key in ("seq", "text", "tags", "author", "organisation")}
-                      for p in posts],
+            "posts": [{**{key: post_payload(p, session)[key] for key in ("seq", "text", "tags", "author", "organisation")},
+                       "merged": [m.text for m in merged.get(p.id, [])]} for p in posts],
         }
 
 

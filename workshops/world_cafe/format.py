@@ -6,26 +6,29 @@ from flask_babel import lazy_gettext as _l
 
 from app.services.errors import ServiceError
 from app.services.harvest import harvest_of
+from app.services.moderation import merged_posts
 from app.services.sessions import attendees, live_tables, store_plan
 from app.services.posting import posts_since
 from app.services.text import slugify
 from workshops import Phase, WorkshopFormat
 
-from .rotation import Person, plan_rotation
+from .rotation import Person, plan_rotation, seat_latecomer
 
 SETTINGS_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "required": ["tables"],
     "properties": {
-        "theme_framework": {"type": "string", "description": "Framework whose items are the tables' themes."},
+        "theme_framework": {"type": "string", "description": "Framework of a table's `theme:`."},
         "category_framework": {"type": "string", "description": "Framework of what each table harvests."},
         "tables": {
             "type": "array", "minItems": 1, "maxItems": 30,
             "items": {
-                "type": "object", "additionalProperties": False, "required": ["theme"],
+                "type": "object", "additionalProperties": False,
                 "properties": {
                     "theme": {"type": "string"},
+                    "tags": {"type": "array", "minItems": 1, "maxItems": 5, "uniqueItems": True,
+                             "items": {"type": "string", "minLength": 1}},
                     "name": {"type": "string", "minLength": 1, "maxLength": 80},
                     "host": {"type": "string", "minLength": 1, "maxLength": 80},
                 },
@@ -33,12 +36,15 @@ SETTINGS_SCHEMA = {
         },
         "rounds": {"type": "integer", "minimum": 1, "maximum": 10},
         "minutes": {"type": "integer", "minimum": 1, "maximum": 180},
+        "next_table_minutes": {"type": "integer", "minimum": 0, "maximum": 60,
+                               "description": "Minutes before a round's countdown ends when phones and the wall "
+                                              "show the next table."},
         "categories": {"type": "array", "minItems": 1, "items": {"type": "string"}},
         "assignment": {"type": "string", "enum": ["free", "plan"]},
     },
 }
 DEFAULTS = {"theme_framework": "function", "category_framework": "category", "rounds": 3, "minutes": 20,
-            "assignment": "free"}
+            "next_table_minutes": 3, "assignment": "free"}
 
 
 def settings_of(settings: dict) -> dict:
@@ -46,14 +52,62 @@ def settings_of(settings: dict) -> dict:
     return {**DEFAULTS, **settings}
 
 
-def table_name(table: dict, labels: dict) -> str:
-    """Return a table's name: its own, else the label of its theme."""
-    return table.get("name") or labels.get(table["theme"], table["theme"])
+def resolve_tags(table: dict, settings: dict, frameworks: dict) -> tuple[dict, list[tuple[tuple, str]]]:
+    """Return a table's tags as {framework: item} and the problems found; validation and import both use it.
+
+    `theme: x` is an item of settings.theme_framework; each entry of `tags:` is an item of any framework but the
+    category one, found by its key (or written `framework:item` when two frameworks share the key).
+    """
+    if ("theme" in table) == ("tags" in table):
+        return {}, [((), "give the table either tags (a list of items) or theme (one item), not both")
+                    if "theme" in table else ((), "give the table its tags (a list of items) or its theme")]
+    if "theme" in table:
+        items = {i["key"] for i in frameworks[settings["theme_framework"]]["items"]}
+        if table["theme"] not in items:
+            return {}, [(("theme",), f"{table['theme']!r} is not an item of {settings['theme_framework']!r} "
+                         f"(known: {', '.join(sorted(items))})")]
+        return {settings["theme_framework"]: table["theme"]}, []
+    searched = {key: {i["key"] for i in fw["items"]} for key, fw in frameworks.items()
+                if key != settings["category_framework"]}
+    tags: dict[str, str] = {}
+    problems: list[tuple[tuple, str]] = []
+    for n, entry in enumerate(table["tags"]):
+        fw_key, _, item = entry.rpartition(":")
+        found = [fw_key] if fw_key in searched and item in searched[fw_key] else \
+            [] if fw_key else [key for key, items in searched.items() if item in items]
+        if len(found) != 1:
+            problems.append((("tags", n), f"{entry!r} is an item of several frameworks ({', '.join(found)}): write "
+                             f"it framework:item" if found else f"{entry!r} is not an item of any framework of this "
+                             f"event but {settings['category_framework']!r} (known frameworks: {', '.join(searched)})"))
+        elif found[0] in tags:
+            problems.append((("tags", n), f"{entry!r} and {tags[found[0]]!r} are both items of {found[0]!r}: a "
+                             "table takes one item per framework"))
+        else:
+            tags[found[0]] = item
+    return tags, problems
 
 
-def table_key(table: dict, labels: dict) -> str:
-    """Return the stored key of a table; validation and import both derive it here, so they cannot disagree."""
-    return slugify(table_name(table, labels))
+def table_name(table: dict, tags: dict, frameworks: dict) -> str:
+    """Return a table's name: its own, else the label of its first tag."""
+    if table.get("name"):
+        return table["name"]
+    fw_key, item = next(iter(tags.items()))
+    return next(i["label"] for i in frameworks[fw_key]["items"] if i["key"] == item)
+
+
+def table_key(name: str) -> str:
+    """Return the stored key of a table from its name; validation and import both derive it here, so they cannot disagree."""
+    return slugify(name)
+
+
+def resolved_tables(settings: dict, frameworks: dict) -> list[dict]:
+    """Return each table of checked settings as {key, name, tags, host}."""
+    out = []
+    for table in settings["tables"]:
+        tags, _problems = resolve_tags(table, settings, frameworks)
+        name = table_name(table, tags, frameworks)
+        out.append({"key": table_key(name), "name": name, "tags": tags, "host": table.get("host")})
+    return out
 
 
 class WorldCafe(WorkshopFormat):
@@ -79,22 +133,24 @@ class WorldCafe(WorkshopFormat):
             # The tables fix a post's theme and the settings its category: item tags would be exported yet ignored.
             problems.append((("tags",), "a world café tags posts with its tables' themes (settings.theme_framework) "
                              "and settings.category_framework: remove tags"))
-        missing = [field for field in ("theme_framework", "category_framework") if settings[field] not in frameworks]
+        # theme_framework is needed only by tables given a `theme:`.
+        needed = ["category_framework"] + (["theme_framework"] if any("theme" in t for t in settings["tables"]) else [])
+        missing = [field for field in needed if settings[field] not in frameworks]
         for field in missing:
             problems.append((("settings", field), f"{settings[field]!r} is not a framework of this event "
                              f"(known: {', '.join(frameworks)})"))
         if missing:
             return problems
-        labels = {i["key"]: i["label"] for i in frameworks[settings["theme_framework"]]["items"]}
         keys: dict[str, str] = {}
         for n, table in enumerate(settings["tables"]):
-            if table["theme"] not in labels:
-                problems.append((("settings", "tables", n, "theme"), f"{table['theme']!r} is not an item of "
-                                 f"{settings['theme_framework']!r} (known: {', '.join(sorted(labels))})"))
+            tags, found = resolve_tags(table, settings, frameworks)
+            problems += [(("settings", "tables", n, *path), message) for path, message in found]
+            if found:
                 continue
-            name, key = table_name(table, labels), table_key(table, labels)
+            name = table_name(table, tags, frameworks)
+            key = table_key(name)
             if key in keys:
-                field = "name" if "name" in table else "theme"
+                field = "name" if "name" in table else ("theme" if "theme" in table else "tags")
                 problems.append((("settings", "tables", n, field), f"{name!r} names another table too "
                                  f"({keys[key]!r}): give each table its own name"))
             keys.setdefault(key, name)
@@ -106,21 +162,24 @@ class WorldCafe(WorkshopFormat):
         return problems
 
     def tags(self, item: dict, event: dict) -> list[dict]:
-        """Posts carry their table's theme (set by the table's QR code) and optionally a category."""
+        """Posts carry their table's tags and optionally a category; a phone choosing itself sees only the tables' items."""
         settings = settings_of(item.get("settings", {}))
-        return [{"framework": settings["theme_framework"], "required": True},
-                {"framework": settings["category_framework"], "required": False}]
+        frameworks = {fw["key"]: fw for fw in event["frameworks"]}
+        tables = resolved_tables(settings, frameworks)
+        used: dict[str, set] = {}
+        for table in tables:
+            for fw_key, value in table["tags"].items():
+                used.setdefault(fw_key, set()).add(value)
+        # A framework every table carries is required of a post; one only some tables carry cannot be.
+        out = [{"framework": fw_key, "required": all(fw_key in table["tags"] for table in tables),
+                "items": [i["key"] for i in frameworks[fw_key]["items"] if i["key"] in values]}
+               for fw_key, values in used.items()]
+        return [*out, {"framework": settings["category_framework"], "required": False}]
 
     def tables(self, item: dict, event: dict) -> list[dict]:
-        """One table per entry of the settings; a phone scanning its code posts under the table's theme."""
+        """One table per entry of the settings; a phone at a table posts under the table's tags."""
         settings = settings_of(item.get("settings", {}))
-        framework = next(fw for fw in event["frameworks"] if fw["key"] == settings["theme_framework"])
-        labels = {i["key"]: i["label"] for i in framework["items"]}
-        out = []
-        for table in settings["tables"]:
-            out.append({"key": table_key(table, labels), "name": table_name(table, labels),
-                        "tags": {framework["key"]: table["theme"]}, "host": table.get("host")})
-        return out
+        return resolved_tables(settings, {fw["key"]: fw for fw in event["frameworks"]})
 
     def harvest(self, item: dict, event: dict) -> list[dict]:
         """Each table's host writes up every harvested category."""
@@ -155,29 +214,48 @@ class WorldCafe(WorkshopFormat):
         rounds = plan_rotation(people, len(tables), settings["rounds"], seed=session.id)
         assignments = {person.id: [tables[r[person.id]].key for r in rounds] for person in people}
         return store_plan(session, {"rounds": settings["rounds"], "tables": [t.key for t in tables],
-                                    "assignments": assignments})
+                                    "assignments": assignments, "notice_minutes": settings["next_table_minutes"],
+                                    "late": []})
+
+    def joined(self, session, participant) -> None:
+        """Seat someone who joins after the plan was computed, at the emptiest tables, and send the plan out."""
+        plan = session.plan
+        if not plan or str(participant.id) in plan.get("assignments", {}):
+            return
+        keys = [t.key for t in live_tables(session) if t.key in plan["tables"]]
+        if not keys:
+            return
+        index = {key: n for n, key in enumerate(keys)}
+        rows = [{pid: index[seats[r]] for pid, seats in plan["assignments"].items()
+                 if r < len(seats) and seats[r] in index} for r in range(plan["rounds"])]
+        organisations = {str(p.id): (p.organisation or "").strip().lower() or None for p in attendees(session)}
+        person = Person(str(participant.id), organisations.get(str(participant.id)))
+        seats = seat_latecomer(rows, len(keys), person, organisations)
+        store_plan(session, {**plan, "assignments": {**plan["assignments"], person.id: [keys[t] for t in seats]},
+                             "late": [*plan.get("late", []), person.id]})
 
     def synthesise(self, session) -> dict:
-        """Return, per table, its theme, host and the visible posts grouped by category."""
+        """Return, per table, its tags, host, the visible posts grouped by category and how many were merged into them."""
         settings = settings_of(session.settings.get("format", {}))
         frameworks = {fw["key"]: fw for fw in session.event.spec["frameworks"]}
-        theme_fw, category_fw = frameworks[settings["theme_framework"]], frameworks[settings["category_framework"]]
-        labels = {item["key"]: item["label"] for item in theme_fw["items"]}
+        category_fw = frameworks[settings["category_framework"]]
         wanted = settings.get("categories") or [item["key"] for item in category_fw["items"]]
         category_labels = {item["key"]: item["label"] for item in category_fw["items"]}
         posts = posts_since(session, 0)
+        merged = merged_posts(session)
         harvests = {t.key: harvest_of(t) for t in session.tables}
         tables = []
-        for table in settings["tables"]:
-            mine = [p for p in posts if p.tags.get(theme_fw["key"]) == table["theme"]]
+        for table in resolved_tables(settings, frameworks):
+            mine = [p for p in posts if all(p.tags.get(k) == v for k, v in table["tags"].items())]
             groups = [{"key": key, "label": category_labels[key],
                        "posts": [p.text for p in mine if p.tags.get(category_fw["key"]) == key]} for key in wanted]
             untagged = [p.text for p in mine if p.tags.get(category_fw["key"]) not in wanted]
-            name = table_name(table, labels)
-            harvest = harvests.get(table_key(table, labels), {})
+            harvest = harvests.get(table["key"], {})
             for group in groups:
                 group["harvest"] = harvest.get(group["key"], "")
-            tables.append({"theme": table["theme"], "name": name, "host": table.get("host"), "total": len(mine),
+            tables.append({"theme": next(iter(table["tags"].values())), "tags": table["tags"], "name": table["name"],
+                           "host": table["host"], "total": len(mine),
+                           "merged": sum(len(merged.get(p.id, [])) for p in mine),
                            "categories": groups, "other": untagged})
         return {"format": self.slug, "title": session.title, "question": session.question,
                 "rounds": settings["rounds"], "total": len(posts), "tables": tables}

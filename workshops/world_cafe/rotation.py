@@ -113,6 +113,29 @@ def plan_rotation(
     return _as_plan(best.table_of, people)
 
 
+def seat_latecomer(
+    rounds: Sequence[Mapping[str, int]], tables: int, person: Person, organisations: Mapping[str, str | None]
+) -> list[int]:
+    """Return the tables, round by round, of someone who arrives once a plan is made, keeping its rules.
+
+    Each round they take, among the tables they have not visited yet (rule 1), the emptiest (rule 2), then the one
+    with fewest people of their organisation (rule 3), then the first.
+    """
+    if tables < 1:
+        raise ValueError(f"tables must be at least 1, got {tables}")
+    seats: list[int] = []
+    for row in rounds:
+        sizes, colleagues = [0] * tables, [0] * tables
+        for pid, table in row.items():
+            if pid != person.id and 0 <= table < tables:
+                sizes[table] += 1
+                if person.organisation is not None and organisations.get(pid) == person.organisation:
+                    colleagues[table] += 1
+        unvisited = [t for t in range(tables) if t not in seats] or list(range(tables))
+        seats.append(min(unvisited, key=lambda t: (sizes[t], colleagues[t], t)))
+    return seats
+
+
 def random_plan(people: Sequence[Person], tables: int, rounds: int, seed: int = 0) -> Plan:
     """Return a random balanced plan: each round, shuffle the people and deal them round-robin to the tables."""
     _check_arguments(people, tables, rounds)

@@ -266,3 +266,14 @@ def test_upper_bound_under_rule_1_is_never_beaten_by_plans_that_keep_it():
 def test_bad_arguments_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call(crowd(10))
+
+
+def test_a_latecomer_takes_the_emptiest_unvisited_table_each_round_away_from_colleagues():
+    from workshops.world_cafe.rotation import seat_latecomer
+
+    rounds = [{"a": 0, "b": 0, "c": 1, "d": 2}, {"a": 1, "b": 2, "c": 2, "d": 0}, {"a": 2, "b": 1, "c": 0, "d": 1}]
+    organisations = {"a": "mes", "b": None, "c": "mes", "d": None, "late": "mes"}
+    # Round 1: tables 1 and 2 hold one each, but table 1 has a colleague; round 2: tables 0 and 1 (table 2 is
+    # visited) hold one each, table 1 a colleague; round 3: table 1 is the one left unvisited, however full.
+    assert seat_latecomer(rounds, 3, Person("late", "mes"), organisations) == [2, 0, 1]
+    assert seat_latecomer([{}, {}], 2, Person("x"), {}) == [0, 1]
