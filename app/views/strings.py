@@ -74,6 +74,7 @@ JS_STRINGS = (
     N_("Vote open"),
     # A label and its number: French puts a no-break space before the colon, English does not.
     N_("%(label)s: %(count)s"),
+    N_("Page %(page)s/%(pages)s"),
     N_("Posting is closed for this workshop."),
     N_("The vote is closed: the results will appear here."),
     N_("The results of the vote are below."),
@@ -94,6 +95,8 @@ JS_PLURALS = (
     NP_("%(count)s character left", "%(count)s characters left"),
     NP_("%(count)s idea", "%(count)s ideas"),
     NP_("%(count)s dot", "%(count)s dots"),
+    NP_("%(count)s idea in all", "%(count)s ideas in all"),
+    NP_("+ %(count)s more idea", "+ %(count)s more ideas"),
     NP_("%(count)s dot left", "%(count)s dots left"),
     NP_("Vote open: %(count)s voter", "Vote open: %(count)s voters"),
     NP_("Vote closed: %(count)s voter", "Vote closed: %(count)s voters"),
