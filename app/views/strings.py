@@ -47,7 +47,7 @@ JS_STRINGS = (
     N_("Duplicate"),
     N_("Cancel"),
     N_("Keep this one"),
-    N_("Tap « Keep this one » on the idea that stays."),
+    N_("Tap “Keep this one” on the idea that stays."),
     N_("Undo merge"),
     N_("Ideas merged into this one"),
     N_("Grouped"),
