@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+from contextlib import contextmanager
 import signal
 import time
 from pathlib import Path
@@ -116,7 +118,7 @@ def test_a_post_from_the_phone_appears_on_the_wall(browser, server):
     expect(card).to_have_count(1)
     expect(card).to_contain_text("Des repas partagés <b>entre</b> membres")
     expect(card).to_contain_text("Camille · Tiers-lieu de Bray")
-    expect(column.locator(".column__count")).to_have_text("1")
+    expect(column.locator(".column__count")).to_have_text("1 idée")
     assert wall.locator(".card b").count() == 0  # the text is shown, never interpreted as markup
     shot(phone, "phone")
     shot(wall, "wall")
@@ -509,7 +511,7 @@ def test_a_table_host_writes_the_harvest_and_the_wall_shows_it(browser, server):
     wall.goto(f"{server.url}/wall/{code}")
     console.get_by_role("button", name="Récolte").click()
     console.get_by_role("dialog").get_by_role("button", name="Confirmer").click()  # it skips rounds 2 and 3
-    column = wall.locator(".column", has=wall.locator(".column__title", has_text="Table Animation"))
+    column = wall.locator(".harvest-table", has=wall.locator("h2", has_text="Table Animation"))
     expect(column.locator(".harvest__text").first).to_have_text("Incarner le projet collectif : un tiers de confiance")
     shot(wall, "wall-harvest")
 
@@ -611,7 +613,7 @@ def test_walls_consoles_and_phones_read_a_long_session_page_by_page(browser, tmp
         wall = browser.new_page(viewport={"width": 1600, "height": 900})
         wall.goto(f"{srv.url}/wall/{code}")
         column = wall.locator(".column", has=wall.locator(".column__title", has_text="Animation"))
-        expect(column.locator(".column__count")).to_have_text("8")
+        expect(column.locator(".column__count")).to_have_text("8 idées")
 
         console = socketio.Client(reconnection=False)
         console.connect(srv.url, transports=["websocket"], headers={"Cookie": organiser_cookie(srv)}, wait_timeout=10)
@@ -765,6 +767,293 @@ def test_the_printable_plan_is_offered_only_once_a_plan_exists(browser, server):
     expect(console.locator("#plan-print")).to_be_hidden()
 
 
+# The projector wall at the size of a real room, at 1920×1080: every table, every count, legible.
+WALL = {"width": 1920, "height": 1080}
+THEMES = ["animation", "creativite", "valorisation", "support", "gestion_de_projet"]
+IDEAS = (
+    "Un repas partagé chaque trimestre entre les structures",
+    "Cartographier qui fait quoi sur le territoire",
+    "Un poste d'animateur mutualisé entre trois associations",
+    "Des visites croisées chez les autres PTCE",
+    "Organiser chaque année une journée portes ouvertes de toutes les structures du pôle, avec un parcours "
+    "pour les habitants et les élus",
+    "Un annuaire des compétences, tenu à jour par chacun",
+    "Une charte de coopération signée par les membres",
+    "Mutualiser un poste de comptable",
+    "Un fonds commun pour amorcer les projets",
+    "Former les bénévoles à la facilitation",
+    "Créer un poste de chargé de mission coopération, financé par les membres et la collectivité pendant trois ans",
+    "Raconter nos réussites dans la presse locale",
+    "Un tiers-lieu ouvert aux porteurs de projet",
+    "Des temps de rencontre avec les élus",
+    "Accueillir chaque nouveau membre avec un parrain",
+    "Évaluer ensemble l'impact sur le territoire",
+    "Des ateliers d'idéation ouverts aux habitants",
+    "Un groupement d'employeurs pour les fonctions support",
+    "Prêter le matériel entre structures",
+    "Des achats groupés pour réduire les coûts",
+    "Un accompagnement juridique partagé",
+    "Compter le temps bénévole pour le rendre visible",
+)
+HARVESTS = (
+    ("Incarner le projet collectif", "Être tiers de confiance entre les membres", "Faire se rencontrer les acteurs",
+     "Repérer les besoins non couverts du territoire", "Rendre visibles les réalisations communes",
+     "Sécuriser la gestion des projets partagés"),
+    ("Un repas partagé par trimestre", "Cartographier les compétences des membres", "Une lettre mensuelle",
+     "Des visites croisées entre structures", "Un fonds d'amorçage commun", "Un comité de pilotage tournant"),
+    ("Du temps d'animation financé", "Une formation à la facilitation", "Un appui juridique",
+     "Des outils de suivi partagés", "Le soutien des élus", "Un lieu pour se réunir"),
+)
+
+# Every text a participant reads on the wall must be at least 1/40 of the wall's height.
+TOO_SMALL = """() => {
+  const min = innerHeight / 40, small = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, parent = node.parentElement;
+    if (!node.textContent.trim() || parent.closest("script")) continue;
+    if (!parent.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true })) continue;
+    const size = parseFloat(getComputedStyle(parent).fontSize);
+    if (size < min) small.push(`${parent.className || parent.tagName}: ${size}px « ${node.textContent.trim().slice(0, 30)} »`);
+  }
+  return small;
+}"""
+
+
+def idea_text(n: int) -> str:
+    """The `n`-th idea posted by the script: plausible, of varied lengths."""
+    return IDEAS[n % len(IDEAS)]
+
+
+def cafe_yaml(tables: int) -> str:
+    """A world café event with `tables` tables spread over the five functions."""
+    rows = "\n".join(f"            - {{theme: {THEMES[n % 5]}, name: Table {n + 1:02d}}}" for n in range(tables))
+    return f"""slug: cafe-{tables}
+title: Grand café
+programme:
+  - date: "2026-06-09"
+    items:
+      - id: world-cafe
+        start: "14:00"
+        end: "16:00"
+        title: World café
+        workshop: world_cafe
+        question: Quelles fonctions pour développer les coopérations territoriales ?
+        settings:
+          tables:
+{rows}
+          rounds: 3
+          minutes: 20
+          categories: [missions, actions, besoins]
+"""
+
+
+@pytest.fixture
+def cafe(tmp_path, server_env, request):
+    """A real server with a world café of `request.param` tables (15 from tests/data, others generated)."""
+    srv = Server(tmp_path / "data", extra_env=server_env)
+    if request.param == 15:
+        path, slug = DATA / "cafe15.yaml", "cafe15"
+    else:
+        path, slug = tmp_path / "cafe.yaml", f"cafe-{request.param}"
+        path.write_text(cafe_yaml(request.param), encoding="utf-8")
+    srv.cli("event", "import", str(path))
+    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    srv.session = json.loads(srv.cli("sessions", slug, "--json").stdout)[0]
+    assert len(srv.session["tables"]) == request.param
+    with srv:
+        yield srv
+
+
+def console_client(server):
+    """A facilitator's Socket.IO connection, signed in."""
+    import socketio
+
+    from test_server import organiser_cookie
+
+    client = socketio.Client(reconnection=False)
+    client.connect(server.url, transports=["websocket"], headers={"Cookie": organiser_cookie(server)}, wait_timeout=10)
+    return client
+
+
+def harvest_text(n: int, k: int) -> str:
+    """What the host of table `n` writes for category `k`: one to three lines."""
+    lines = HARVESTS[k]
+    return "\n".join(lines[(n + k + 2 * i) % len(lines)] for i in range(1 + (n + k) % 3))
+
+
+def write_harvests(server) -> None:
+    """Each table's host writes the three categories, from a line to a paragraph, over a real Socket.IO link."""
+    import socketio
+
+    host = socketio.Client(reconnection=False)
+    host.connect(server.url, transports=["websocket"], wait_timeout=10)
+    for n, table in enumerate(server.session["tables"]):
+        token = table["host_url"].rsplit("/", 1)[1]
+        for k, category in enumerate(("missions", "actions", "besoins")):
+            ack = host.call("harvest_save", {"token": token, "category": category, "text": harvest_text(n, k)},
+                            timeout=10)
+            assert ack["ok"], ack
+    host.disconnect()
+
+
+@contextmanager
+def a_host_saving_again_and_again(server):
+    """The first table's host saves the same text every second, as a host leaving and re-entering a box does."""
+    import socketio
+
+    stop = threading.Event()
+    token = server.session["tables"][0]["host_url"].rsplit("/", 1)[1]
+    host = socketio.Client(reconnection=False)
+    host.connect(server.url, transports=["websocket"], wait_timeout=10)
+    saves = []
+
+    def save():
+        while not stop.wait(1):
+            saves.append(host.call("harvest_save", {"token": token, "category": "missions",
+                                                    "text": harvest_text(0, 0)}, timeout=10)["ok"])
+
+    worker = threading.Thread(target=save)
+    worker.start()
+    try:
+        yield saves
+    finally:
+        stop.set()
+        worker.join()
+        host.disconnect()
+
+
+def visible_tables(wall) -> list[str]:
+    """The names of the harvest boxes on screen, each checked to be whole inside the wall's content area."""
+    area = wall.locator("#columns").bounding_box()
+    assert area["x"] >= 0 and area["x"] + area["width"] <= WALL["width"] and area["y"] + area["height"] <= WALL["height"]
+    names = []
+    for box in wall.locator(".harvest-table:visible").all():
+        rect = box.bounding_box()
+        assert rect["x"] >= area["x"] - 1 and rect["x"] + rect["width"] <= area["x"] + area["width"] + 1
+        assert rect["y"] >= area["y"] - 1 and rect["y"] + rect["height"] <= area["y"] + area["height"] + 1, \
+            box.locator("h2").text_content()
+        names.append(box.locator("h2").text_content())
+    return names
+
+
+def read_every_page(wall) -> list[list[str]]:
+    """Turn the harvest pages with the keyboard and return the tables seen on each page."""
+    label = wall.locator("#page")
+    pages = []
+    first = label.text_content() if wall.locator("#pager").is_visible() else "Page 1/1"
+    count = int(first.split("/")[1])
+    for n in range(count):
+        if count > 1:
+            assert label.text_content() == f"Page {n + 1}/{count}"
+        assert wall.evaluate("document.scrollingElement.scrollWidth") <= WALL["width"]
+        assert wall.evaluate(TOO_SMALL) == []
+        pages.append(visible_tables(wall))
+        if count > 1:
+            wall.keyboard.press("ArrowRight")
+    return pages
+
+
+@pytest.mark.parametrize("cafe", [15, 30], indirect=True)
+def test_every_table_harvest_is_on_the_1080p_wall_on_pages_that_turn_by_themselves(browser, cafe):
+    write_harvests(cafe)
+    console = console_client(cafe)
+    assert console.call("phase_set", {"code": cafe.session["code"], "phase": "harvest"}, timeout=10)["ok"]
+    console.disconnect()
+    wall = browser.new_page(viewport=WALL)
+    wall.goto(f"{cafe.url}/wall/{cafe.session['code']}")
+    expect(wall.locator(".harvest-table")).to_have_count(len(cafe.session["tables"]))
+    expect(wall.locator(".harvest__text--empty")).to_have_count(0)
+
+    pages = read_every_page(wall)
+    names = [name for page in pages for name in page]
+    assert sorted(names) == sorted(t["name"] for t in cafe.session["tables"])  # each table once, all of them
+    assert len(pages) > 1 and all(pages)
+    expect(wall.locator("#page")).to_have_text(f"Page 1/{len(pages)}")  # the keyboard went round
+    shot(wall, f"wall-harvest-{len(names)}")
+    if len(names) > 15:
+        return
+    # Nobody needs to touch the wall: the page turns by itself once it has been up long enough to read, even
+    # while hosts keep saving (each save re-renders the harvest).
+    with a_host_saving_again_and_again(cafe) as saves:
+        expect(wall.locator("#page")).to_have_text(f"Page 2/{len(pages)}", timeout=50_000)
+    assert len(saves) >= 5 and all(saves)
+
+
+def post_ideas(server, code: str, counts: dict[str, int], start: int = 0) -> None:
+    """Post `counts[theme]` ideas under each theme over HTTP, a few per participant as in a real room."""
+    import requests
+
+    people = (("Camille", "Tiers-lieu de Bray"), ("Karim", "Mairie de Forges"), ("Inès", ""), ("Hugo", "Ressourcerie"),
+              ("Nadia", "MES Pays de Bray"), ("Olivier", "Coopérative Terres"), ("Rose", ""), ("Samir", "CAE Bray"))
+    token = None
+    n = start
+    for theme, count in counts.items():
+        for _ in range(count):
+            if n % 3 == 0 or token is None:
+                name, org = people[n // 3 % len(people)]
+                token = requests.post(f"{server.url}/api/sessions/{code}/join", json={
+                    "name": name, "organisation": org}, timeout=5).json()["participant"]["token"]
+            requests.post(f"{server.url}/api/sessions/{code}/posts", timeout=5, json={
+                "token": token, "client_id": f"wall-{n}-aaaa", "text": idea_text(n),
+                "tags": {"function": theme, **({"category": "missions"} if n % 4 == 0 else {})}}).raise_for_status()
+            n += 1
+
+
+@pytest.mark.parametrize("cafe", [15], indirect=True)
+def test_a_full_board_counts_each_column_and_says_how_many_ideas_it_cannot_show(browser, cafe):
+    code = cafe.session["code"]
+    console = console_client(cafe)
+    assert console.call("phase_set", {"code": code, "phase": "round_1"}, timeout=10)["ok"]
+    console.disconnect()
+    # 250 ideas from the 120 people of a 15-table café.
+    posted = {"animation": 62, "creativite": 48, "valorisation": 55, "support": 1, "gestion_de_projet": 84}
+    post_ideas(cafe, code, posted)
+    wall = browser.new_page(viewport=WALL)
+    wall.goto(f"{cafe.url}/wall/{code}")
+    expect(wall.locator("#total")).to_have_text("Idées\u00a0: 250")
+    labels = {"animation": "Animation", "creativite": "Créativité", "valorisation": "Valorisation",
+              "support": "Support", "gestion_de_projet": "Gestion de projet"}
+    for theme, count in posted.items():
+        column = wall.locator(".column", has=wall.locator(".column__label", has_text=labels[theme]))
+        expect(column.locator(".column__count")).to_have_text(f"{count} idée" if count == 1 else f"{count} idées")
+        shown = column.locator(".card").count()
+        more = column.locator(".column__more")
+        # What the column shows plus what its marker counts is every idea posted under it, no more, no less.
+        if shown < count:
+            expect(more).to_have_text(f"+\u00a0{count - shown} autre idée" if count - shown == 1
+                                      else f"+\u00a0{count - shown} autres idées")
+        else:
+            expect(more).to_be_hidden()
+        bottom = (more if shown < count else column.locator(".column__posts")).bounding_box()
+        assert bottom["y"] + bottom["height"] <= WALL["height"]
+        for card in column.locator(".card").all():  # no card is cut off at the bottom of its column
+            rect, area = card.bounding_box(), column.locator(".column__posts").bounding_box()
+            assert rect["y"] + rect["height"] <= area["y"] + area["height"] + 1
+    animation = wall.locator(".column", has=wall.locator(".column__label", has_text="Animation"))
+    assert 1 < animation.locator(".card").count() < 62
+    assert wall.evaluate("document.scrollingElement.scrollWidth") <= WALL["width"]
+    assert wall.evaluate(TOO_SMALL) == []
+    shot(wall, "wall-board-15")
+
+    # A new idea takes the top of its column, and what is shown plus the marker still adds up to every idea.
+    post_ideas(cafe, code, {"animation": 1}, start=300)
+    expect(animation.locator(".column__count")).to_have_text("63 idées")
+    expect(animation.locator(".card__text").first).to_have_text(idea_text(300))
+    shown = animation.locator(".card").count()
+    expect(animation.locator(".column__more")).to_have_text(f"+\u00a0{63 - shown} autres idées")
+
+
+def test_every_text_of_the_wall_is_legible_from_the_back_of_the_room(browser, server):
+    post_ideas(server, server.code, {"animation": 1, "support": 1})  # the first carries a category tag
+    for viewport in (WALL, {"width": 1280, "height": 720}, {"width": 1024, "height": 768}):
+        wall = browser.new_page(viewport=viewport)
+        wall.goto(f"{server.url}/wall/{server.code}")
+        wall.locator(".card").first.wait_for()
+        wall.locator(".card .tag").first.wait_for()
+        assert wall.evaluate(TOO_SMALL) == []
+        assert wall.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
+        wall.close()
 def test_a_host_merge_shows_on_every_screen_and_undoing_it_restores_both_ideas(browser, server):
     import re
 

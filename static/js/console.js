@@ -130,7 +130,7 @@ function mergeButton(post) {
   button.addEventListener("click", async () => {
     if (!choosing) {
       merging = merging === null ? post.id : null;
-      say(merging === null ? "" : t("Tap « Keep this one » on the idea that stays."));
+      say(merging === null ? "" : t("Tap “Keep this one” on the idea that stays."));
       render();
       return;
     }

@@ -53,7 +53,7 @@ function undoFor(entry) {
 function render() {
   const shown = [...posts.values()].filter((post) => !post.hidden).sort((a, b) => b.seq - a.seq);
   count.textContent = String(shown.length);
-  if (merging !== null) mergeHint.textContent = t("Tap « Keep this one » on the idea that stays.");
+  if (merging !== null) mergeHint.textContent = t("Tap “Keep this one” on the idea that stays.");
   list.replaceChildren(...shown.map((post) => el("li", { class: `mine host-post${merging === post.id ? " host-post--merging" : ""}` }, [
     el("p", { class: "mine__text", text: post.text }),
     el("p", { class: "mine__meta" }, [post.author ? el("span", { text: post.author }) : null, actionFor(post)]),

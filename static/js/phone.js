@@ -34,7 +34,9 @@ let currentPhase = session.phase;
 let assignment = null;
 let participantId = null;
 // Where this person is, as the server's one rule says (sessions.seat_of): posts go to this table.
-let seat = null;
+// Until the server says where the person is, a page opened from a table's card is at that table: an idea written
+// before the join's answer (or offline) goes there, with the table's tags.
+let seat = session.table ? { ...session.table, source: "card", planned: null, late: false } : null;
 let notice = 3;
 
 let token = localStorage.getItem(storeKey("token")) || cookieToken();
