@@ -101,9 +101,12 @@ class Table(db.Model):
     host: Mapped[str | None] = mapped_column(String(80))
     # Secret of the host's link: whoever opens it hosts the table (sees all its posts, writes its harvest).
     host_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(24))
+    # A participant the facilitators made this table's host from the console: their phone is given the host link.
+    host_participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
     removed: Mapped[bool] = mapped_column(default=False)
 
     session: Mapped[Session] = relationship(back_populates="tables")
+    host_participant: Mapped[Participant | None] = relationship(lazy="joined")
     harvests: Mapped[list[Harvest]] = relationship(back_populates="table", order_by="Harvest.category")
 
 

@@ -107,8 +107,9 @@ def on_join(data: dict) -> dict:
     registry()[session.workshop].joined(session, participant)
     _joined()[session.code] = (participant.id, participant.name, participant.organisation)
     socket_session.modified = True
-    _follow(sessions.room(session.id))
+    _follow(sessions.room(session.id), sessions.participant_room(participant.id))
     return {"participant": participant_payload(participant), "session": sessions.session_payload(session, table),
+            "host": harvest.hosted_by(session, participant),
             "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)],
             "dots": votes.dots_of(session, participant),
             "assignment": sessions.assignment_of(session, participant),

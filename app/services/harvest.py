@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db, socketio
-from ..models import Harvest, Table
-from .errors import ServiceError
-from .sessions import room
+from flask import url_for
+
+from ..models import Harvest, Participant, Session, Table
+from .errors import ServiceError, whole_number
+from .sessions import attendees, live_tables, participant_room, room, table_payload
 from .text import clean_block
 
 TEXT_MAX = 3000
@@ -60,3 +63,54 @@ def save(table: Table, category, text) -> dict:
     payload = {"code": table.session.code, "table": table.key, "category": category, "text": text}
     socketio.emit("harvest", payload, to=room(table.session.id))
     return payload
+
+
+def host_link(table: Table) -> dict:
+    """Return what a promoted host's phone is told: the table and the path of its host page."""
+    return {"code": table.session.code, "table": table_payload(table), "url": url_for("public.host",
+                                                                                      token=table.host_token)}
+
+
+def hosted_by(session: Session, participant: Participant) -> dict | None:
+    """Return the host link of the live table of `session` this participant was made host of, if any."""
+    table = next((t for t in live_tables(session) if t.host_participant_id == participant.id), None)
+    return host_link(table) if table is not None else None
+
+
+def people(session: Session) -> dict:
+    """Return who joined the session, to pick a table's host from."""
+    return {"people": [{"id": p.id, "name": p.name, "organisation": p.organisation} for p in attendees(session)]}
+
+
+def set_host(session: Session, payload: dict) -> dict:
+    """Make participant `payload["participant"]` (None: nobody) the host of table `payload["table"]`."""
+    key, participant_id = payload.get("table"), payload.get("participant")
+    table = next((t for t in live_tables(session) if t.key == key), None) if isinstance(key, str) else None
+    if table is None:
+        raise ServiceError("unknown_table", _l("This workshop has no such table."), 404)
+    participant = None
+    if participant_id is not None:
+        participant_id = whole_number(participant_id, "participant", 1)
+        participant = next((p for p in attendees(session) if p.id == participant_id), None)
+        if participant is None:
+            raise ServiceError("unknown_participant", _l("This person has not joined this workshop."), 404)
+    if table.host_participant_id == participant_id:
+        return {"table": table_payload(table), "host_url": url_for("public.host", token=table.host_token)}
+    # One table per host; a promoted host who is replaced loses the link they were given: a new one is made.
+    changed = [t for t in live_tables(session) if t is table or (
+        participant_id is not None and t.host_participant_id == participant_id)]
+    dropped = {t.host_participant_id for t in changed if t.host_participant_id is not None} - {participant_id}
+    for other in changed:
+        if other.host_participant_id is not None:
+            other.host_token = secrets.token_urlsafe(24)
+        other.host_participant_id = None
+    table.host_participant_id = participant_id
+    db.session.commit()
+    for gone in sorted(dropped):
+        socketio.emit("host", {"code": session.code, "table": None, "url": None}, to=participant_room(gone))
+    if participant is not None:
+        socketio.emit("host", host_link(table), to=participant_room(participant.id))
+    for other in changed:
+        socketio.emit("host_changed", {"code": session.code, "table": table_payload(other),
+                                       "participant": other.host_participant_id}, to=room(session.id))
+    return {"table": table_payload(table), "host_url": url_for("public.host", token=table.host_token)}

@@ -100,12 +100,18 @@ def live_tables(session: Session) -> list[Table]:
 
 def table_payload(table: Table) -> dict:
     """Return a table as clients receive it."""
-    return {"key": table.key, "code": table.code, "name": table.name, "tags": table.tags, "host": table.host}
+    host = table.host_participant.name if table.host_participant is not None else None
+    return {"key": table.key, "code": table.code, "name": table.name, "tags": table.tags, "host": host or table.host}
 
 
 def room(session_id: int) -> str:
     """Return the Socket.IO room of everyone joined to or watching a session."""
     return f"session:{session_id}"
+
+
+def participant_room(participant_id: int) -> str:
+    """Return the room of one participant's phones, which hear that they were made a table's host."""
+    return f"participant:{participant_id}"
 
 
 def screens_room(session_id: int) -> str:

@@ -11,7 +11,7 @@ from ..extensions import db, socketio
 from ..models import Participant, Post, Session, Vote
 from .errors import MAX_WHOLE, ServiceError
 from .posting import visible_payloads
-from .sessions import room
+from .sessions import room, screens_room
 
 MAX_BUDGET = 20
 _POST_KEY = re.compile(r"^[0-9]{1,16}$")
@@ -50,6 +50,9 @@ def open_vote(session: Session, budget, max_per_post) -> dict:
     """Open the vote with `budget` dots each, at most `max_per_post` on one idea; dots are kept if the rules are."""
     budget = _whole(budget, "budget", 1, MAX_BUDGET)
     max_per_post = _whole(max_per_post, "max_per_post", 1, budget)
+    if not db.session.scalar(select(Post.id).where(Post.session_id == session.id, Post.hidden.is_(False)).limit(1)):
+        # An empty vote would reach every phone with nothing to put dots on.
+        raise ServiceError("no_ideas", _l("There is no idea to vote on yet."), 409)
     if (budget, max_per_post) != (session.vote_budget, session.vote_max_per_post):
         # New rules make a new vote: dots placed under the old ones could break them.
         db.session.execute(delete(Vote).where(Vote.session_id == session.id))
@@ -99,10 +102,14 @@ def cast(session: Session, participant: Participant, dots) -> dict:
             Post.session_id == session.id, Post.hidden.is_(False), Post.id.in_(allocation))))
         if valid != set(allocation):
             raise ServiceError("unknown_post", _l("This post does not exist in this workshop."), 404)
-    db.session.execute(delete(Vote).where(Vote.session_id == session.id, Vote.participant_id == participant.id))
+    had = db.session.execute(delete(Vote).where(Vote.session_id == session.id,
+                                                Vote.participant_id == participant.id)).rowcount > 0
     db.session.add_all(Vote(session_id=session.id, participant_id=participant.id, post_id=post_id, dots=count)
                        for post_id, count in allocation.items())
     db.session.commit()
+    if had != bool(allocation):
+        # The number of voters changed: consoles and walls show it live (phones need not hear about it).
+        socketio.emit("vote_state", vote_payload(session), to=screens_room(session.id))
     return {"dots": {str(k): v for k, v in allocation.items()}, "left": session.vote_budget - sum(allocation.values())}
 
 

@@ -1,4 +1,4 @@
-// The facilitator's console for one session: posting, countdown, moderation.
+// The facilitator's console for one session: posting, steps, countdown, vote, table hosts, moderation.
 import { Board } from "./board.js";
 import { mergedGroup } from "./merges.js";
 import { Countdown, el, readJSON, t } from "./page.js";
@@ -10,28 +10,78 @@ const toggle = document.getElementById("toggle-open");
 const openState = document.getElementById("open-state");
 const feedback = document.getElementById("feedback");
 const countdown = new Countdown(document.getElementById("countdown"));
+const dialog = document.getElementById("confirm");
+const filters = document.getElementById("filters");
+const searchBox = document.getElementById("filter-text");
+const hiddenFilter = document.getElementById("filter-hidden");
+const phaseKeys = session.phases.map((phase) => phase.key);
 let isOpen = session.is_open;
+let phase = session.phase;
+let vote = session.vote;
+let errorTopic = null; // what the error on screen is about: it goes when that state changes
 
-function say(message, isError = false) {
+// An event's topic: the state whose change makes an error about it out of date.
+function topicOf(event) {
+  if (event.startsWith("vote_")) return "vote";
+  if (event.startsWith("timer_")) return "timer";
+  if (event.startsWith("post_")) return "posts";
+  if (event === "phase_set" || event === "session_open") return "phase";
+  return "tables";
+}
+
+function say(message, topic = null) {
   feedback.textContent = message;
-  feedback.classList.toggle("feedback--error", isError);
+  feedback.classList.toggle("feedback--error", topic !== null);
+  errorTopic = topic;
+}
+
+// The state an error described has changed (a broadcast, another console's action): the error no longer holds.
+function changed(topic) {
+  if (errorTopic !== null && (errorTopic === topic || topic === "phase" && errorTopic === "vote")) say("");
 }
 
 async function act(event, data) {
   try {
     await board.ready();
     const ack = await board.emit(event, data);
-    if (!ack.ok) say(ack.error.message, true);
+    if (!ack.ok) say(ack.error.message, topicOf(event));
+    else if (errorTopic !== null) say("");
     return ack;
   } catch {
-    say(t("Not connected: try again in a moment."), true);
+    say(t("Not connected: try again in a moment."), "connection");
     return { ok: false };
   }
+}
+
+// Ask in the page before an action that is easy to regret; resolve true to go ahead.
+function confirmed(question, detail = "") {
+  document.getElementById("confirm-text").textContent = question;
+  document.getElementById("confirm-detail").textContent = detail;
+  dialog.returnValue = "";
+  dialog.showModal();
+  document.getElementById("confirm-cancel").focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+  });
 }
 
 function labelOf(framework, key) {
   const item = framework.items.find((candidate) => candidate.key === key);
   return item ? item.label : null;
+}
+
+// The posts the moderation filters let through.
+function filtered(posts) {
+  const words = searchBox.value.trim().toLocaleLowerCase().split(/\s+/).filter(Boolean);
+  const wanted = [...filters.querySelectorAll("[data-filter-framework]")].filter((select) => select.value)
+    .map((select) => [select.dataset.filterFramework, select.value]);
+  return posts.filter((post) => {
+    if (hiddenFilter.value === "hidden" && !post.hidden) return false;
+    if (hiddenFilter.value === "visible" && post.hidden) return false;
+    if (wanted.some(([framework, key]) => post.tags[framework] !== key)) return false;
+    const text = `${post.text} ${post.author || ""}`.toLocaleLowerCase();
+    return words.every((word) => text.includes(word));
+  });
 }
 
 function render() {
@@ -44,7 +94,10 @@ function render() {
       if (n) counts.append(el("li", { text: t("%(label)s: %(count)s", { label: item.label, count: n }) }));
     }
   }
-  list.replaceChildren(...posts.map((post) => {
+  const shown = filtered(posts);
+  document.getElementById("filter-count").textContent = shown.length === posts.length ? ""
+    : t("%(count)s of %(total)s posts shown", { count: shown.length, total: posts.length });
+  list.replaceChildren(...shown.map((post) => {
     const button = post.merged_into ? undoMergeButton(post.id) : el("button", { type: "button",
       class: "button button--small", text: post.hidden ? t("Restore") : t("Hide") });
     if (!post.merged_into) {
@@ -63,6 +116,7 @@ function render() {
       mergedGroup(post, { action: (entry) => undoMergeButton(entry.id) }),
     ]);
   }));
+  showVote(vote);
 }
 
 // Merging takes two clicks, as on a host's page: « Duplicate » on the duplicate, then « Keep this one ».
@@ -107,25 +161,91 @@ function showOpen(value) {
   if (value !== isOpen) {
     toggle.disabled = true;
     setTimeout(() => { toggle.disabled = false; }, 700);
+    changed("phase");
   }
   isOpen = value;
   openState.textContent = isOpen ? t("Posting is open") : t("Posting is closed");
   toggle.textContent = isOpen ? t("Close posting") : t("Open posting");
+  showVote(vote);
 }
 
-function showPhase(phase) {
+function showPhase(current) {
+  if ((current && current.key) !== (phase && phase.key)) changed("phase");
+  phase = current;
   for (const button of document.querySelectorAll("[data-phase]")) {
     if (phase && button.dataset.phase === phase.key) button.setAttribute("aria-current", "step");
     else button.removeAttribute("aria-current");
   }
   const next = document.getElementById("phase-next");
-  if (next) next.disabled = !phase || phase.key === session.phases[session.phases.length - 1].key;
+  if (next) next.disabled = !phase || phase.key === phaseKeys[phaseKeys.length - 1];
+  showVote(vote);
+}
+
+// Moving to the next step is one click; jumping over steps or going back asks first, saying what will happen.
+async function goTo(key) {
+  const from = phase ? phaseKeys.indexOf(phase.key) : -1;
+  const to = phaseKeys.indexOf(key);
+  if (to === from) return;
+  if (to !== from + 1) {
+    const target = session.phases[to];
+    const skipped = session.phases.slice(from + 1, to).map((step) => step.label);
+    const question = to < from ? t("Go back to “%(step)s”?", { step: target.label })
+      : t("Skip to “%(step)s”?", { step: target.label });
+    const effects = [];
+    if (skipped.length) effects.push(t("Skipped: %(steps)s.", { steps: skipped.join(", ") }));
+    effects.push(target.posting ? t("Posting opens on every phone.") : t("Posting closes on every phone."));
+    if (target.minutes) effects.push(t("The countdown restarts at %(n)s min.", { n: target.minutes }));
+    if (!await confirmed(question, effects.join(" "))) return;
+  }
+  act("phase_set", { phase: key });
+}
+
+// The vote controls show where a vote fits (see voteFits); elsewhere they warn, and opening asks first.
+function showVote(state) {
+  if (!state) return;
+  if (vote && (state.state !== vote.state || state.voters !== vote.voters)) changed("vote");
+  vote = state;
+  const labels = { none: t("Not started"), open: t("Vote open: %(count)s voters", { count: vote.voters }),
+    closed: t("Vote closed: %(count)s voters", { count: vote.voters }), revealed: t("Results") };
+  document.getElementById("vote-state").textContent = labels[vote.state];
+  const ideas = board ? board.sorted().length : 0;
+  const warning = document.getElementById("vote-warning");
+  const form = document.getElementById("vote-form");
+  const running = vote.state === "open";
+  let message = "";
+  if (!ideas) message = t("No idea to vote on yet: the vote can open once ideas are posted.");
+  else if (!voteFits() && vote.state === "none") {
+    message = t("This step is not a vote: the vote would reach every phone during “%(step)s”.",
+      { step: phase ? phase.label : "—" });
+  }
+  warning.textContent = message;
+  warning.hidden = !message;
+  form.hidden = !ideas || running;
+  document.getElementById("vote-close").hidden = !running;
+  document.getElementById("vote-reveal").hidden = vote.state === "none" || vote.state === "revealed";
+}
+
+// A format with a vote step votes there, or once posting has happened and is closed; one without votes on its ideas.
+function voteFits() {
+  if (!board.sorted().length) return false;
+  if (!phaseKeys.includes("vote") || (phase && phase.key === "vote")) return true;
+  const firstPosting = session.phases.findIndex((step) => step.posting);
+  return !isOpen && phase !== null && phaseKeys.indexOf(phase.key) >= firstPosting;
+}
+
+async function openVote() {
+  if (!voteFits() && !await confirmed(t("Open the vote now?"),
+    t("This step is not a vote: the vote would reach every phone during “%(step)s”.",
+      { step: phase ? phase.label : "—" }))) return;
+  act("vote_open", { budget: Number(document.getElementById("vote-budget").value),
+    max_per_post: Number(document.getElementById("vote-max").value) });
 }
 
 // The plan as head counts: how many people each table expects in each round.
 function showPlan(plan) {
   const table = document.getElementById("plan-table");
   if (!table || !plan) return;
+  changed("tables");
   const people = Object.values(plan.assignments);
   document.getElementById("plan-state").textContent = t("Plan for %(count)s people", { count: people.length });
   const names = Object.fromEntries(session.tables.map((entry) => [entry.key, entry.name]));
@@ -138,6 +258,71 @@ function showPlan(plan) {
   );
   table.hidden = false;
   document.getElementById("plan-print").hidden = false;
+}
+
+// What each table's host has written, category by category, folded under the table's row.
+function showHarvest(harvest) {
+  for (const row of document.querySelectorAll("[data-table]")) {
+    const written = harvest[row.dataset.table] || {};
+    const cell = row.querySelector("[data-harvest]");
+    const filled = session.harvest_categories.filter((category) => (written[category.key] || "").trim());
+    if (!filled.length) { cell.replaceChildren(el("span", { class: "hint", text: t("Nothing written yet") })); continue; }
+    const open = cell.querySelector("details")?.open || false;
+    const details = el("details", {}, [
+      el("summary", { text: t("%(done)s of %(count)s written", { done: filled.length,
+        count: session.harvest_categories.length }) }),
+      el("dl", { class: "harvest-cell__list" }, filled.flatMap((category) => [
+        el("dt", { text: category.label }), el("dd", { text: written[category.key] })])),
+    ]);
+    details.open = open;
+    cell.replaceChildren(details);
+  }
+}
+
+// Table hosts: pick one among the people who joined.
+const hostSelects = [...document.querySelectorAll("[data-host-select]")];
+
+function personLabel(person) {
+  const name = person.name || t("No name (#%(id)s)", { id: person.id });
+  return person.organisation ? `${name} (${person.organisation})` : name;
+}
+
+async function loadPeople() {
+  if (!hostSelects.length || !board.online) return;
+  const ack = await board.emit(`${session.workshop}.people`, {}).catch(() => null);
+  if (!ack || !ack.ok) return;
+  for (const select of hostSelects) {
+    if (document.activeElement === select && select.options.length > 1) continue;
+    const current = select.dataset.current;
+    select.replaceChildren(el("option", { value: "", text: t("Pick a participant…") }),
+      ...ack.people.map((person) => el("option", { value: String(person.id), text: personLabel(person) })));
+    select.value = current;
+  }
+}
+
+function showHost(table, participant) {
+  const row = document.querySelector(`[data-table="${CSS.escape(table.key)}"]`);
+  if (!row) return;
+  row.querySelector("[data-host-name]").textContent = table.host || "—";
+  const select = row.querySelector("[data-host-select]");
+  if (select) {
+    select.dataset.current = participant === null ? "" : String(participant);
+    select.value = select.dataset.current;
+  }
+  changed("tables");
+}
+
+// Latecomers join all along: the lists are read again now and then, and as a picker gets the focus.
+if (hostSelects.length) setInterval(() => { if (document.visibilityState === "visible") loadPeople(); }, 15000);
+for (const select of hostSelects) {
+  select.addEventListener("focus", loadPeople);
+  select.addEventListener("change", async () => {
+    const key = select.closest("[data-table]").dataset.table;
+    const ack = await act(`${session.workshop}.host`, { table: key, participant: select.value ? Number(select.value) : null });
+    if (!ack.ok) { select.value = select.dataset.current; return; }
+    const link = select.closest("[data-table]").querySelector("[data-host-link]");
+    link.href = `${link.dataset.publicUrl}${ack.host_url}`;
+  });
 }
 
 // Who is at which table now (sessions.seat_of), and who sits elsewhere than the plan says.
@@ -160,25 +345,26 @@ async function showSeating() {
   table.hidden = false;
 }
 
-function showVote(vote) {
-  const labels = { none: t("Not started"), open: t("Vote open: %(count)s voters", { count: vote.voters }),
-    closed: t("Vote closed: %(count)s voters", { count: vote.voters }), revealed: t("Results") };
-  document.getElementById("vote-state").textContent = labels[vote.state];
-}
-
 const board = new Board(session.code, {
   onPhase: (phase) => { showPhase(phase); showSeating().catch(() => {}); },
   onVote: showVote,
   onPlan: (plan) => { showPlan(plan); showSeating().catch(() => {}); },
-  onChange: render,
+  onHarvest: showHarvest,
+  onChange: () => { render(); changed("posts"); },
   onSession: (state) => showOpen(state.is_open),
-  onTimer: (timer) => countdown.set(timer),
-  onStatus: (state, error) => say(state === "online" ? "" : (error ? error.message : t("Reconnecting…")), state !== "online"),
+  onTimer: (timer) => { countdown.set(timer); changed("timer"); },
+  onStatus: (state, error) => {
+    if (state === "online") { if (errorTopic === "connection") say(""); loadPeople(); }
+    else say(error ? error.message : t("Reconnecting…"), "connection");
+  },
 }).start();
+board.socket.on("host_changed", (state) => {
+  if (state.code === session.code) showHost(state.table, state.participant);
+});
 
 toggle.addEventListener("click", () => act("session_open", { open: !isOpen }));
 for (const button of document.querySelectorAll("[data-phase]")) {
-  button.addEventListener("click", () => act("phase_set", { phase: button.dataset.phase }));
+  button.addEventListener("click", () => goTo(button.dataset.phase));
 }
 board.socket.on("seating_changed", (info) => { if (info.code === session.code) showSeating().catch(() => {}); });
 const planButton = document.getElementById("plan-compute");
@@ -190,8 +376,7 @@ if (planButton) {
 }
 document.getElementById("vote-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  act("vote_open", { budget: Number(document.getElementById("vote-budget").value),
-    max_per_post: Number(document.getElementById("vote-max").value) });
+  openVote();
 });
 document.getElementById("vote-close").addEventListener("click", () => act("vote_close", {}));
 document.getElementById("vote-reveal").addEventListener("click", () => act("vote_reveal", {}));
@@ -206,6 +391,9 @@ document.getElementById("timer-form").addEventListener("submit", (event) => {
   if (minutes > 0) act("timer_start", { seconds: Math.round(minutes * 60) });
 });
 document.getElementById("timer-stop").addEventListener("click", () => act("timer_stop", {}));
+filters.addEventListener("input", render);
+filters.addEventListener("reset", () => setTimeout(render));
+filters.addEventListener("submit", (event) => event.preventDefault());
 showOpen(isOpen);
 showPhase(session.phase);
 countdown.set(session.timer);

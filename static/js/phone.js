@@ -2,6 +2,7 @@
 import { Socket } from "./socket.js";
 import { Countdown, el, newId, phaseLabel, readJSON, t } from "./page.js";
 import { PhoneVote } from "./vote.js";
+import { showHostLink } from "./hostlink.js";
 
 const session = readJSON("rouages-session");
 const code = session.code;
@@ -442,6 +443,7 @@ function joinedAs(ack) {
   render();
   flush();
   vote.joined(ack);
+  showHostLink(document.getElementById("host-link"), ack.host);
 }
 
 const socket = new Socket();
@@ -465,6 +467,7 @@ socket.on("phase", (state) => {
 });
 socket.on("post", (post) => { if (post.code === code) vote.added(post); });
 socket.on("vote_state", (state) => { if (state.code === code) vote.setState(state); });
+socket.on("host", (host) => { if (host.code === code) showHostLink(document.getElementById("host-link"), host); });
 socket.on("plan", (state) => {
   if (state.code !== code || participantId === null) return;
   const before = JSON.stringify(assignment);

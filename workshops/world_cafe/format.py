@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.services.errors import ServiceError
-from app.services.harvest import harvest_of
+from app.services.harvest import harvest_of, people, set_host
 from app.services.moderation import merged_posts
 from app.services.sessions import attendees, live_tables, store_plan
 from app.services.posting import posts_since
@@ -199,8 +199,16 @@ class WorldCafe(WorkshopFormat):
                 Phase("done", _l("Done"), posting=False)]
 
     def actions(self) -> dict:
-        """The console can compute a rotation plan for the participants who joined."""
-        return {"plan": self.compute_plan}
+        """The console computes a rotation plan, lists who joined and makes one of them a table's host."""
+        return {"plan": self.compute_plan, "people": self.list_people, "host": self.promote_host}
+
+    def list_people(self, session, payload: dict) -> dict:
+        """Return who joined, to pick a table's host from."""
+        return people(session)
+
+    def promote_host(self, session, payload: dict) -> dict:
+        """Make a participant who joined (`participant`, or null for nobody) the host of table `table`."""
+        return set_host(session, payload)
 
     def compute_plan(self, session, payload: dict) -> dict:
         """Seat everyone who joined, round by round, and send each phone its tables."""
