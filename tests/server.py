@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -117,6 +119,18 @@ http {{
     }}
 }}
 """
+
+
+@contextmanager
+def serving(data_dir: Path, event_file: Path, slug: str, key: str | None = None, extra_env=None):
+    """Run a server with `event_file` imported and an organiser; `code` is session `key`'s (the first when None)."""
+    srv = Server(data_dir, extra_env=extra_env)
+    srv.cli("event", "import", str(event_file))
+    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", slug, "--json").stdout)
+                    if key is None or s["key"] == key)
+    with srv:
+        yield srv
 
 
 class Nginx:

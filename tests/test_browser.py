@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA
-from server import Server
+from server import Server, serving
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -61,12 +61,7 @@ def no_script_errors():
 @pytest.fixture
 def server(tmp_path, server_env):
     """A real gevent server with the small event and an organiser."""
-    srv = Server(tmp_path / "data", extra_env=server_env)
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
-                    if s["key"] == "world-cafe")
-    with srv:
+    with serving(tmp_path / "data", DATA / "small.yaml", "petite-rencontre", "world-cafe", server_env) as srv:
         yield srv
 
 
@@ -202,12 +197,8 @@ def test_an_idea_queued_offline_while_posting_closes_is_stored_once_when_the_pho
 
 
 def test_an_idea_refused_for_good_is_shown_in_words_and_can_be_copied(browser, tmp_path, server_env):
-    srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_POSTING_GRACE_SECONDS": "1"})
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
-                    if s["key"] == "world-cafe")
-    with srv:
+    with serving(tmp_path / "data", DATA / "small.yaml", "petite-rencontre", "world-cafe",
+                 {**server_env, "ROUAGES_POSTING_GRACE_SECONDS": "1"}) as srv:
         text = "Une idée arrivée trop tard"
         phone = offline_phone_with_an_idea(browser, srv, text)
         phone.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=srv.url)
@@ -246,12 +237,8 @@ def test_an_idea_refused_for_now_stays_in_the_outbox_and_is_sent_again(browser, 
     import requests
 
     # One idea at once, then one every 3 s: the second idea is refused with too_many_posts, "not now".
-    srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_LIMIT_POSTS_BURST": "1",
-                                               "ROUAGES_LIMIT_POSTS_PER_MINUTE": "20"})
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
-                    if s["key"] == "world-cafe")
-    with srv:
+    with serving(tmp_path / "data", DATA / "small.yaml", "petite-rencontre", "world-cafe",
+                 {**server_env, "ROUAGES_LIMIT_POSTS_BURST": "1", "ROUAGES_LIMIT_POSTS_PER_MINUTE": "20"}) as srv:
         phone = browser.new_page(viewport={"width": 360, "height": 740})
         phone.goto(f"{srv.url}/j/{srv.code}")
         expect(phone.locator("#connection")).to_have_text("Connecté")
@@ -598,12 +585,9 @@ def test_walls_consoles_and_phones_read_a_long_session_page_by_page(browser, tmp
 
     from test_server import organiser_cookie
 
-    srv = Server(tmp_path / "paged", extra_env={**server_env, "ROUAGES_WATCH_PAGE": "3"})
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
-                if s["key"] == "world-cafe")
-    with srv:
+    with serving(tmp_path / "paged", DATA / "small.yaml", "petite-rencontre", "world-cafe",
+                 {**server_env, "ROUAGES_WATCH_PAGE": "3"}) as srv:
+        code = srv.code
         token = requests.post(f"{srv.url}/api/sessions/{code}/join", json={"name": "Camille"}, timeout=5).json()[
             "participant"]["token"]
         for n in range(8):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import requests
 import socketio
 
 from conftest import DATA
-from server import Server
+from server import serving
 import test_browser
 from test_browser import open_console, shot
 from test_server import organiser_cookie
@@ -65,11 +64,7 @@ def axe():
 @pytest.fixture
 def cafe(tmp_path, server_env):
     """A real server with the 15-table café, an organiser, and an organiser's Socket.IO client."""
-    srv = Server(tmp_path / "data", extra_env=server_env)
-    srv.cli("event", "import", str(DATA / "cafe15.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.code = json.loads(srv.cli("sessions", "cafe15", "--json").stdout)[0]["code"]
-    with srv:
+    with serving(tmp_path / "data", DATA / "cafe15.yaml", "cafe15", extra_env=server_env) as srv:
         srv.tables = requests.get(f"{srv.url}/api/sessions/{srv.code}", timeout=5).json()["session"]["tables"]
         srv.console = socketio.Client(reconnection=False)
         srv.console.connect(srv.url, transports=["websocket"], headers={"Cookie": organiser_cookie(srv)},

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import requests
 
 from conftest import DATA
-from server import Server
+from server import serving
 import test_browser as shared
 import test_browser_cafe
 from test_browser import expect, open_console, shot
@@ -25,12 +24,8 @@ CATEGORIES = ["missions", "actions", "besoins"]
 
 @pytest.fixture
 def cafe15(tmp_path, server_env):
-    """A real server running the 15-table café of tests/data/console15.yaml, with an organiser."""
-    srv = Server(tmp_path / "data", extra_env=server_env)
-    srv.cli("event", "import", str(DATA / "console15.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.code = json.loads(srv.cli("sessions", "console15", "--json").stdout)[0]["code"]
-    with srv:
+    """A real server running the 15-table café of tests/data/cafe15.yaml, with an organiser."""
+    with serving(tmp_path / "data", DATA / "cafe15.yaml", "cafe15", extra_env=server_env) as srv:
         srv.tables = requests.get(f"{srv.url}/api/sessions/{srv.code}", timeout=5).json()["session"]["tables"]
         yield srv
 

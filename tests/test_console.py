@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from app.extensions import db
 from app.models import Session, Table
 from app.services import eventfile
 from conftest import DATA, events_named, import_file, socket_client
-from server import Server
+from server import serving
 from test_server import Recorder, organiser_cookie, wait_until
 from workshops import registry
 
@@ -36,12 +35,7 @@ def test_a_vote_on_a_session_without_ideas_is_refused_and_reaches_no_phone(phone
 @pytest.fixture
 def live(tmp_path, server_env):
     """A real gevent server with the small event and an organiser."""
-    srv = Server(tmp_path / "data", extra_env=server_env)
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
-                    if s["key"] == "world-cafe")
-    with srv:
+    with serving(tmp_path / "data", DATA / "small.yaml", "petite-rencontre", "world-cafe", server_env) as srv:
         yield srv
 
 
