@@ -461,9 +461,7 @@ def test_a_table_host_writes_the_harvest_and_the_wall_shows_it(browser, server):
 
     import requests
 
-    server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
-                if s["key"] == "world-cafe-fonctions")
+    code, _tables = demo_cafe(server)
     console = open_console(browser, server, code, viewport={"width": 1280, "height": 900})
     expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
     host_link = console.locator("a", has_text="Lien hôte").first.get_attribute("href")
@@ -1043,9 +1041,7 @@ def test_a_host_merge_shows_on_every_screen_and_undoing_it_restores_both_ideas(b
 
     import requests
 
-    server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
-                if s["key"] == "world-cafe-fonctions")
+    code, _tables = demo_cafe(server)
     console = open_console(browser, server, code, viewport={"width": 1366, "height": 768})
     expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
     host_link = console.locator("a", has_text="Lien hôte").first.get_attribute("href")

@@ -11,6 +11,7 @@ from app.models import Event, Post, Table
 from app.services import eventfile
 from app.services.events import export_event
 from conftest import events_named, import_file, socket_client
+from test_eventfile import line_of, problems_of
 from workshops import registry
 
 TABLES = ["animation", "creativite", "valorisation", "support", "gestion-de-projet"]
@@ -258,18 +259,6 @@ def test_tables_with_several_tags_validate_import_and_export_the_same(app, phone
     assert read(lambda: [(t.key, t.tags, t.code) for t in db.session.query(Table).order_by(Table.position)]) == \
         [(key, tags, codes[key]) for key, _name, tags, _host in tables]
     assert read(lambda: db.session.query(Post).count()) == 1
-
-
-def problems_of(text: str) -> list[str]:
-    """Return the problems of an event file as printed strings."""
-    with pytest.raises(eventfile.EventFileError) as caught:
-        eventfile.load(text, registry())
-    return [str(p) for p in caught.value.problems]
-
-
-def line_of(text: str, needle: str) -> int:
-    """Return the 1-based line of the first line containing needle."""
-    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
 def test_wrong_table_tags_are_all_reported_with_their_line():
