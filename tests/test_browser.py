@@ -1252,3 +1252,33 @@ def test_a_phone_arriving_after_the_plan_is_seated_and_told(browser, server):
     assert any(f"placé à {name} pour ce tour" in text for name in tables)
     late.evaluate("window.scrollTo(0, 0)")
     shot(late, "phone-late")
+
+
+def test_the_phone_vote_list_shows_what_a_kept_idea_groups(browser, server):
+    import requests
+
+    http = requests.Session()
+    token = http.post(f"{server.url}/api/sessions/{server.code}/join", json={"name": "Awa"}, timeout=5).json()[
+        "participant"]["token"]
+    ids = [http.post(f"{server.url}/api/sessions/{server.code}/posts", timeout=5, json={
+        "token": token, "client_id": f"grouped-{n}-aaaa", "text": text, "tags": {"function": "support"}}).json()[
+        "post"]["id"] for n, text in enumerate(("Un fonds commun", "Créer une caisse commune"))]
+    console = posting_console(server)
+    assert console.call("vote_open", {"code": server.code, "budget": 3, "max_per_post": 1}, timeout=10)["ok"]
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(f"{server.url}/j/{server.code}")
+    expect(phone.locator(".vote-post")).to_have_count(2)
+
+    assert console.call("post_merge", {"code": server.code, "post_id": ids[1], "into": ids[0]}, timeout=10)["ok"]
+    kept = phone.locator(".vote-post")
+    expect(kept).to_have_count(1)
+    expect(kept.locator(".vote-post__text")).to_have_text("Un fonds commun")
+    expect(kept.locator(".merged__count")).to_have_text("+1")
+    kept.locator(".merged__count").click()
+    expect(kept.locator(".merged__text")).to_have_text("Créer une caisse commune")
+    shot(phone, "phone-vote-merged")
+
+    assert console.call("post_unmerge", {"code": server.code, "post_id": ids[1]}, timeout=10)["ok"]
+    expect(phone.locator(".vote-post")).to_have_count(2)
+    expect(phone.locator(".vote-post .merged")).to_have_count(0)
+    console.disconnect()

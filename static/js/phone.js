@@ -222,6 +222,7 @@ function regroupMine(change, merged) {
   if (change.code !== code) return;
   for (const [clientId, post] of delivered) if (post.id === change.post.id) delivered.set(clientId, change.post);
   if (merged) vote.removed(change.post.id); else vote.added(change.post);
+  vote.updated(change.into);
   render();
 }
 

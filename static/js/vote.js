@@ -1,6 +1,7 @@
 // Dot voting on the phone: spread a budget of dots over the session's ideas, move them until the vote closes.
 // Hundreds of ideas are grouped by the session's first framework (a world café's table themes), in groups that
 // fold, with a filter; the dots left stay on screen however far down the list the person is.
+import { mergedGroup } from "./merges.js";
 import { el, readJSON, t } from "./page.js";
 
 // Below this many ideas every group starts open; above it they start folded, so the list is a table of contents.
@@ -76,6 +77,11 @@ export class PhoneVote {
   added(post) {
     this.posts.set(post.id, post);
     this.render();
+  }
+
+  // A kept idea gained or lost a merged one: redraw it with its « +N » if it is in the list.
+  updated(post) {
+    if (this.posts.has(post.id)) this.added(post);
   }
 
   removed(id) {
@@ -228,6 +234,7 @@ export class PhoneVote {
     const tags = this.tagLabels(post);
     return el("li", { class: "vote-post", dataset: { post: post.id } }, [
       el("p", { class: "vote-post__text", text: post.text }),
+      mergedGroup(post),
       el("p", { class: "vote-post__tags" }, tags.map((label) => el("span", { class: "tag", text: label }))),
       el("span", { class: "vote-post__controls" }, [
         minus, el("span", { class: "vote-post__mine", text: "●".repeat(mine) || "0" }), plus]),
