@@ -1282,3 +1282,33 @@ def test_the_phone_vote_list_shows_what_a_kept_idea_groups(browser, server):
     expect(phone.locator(".vote-post")).to_have_count(2)
     expect(phone.locator(".vote-post .merged")).to_have_count(0)
     console.disconnect()
+
+
+@pytest.mark.parametrize("cafe", [15], indirect=True)
+def test_a_harvest_taller_than_the_wall_says_that_the_rest_is_cut(browser, cafe):
+    import socketio
+
+    write_harvests(cafe)
+    host = socketio.Client(reconnection=False)
+    host.connect(cafe.url, transports=["websocket"], wait_timeout=10)
+    token = cafe.session["tables"][0]["host_url"].rsplit("/", 1)[1]
+    long_text = "\n".join(f"Point {n} : une mutualisation de moyens entre les structures du territoire" for n in range(40))
+    for category in ("missions", "actions", "besoins"):
+        assert host.call("harvest_save", {"token": token, "category": category, "text": long_text[:3000]},
+                         timeout=10)["ok"]
+    host.disconnect()
+    console = console_client(cafe)
+    assert console.call("phase_set", {"code": cafe.session["code"], "phase": "harvest"}, timeout=10)["ok"]
+    console.disconnect()
+    wall = browser.new_page(viewport=WALL)
+    wall.goto(f"{cafe.url}/wall/{cafe.session['code']}")
+    cut = wall.locator(".harvest-table--cut")
+    expect(cut).to_have_count(1)
+    expect(cut.locator("h2")).to_have_text("Animation 1")
+    note = cut.locator(".harvest-table__cut")
+    expect(note).to_have_text("La suite ne tient pas sur le mur.")
+    expect(note).to_be_in_viewport(ratio=1)
+    shot(wall, "wall-harvest-cut")
+    # Every other table is still on a page of its own, whole, and every text stays legible.
+    pages = read_every_page(wall)
+    assert sorted(name for page in pages for name in page) == sorted(t["name"] for t in cafe.session["tables"])

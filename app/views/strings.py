@@ -69,6 +69,7 @@ JS_STRINGS = (
     N_("Expected by the plan"),
     N_("At this table instead of their planned one"),
     N_("Someone without a name"),
+    N_("The rest does not fit on the wall."),
     N_("Round %(n)s"),
     N_("Harvest"),
     N_("Vote open"),

@@ -163,6 +163,11 @@ function paginate(boxes, count) {
       if (!overflows(lane)) break;
     }
     if (!lane.dataset.span) lane.dataset.span = 1;
+    // Taller than a whole page: the wall says that the end is missing rather than cut it silently.
+    if (overflows(lane)) {
+      box.classList.add("harvest-table--cut");
+      box.append(el("p", { class: "harvest-table__cut", text: t("The rest does not fit on the wall.") }));
+    }
   }
   return pages.filter((candidate) => candidate.querySelector(".harvest-table"));
 }
