@@ -560,7 +560,11 @@ def test_a_registered_person_typing_their_name_on_the_phone_gets_their_planned_t
     expect(phone.locator("#assignment")).to_contain_text("Pour le tour 1, votre table\u00a0: ")
     shot(phone, "phone-registered")
     # The plan still counts ten people, and the printed plan lists her under the name she typed.
-    printed = console.context.request.get(f"{server.url}/console/s/{code}/plan/print").text()
+    # The name goes when the field is left: read the plan once the server has taken it.
+    deadline = time.monotonic() + 10
+    while "helene dupre" not in (printed := console.context.request.get(
+            f"{server.url}/console/s/{code}/plan/print").text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert printed.count("<tr><td>") == 10 and "helene dupre" in printed and "Hélène Dupré" not in printed
 
 
