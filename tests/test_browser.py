@@ -1150,7 +1150,8 @@ def posts_of(server, code: str) -> list[dict]:
     return requests.get(f"{server.url}/api/sessions/{code}/posts", timeout=5).json()["posts"]
 
 
-def test_the_phone_says_once_where_the_person_is_and_posts_there(browser, server):
+def planned_demo_cafe(browser, server):
+    """The demo café with one phone joined and a rotation plan computed from the console, at « Accueil »."""
     code, tables = demo_cafe(server)
     phone = browser.new_page(viewport={"width": 360, "height": 740})
     phone.goto(f"{server.url}/j/{code}")
@@ -1158,6 +1159,11 @@ def test_the_phone_says_once_where_the_person_is_and_posts_there(browser, server
     console = open_console(browser, server, code, viewport={"width": 1280, "height": 1100})
     expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
     console.get_by_role("button", name="Calculer le plan de rotation").click()
+    return code, tables, phone, console
+
+
+def test_the_phone_says_once_where_the_person_is_and_posts_there(browser, server):
+    code, tables, phone, console = planned_demo_cafe(browser, server)
     expect(phone.locator("#assignment")).to_contain_text("Pour le tour 1, votre table\u00a0: ")
     planned = phone.locator("#assignment").text_content().split("\u00a0: ")[1]
     # The person scans another table's card before the round: the plan says where to go once it starts.
@@ -1239,13 +1245,7 @@ def test_the_next_table_shows_in_the_last_minutes_of_a_round_on_the_phone_and_th
 
 
 def test_a_phone_arriving_after_the_plan_is_seated_and_told(browser, server):
-    code, tables = demo_cafe(server)
-    first = browser.new_page(viewport={"width": 360, "height": 740})
-    first.goto(f"{server.url}/j/{code}")
-    expect(first.locator("#connection")).to_have_text("Connecté")
-    console = open_console(browser, server, code, viewport={"width": 1280, "height": 1100})
-    expect(console.get_by_role("button", name="Accueil")).to_have_attribute("aria-current", "step")
-    console.get_by_role("button", name="Calculer le plan de rotation").click()
+    code, tables, first, console = planned_demo_cafe(browser, server)
     expect(console.locator("#plan-state")).to_have_text("Plan pour 1 personne")
     console.get_by_role("button", name="Tour 1").click()
     late = browser.new_page(viewport={"width": 360, "height": 740})
