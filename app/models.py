@@ -42,6 +42,12 @@ class Event(db.Model):
     spec: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: When the organiser made the restitution's web page public; None while it is private.
+    published_at: Mapped[datetime | None]
+    #: Whether the booklets print the names participants gave next to their ideas.
+    show_names: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Whether participants may upload photos from their phone (organisers always can).
+    participant_photos: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     sessions: Mapped[list[Session]] = relationship(back_populates="event", order_by="Session.position")
 
@@ -193,3 +199,40 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     participant: Mapped[Participant] = relationship()
+
+
+class BookletText(db.Model):
+    """An organiser's text for one section of the booklets, in Markdown; kept when a booklet is regenerated."""
+
+    __tablename__ = "booklet_text"
+    __table_args__ = (UniqueConstraint("event_id", "section"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    #: Which text: see app/services/booklet.py (``origin``, ``perspectives``, ``retain:<session key>``…).
+    section: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+
+
+class Photo(db.Model):
+    """A photo uploaded during the event, checked and re-encoded, placed by an organiser in a booklet section."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    #: Who sent it: a participant's phone or an organiser (one of the two).
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    #: The re-encoded file's name in the event's upload folder (a random token, never what the client sent).
+    filename: Mapped[str] = mapped_column(String(80), unique=True)
+    caption: Mapped[str] = mapped_column(String(300), default="")
+    width: Mapped[int]
+    height: Mapped[int]
+    size: Mapped[int]
+    #: ``pending`` (a participant's, not yet looked at), ``shown`` or ``hidden``.
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    #: The booklet section it is placed in (a key of app/services/booklet.py), None while unplaced.
+    section: Mapped[str | None] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
