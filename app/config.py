@@ -62,7 +62,11 @@ LIMITS = {
     "LIMIT_WEBSOCKETS_PER_ADDRESS": 1000,  # open WebSockets from one address (300 phones, some reconnecting)
     "LIMIT_CONNECTS_BURST": 600,         # new Socket.IO connections from one address at once
     "LIMIT_CONNECTS_PER_MINUTE": 600,
-    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,  # any request body (a registration CSV is the largest)
+    "LIMIT_PHOTOS_BURST": 10,            # photos a participant may send at once
+    "LIMIT_PHOTOS_PER_MINUTE": 1,        # then one a minute: 10 per 10 minutes at most
+    "PHOTO_MAX_BYTES": 15_000_000,       # one uploaded photo (a phone's full-size JPEG is 3 to 8 MB)
+    "PHOTO_MAX_PIXELS": 40_000_000,      # its pixels, checked before decoding (a bomb is small but huge)
+    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,  # any other request body (a registration CSV)
     "MAX_JSON_LENGTH": 64 * 1024,        # a JSON body or a Socket.IO message
     "WATCH_PAGE": 500,                   # posts per answer of `watch` and GET /api/sessions/<code>/posts
 }

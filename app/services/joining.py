@@ -24,10 +24,14 @@ ORGANISATION_MAX = 120
 
 def participant_by_token(session: Session, token) -> Participant | None:
     """Return the participant of the session's event holding this token, if any."""
+    return participant_of_event(session.event_id, token)
+
+
+def participant_of_event(event_id: int, token) -> Participant | None:
+    """Return the participant of this event holding this token, if any."""
     if not isinstance(token, str) or not _TOKEN.match(token):
         return None
-    return db.session.scalar(
-        select(Participant).where(Participant.token == token, Participant.event_id == session.event_id))
+    return db.session.scalar(select(Participant).where(Participant.token == token, Participant.event_id == event_id))
 
 
 def join(data, address: str | None = None) -> tuple[Participant, Session, Table | None]:

@@ -72,13 +72,15 @@ class Limits:
     posts: Buckets
     joins: Buckets
     watches: Buckets
+    photos: Buckets
 
     @classmethod
     def from_config(cls, config) -> Limits:
         """Build the limits from the LIMIT_* settings (app/config.py)."""
         return cls(posts=Buckets(config["LIMIT_POSTS_BURST"], config["LIMIT_POSTS_PER_MINUTE"]),
                    joins=Buckets(config["LIMIT_JOINS_BURST"], config["LIMIT_JOINS_PER_MINUTE"]),
-                   watches=Buckets(config["LIMIT_WATCH_BURST"], config["LIMIT_WATCH_PER_MINUTE"]))
+                   watches=Buckets(config["LIMIT_WATCH_BURST"], config["LIMIT_WATCH_PER_MINUTE"]),
+                   photos=Buckets(config["LIMIT_PHOTOS_BURST"], config["LIMIT_PHOTOS_PER_MINUTE"]))
 
 
 def _limits() -> Limits:
@@ -123,3 +125,11 @@ def check_watch(client: str) -> None:
     if wait:
         raise _refuse("too_many_requests", _l("Too many requests: try again in %(seconds)s seconds.",
                                               seconds=math.ceil(wait)), wait)
+
+
+def check_photo(participant_id: int) -> None:
+    """Let a participant send one more photo, or refuse: each costs the server a decode and some disk."""
+    wait = _limits().photos.take(participant_id)
+    if wait:
+        raise _refuse("too_many_photos", _l("You have sent many photos in a short time: try again in "
+                                            "%(seconds)s seconds.", seconds=math.ceil(wait)), wait)

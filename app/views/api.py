@@ -9,11 +9,13 @@ from flask_babel import lazy_gettext as _l
 from workshops import registry
 
 from ..extensions import csrf, db
-from ..services import limits, posting, sessions, storage
+from ..services import limits, photos, posting, sessions, storage
 from ..services.errors import ServiceError, whole_number
-from ..services.joining import join, participant_payload, require_participant
+from ..services.events import get_event
+from ..services.joining import join, participant_of_event, participant_payload, require_participant
 from ..services.posting import post_payload
 from . import errors
+from .photos import uploaded
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 # Participants authenticate with their token, not a cookie session; JSON bodies cannot be sent cross-site
@@ -122,3 +124,30 @@ def create_post(code: str):
                                       data.get("token") or request.cookies.get("rouages_participant"))
     post, created = posting.create_post(target, participant, data)
     return jsonify(ok=True, post=post), 201 if created else 200
+
+
+@bp.post("/events/<slug>/photos")
+def send_photo(slug: str):
+    """A participant's photo from their phone (multipart: `photo`, `caption`), when the organisers allow it.
+
+    The participant is the phone's token cookie (or a `token` field); the photo waits for the organisers' review.
+    """
+    event = get_event(slug) if len(slug) <= 60 else None
+    if event is None:
+        raise ServiceError("unknown_event", _l("This event does not exist."), 404)
+    if not event.participant_photos:
+        raise ServiceError("photos_disabled", _l("The organisers have not opened photo sending for this event."),
+                           403)
+    # The cookie is read before the body: a refused phone costs no upload.
+    participant = participant_of_event(event.id, request.cookies.get("rouages_participant"))
+    if participant is not None:
+        limits.check_photo(participant.id)
+    stream, caption = uploaded()
+    if participant is None:
+        participant = participant_of_event(event.id, request.form.get("token"))
+        if participant is None:
+            raise ServiceError("not_joined", _l("Join a workshop of this event before sending a photo."), 403)
+        limits.check_photo(participant.id)
+    photo = photos.add_photo(event, stream, caption, participant=participant)
+    return jsonify(ok=True, photo={"id": photo.id, "status": photo.status, "caption": photo.caption,
+                                   "width": photo.width, "height": photo.height}), 201

@@ -104,6 +104,12 @@ JS_STRINGS = (
     N_("Remove"),
     N_("Copied."),
     N_("Select the text above to copy it."),
+    # The phone's « Send a photo » form.
+    N_("Choose a photo to send."),
+    N_("This photo is too large (at most %(size)s MB)."),
+    N_("Sending the photo…"),
+    N_("Photo sent: the organisers will look at it."),
+    N_("Something went wrong on the server. Try again."),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
