@@ -8,6 +8,7 @@ matrix when it is registered.
 from __future__ import annotations
 
 import inspect
+import io
 import re
 import tempfile
 from pathlib import Path
@@ -18,8 +19,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.models import Attendance, Event, Harvest, Organiser, Participant, Post, Session, Table, Vote
-from app.services import eventfile, sessions
+from app.models import Attendance, Event, Harvest, Organiser, Participant, Photo, Post, Session, Table, Vote
+from app.services import eventfile, photos, sessions
 from conftest import base_config, import_file, login, socket_client
 from workshops import registry
 
@@ -70,7 +71,7 @@ def snapshot(app) -> dict:
     """Return every stored row an action could change, column by column."""
     with app.app_context():
         out = {}
-        for model in (Event, Session, Table, Post, Participant, Attendance, Vote, Harvest, Organiser):
+        for model in (Event, Session, Table, Post, Participant, Attendance, Vote, Harvest, Organiser, Photo):
             columns = [c for c in model.__table__.columns]
             out[model.__tablename__] = sorted((tuple(row) for row in db.session.execute(select(*columns))), key=repr)
         return out
@@ -109,9 +110,17 @@ def world(app, event, organiser):
 
         votes.open_vote(session, 5, 2)
         registry()["world_cafe"].compute_plan(db.session.get(Session, cafe.id), {})
+        # Two photos of the café, placed in the same section: one can move, be edited or deleted.
+        event_row = db.session.scalar(select(Event).where(Event.slug == "cafe"))
+        author_row = db.session.scalar(select(Organiser))
+        photo_ids = []
+        for _ in range(2):
+            photo = photos.add_photo(event_row, io.BytesIO(small_jpeg()), "Photo", organiser=author_row)
+            photos.update(photo, section="origin")
+            photo_ids.append(photo.id)
     yield SimpleNamespace(app=app, cafe=cafe, board=board, posts=posts, table_a=(key_a, code_a, token_a),
                           table_b=(key_b, token_b), author=author, participant_token=joined["participant"]["token"],
-                          other_token=other_token)
+                          other_token=other_token, photo_id=photo_ids[0])
     for client in (author, other):
         if client.is_connected():
             client.disconnect()
@@ -164,6 +173,44 @@ def registration_upload(csrf_token: str) -> tuple[bytes, str]:
     return body.encode(), f"multipart/form-data; boundary={boundary}"
 
 
+def small_jpeg() -> bytes:
+    """A small JPEG photo."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def form_body(fields: dict, photo: bool = False) -> tuple[bytes, str]:
+    """A multipart form with these fields, and a `photo` file when asked."""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    if photo:
+        fields = {**fields, "photo": FileStorage(io.BytesIO(small_jpeg()), "p.jpg", content_type="image/jpeg")}
+    boundary, body = encode_multipart(fields)
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+# What each organiser form sends: every POST page must be here, so that the organiser's success is checked.
+POST_BODIES = {
+    "/console/s/<code>/registrations": lambda token: registration_upload(token),
+    "/console/e/<slug>/photos": lambda token: form_body({"csrf_token": token, "caption": "Nouvelle"}, photo=True),
+    "/console/e/<slug>/photos/settings": lambda token: form_body({"csrf_token": token, "participant_photos": "1"}),
+    "/console/e/<slug>/photos/<int:photo_id>": lambda token: form_body({"csrf_token": token, "caption": "Changée",
+                                                                        "status": "hidden"}),
+    "/console/e/<slug>/photos/<int:photo_id>/move": lambda token: form_body({"csrf_token": token,
+                                                                             "direction": "down"}),
+    "/console/e/<slug>/photos/<int:photo_id>/delete": lambda token: form_body({"csrf_token": token}),
+}
+
+
+def test_every_organiser_form_has_a_body_in_the_matrix():
+    """A new organiser POST page must say what it sends here, or the matrix cannot check the organiser succeeds."""
+    assert {rule for method, rule in ORGANISER_PAGES if method == "POST"} <= set(POST_BODIES)
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("kind,method,action", ACTIONS, ids=[f"{m} {a}" for _k, m, a in ACTIONS])
 def test_organiser_actions_succeed_only_for_the_organiser(world, kind, method, action, role):
@@ -182,19 +229,22 @@ def test_organiser_actions_succeed_only_for_the_organiser(world, kind, method, a
         assert ack["error"]["message"]
     else:
         client = http_as(world, role)
-        path = action.replace("<code>", world.cafe.code)
-        body, content_type = (registration_upload(csrf_of(client)) if method == "POST" else (None, None))
+        path = (action.replace("<code>", world.cafe.code).replace("<slug>", "cafe")
+                .replace("<int:photo_id>", str(world.photo_id)))
+        body, content_type = (POST_BODIES[action](csrf_of(client)) if method == "POST" else (None, None))
         before = snapshot(app)
-        response = client.open(path, method=method, data=body, content_type=content_type)
-        location = response.headers.get("Location", "")
+        with client.open(path, method=method, data=body, content_type=content_type) as response:
+            status, location = response.status_code, response.headers.get("Location", "")
         if role == "organiser":
-            assert response.status_code in (200, 302, 303), (path, response.status_code)
+            assert status in (200, 302, 303), (path, status)
             assert not location.startswith("/login"), location
-            if method == "POST":  # the list was really added: the organiser path works, so the refusals mean something
+            # The organiser's action really happened: so the refusals below mean something.
+            if action.endswith("/registrations"):
                 assert len(snapshot(app)["participant"]) == len(before["participant"]) + 2
+            elif method == "POST":
+                assert snapshot(app) != before, path
             return
-        assert response.status_code in (401, 403) or (
-            response.status_code == 302 and location.startswith("/login")), (path, response.status_code, location)
+        assert status in (401, 403) or (status == 302 and location.startswith("/login")), (path, status, location)
     assert snapshot(app) == before
 
 
