@@ -357,7 +357,7 @@ def test_moderation_caption_placement_and_order_are_stored(app, organiser_http, 
     assert path.exists()
     post(f"/{second}/delete")
     assert second not in {p.id for p in stored(read)} and not path.exists()
-    post("/settings", participant_photos="1")
+    post("/settings", participant_photos=["0", "1"])  # the hidden field and the ticked box
     assert read(lambda: db.session.scalar(select(Event)).participant_photos) is True
     post("/settings", participant_photos="0")
     assert read(lambda: db.session.scalar(select(Event)).participant_photos) is False

@@ -92,7 +92,8 @@ def upload(slug: str):
 def settings(slug: str):
     """Let participants send photos from their phone, or stop them."""
     event = event_or_404(slug)
-    photos.set_participant_photos(event, request.form.get("participant_photos") == "1")
+    # A hidden "0" goes before the checkbox, so that unticking it is sent too.
+    photos.set_participant_photos(event, "1" in request.form.getlist("participant_photos"))
     flash(_l("Participants can send photos.") if event.participant_photos
           else _l("Participants cannot send photos."), "info")
     return _page(event)
