@@ -60,3 +60,5 @@ def test_organiser_uploads_a_photo_and_a_phone_sends_one_for_review(browser, ser
     page.reload()
     expect(page.locator(".photo--pending")).to_contain_text("En attente de relecture")
     expect(page.locator(".photo--pending input[name=caption]")).to_have_value("Notre arbre")
+    phone.close()
+    page.close()
