@@ -464,3 +464,23 @@ def test_console_page_needs_sign_in_and_shows_thumbnails(app, organiser_http, ev
     assert organiser_http.get("/console/e/nope/photos").status_code == 404
     console = organiser_http.get("/console/").get_data(as_text=True)
     assert 'href="/console/e/petite-rencontre/photos"' in console
+
+
+def test_photo_that_cannot_be_written_is_refused_clearly(app, event, read):
+    """The data directory cannot take the file: storage_unavailable (503), no row."""
+    allow_participants(read)
+    phone, _token = joined_phone(app, event)
+    (Path(app.config["DATA_DIR"]) / "uploads").write_text("not a folder")
+    response = send_from_phone(phone, jpeg_with_gps())
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "storage_unavailable"
+    assert stored(read) == []
+
+
+def test_console_lists_photos_waiting_for_review_first(app, organiser_http, event, read):
+    """A participant's photo waiting for review comes before the organisers' own, placed or not."""
+    upload_as_organiser(organiser_http, jpeg_with_gps(), caption="Orga")
+    allow_participants(read)
+    phone, _token = joined_phone(app, event)
+    send_from_phone(phone, jpeg_with_gps(), caption="Du public")
+    page = organiser_http.get("/console/e/petite-rencontre/photos").get_data(as_text=True)
+    assert page.index('value="Du public"') < page.index('value="Orga"')

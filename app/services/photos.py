@@ -190,7 +190,12 @@ def add_photo(event: Event, stream, caption=None, *, participant: Participant | 
                   width=encoded.width, height=encoded.height, size=len(encoded.data),
                   status="shown" if organiser else "pending")
     path = folder(event.id) / filename
-    _write(path, encoded.data)
+    try:
+        _write(path, encoded.data)
+    except OSError as error:  # a full disk, a read-only data directory: said as such, with the cause logged
+        log.error("Could not store a photo in %s: %s", path.parent, error)
+        raise ServiceError("storage_unavailable", _l("The server cannot save the photo right now. Try again "
+                                                     "later."), 503) from None
     try:
         db.session.add(photo)
         db.session.commit()
@@ -202,10 +207,12 @@ def add_photo(event: Event, stream, caption=None, *, participant: Participant | 
 
 
 def photos_of(event: Event) -> list[Photo]:
-    """Return every photo of an event for the console: by section in booklet order, then unplaced, newest last."""
+    """Return every photo of an event for the console: waiting ones, then by section in booklet order, unplaced last."""
     order = {s["key"]: n for n, s in enumerate(photo_sections(event))}
     photos = db.session.scalars(select(Photo).where(Photo.event_id == event.id).order_by(Photo.created_at, Photo.id))
-    return sorted(photos, key=lambda p: (order.get(p.section, len(order)), p.position if p.section else 0))
+    # Photos waiting for review come first: they are what the organisers have to look at.
+    return sorted(photos, key=lambda p: (p.status != "pending", order.get(p.section, len(order)),
+                                         p.position if p.section else 0))
 
 
 def get_photo(event: Event, photo_id) -> Photo:
