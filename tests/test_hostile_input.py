@@ -513,6 +513,8 @@ def http_requests(draw, stage: Stage, rule: str, methods: tuple):
     path_values = {
         "code": st.one_of(st.sampled_from(stage.codes + [c.lower() for c in stage.codes]), st.sampled_from(PATH_JUNK)),
         "token": st.one_of(st.sampled_from(stage.host_tokens + stage.participant_tokens), st.sampled_from(PATH_JUNK)),
+        "slug": st.one_of(st.sampled_from(["petite-rencontre", "cafe"]), st.sampled_from(PATH_JUNK)),
+        "photo_id": st.one_of(st.integers(0, 3).map(str), st.sampled_from(PATH_JUNK)),
         "filename": st.sampled_from(["js/socket.js", "css/../../app/config.py", "..%2f..%2fpyproject.toml",
                                      "nope.js", "x\udfff", "%00"]),
     }

@@ -40,6 +40,8 @@ PRINT_DPI = 250
 WEB_WIDTHS = (480, 1200)
 # What an upload is stored as: a random token and .jpg; a derived copy adds .w<pixels>.
 _NAME = re.compile(r"^([A-Za-z0-9_-]{16,64})\.jpg$")
+# An event file's slug (app/data's schema): anything else names no event and never reaches the database.
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass
@@ -145,7 +147,7 @@ def folder(event_id: int) -> Path:
 
 def file_path(photo: Photo) -> Path:
     """Return the stored file of a photo (for serving it)."""
-    if not _NAME.match(photo.filename):
+    if not _NAME.fullmatch(photo.filename):
         raise ServiceError("unknown_photo", _l("This photo does not exist."), 404)
     return folder(photo.event_id) / photo.filename
 
@@ -336,8 +338,15 @@ def print_file(photo: Photo, width_mm: float) -> Path:
     return resized(photo, print_width(width_mm))
 
 
+def event_by_slug(slug) -> Event | None:
+    """Return the event with this slug, if any."""
+    if not isinstance(slug, str) or len(slug) > 60 or not _SLUG.fullmatch(slug):
+        return None
+    return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
 def by_filename(event: Event, filename: str) -> Photo | None:
     """Return the event's photo stored under this name, if any."""
-    if not isinstance(filename, str) or not _NAME.match(filename):
+    if not isinstance(filename, str) or not _NAME.fullmatch(filename):
         return None
     return db.session.scalar(select(Photo).where(Photo.event_id == event.id, Photo.filename == filename))

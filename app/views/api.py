@@ -11,7 +11,6 @@ from workshops import registry
 from ..extensions import csrf, db
 from ..services import limits, photos, posting, sessions, storage
 from ..services.errors import ServiceError, whole_number
-from ..services.events import get_event
 from ..services.joining import join, participant_of_event, participant_payload, require_participant
 from ..services.posting import post_payload
 from . import errors
@@ -132,7 +131,7 @@ def send_photo(slug: str):
 
     The participant is the phone's token cookie (or a `token` field); the photo waits for the organisers' review.
     """
-    event = get_event(slug) if len(slug) <= 60 else None
+    event = photos.event_by_slug(slug)
     if event is None:
         raise ServiceError("unknown_event", _l("This event does not exist."), 404)
     if not event.participant_photos:
