@@ -183,6 +183,23 @@ def test_png_is_accepted_and_stored_as_jpeg_with_transparency_white(app, organis
         assert min(back.getpixel((250, 60))) > 240
 
 
+def test_webp_with_a_colour_profile_is_stored_as_jpeg_without_it(app, organiser_http, read):
+    """A WebP is accepted; a colour profile is applied to the pixels, then dropped with the other metadata."""
+    from PIL import ImageCms
+
+    # The pixels go through the profile (here sRGB, so they keep their colours); the stored file has none.
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    two_halves(200, 100).save(out, "WEBP", quality=95, icc_profile=profile)
+    assert upload_as_organiser(organiser_http, out.getvalue(), filename="x.webp").status_code == 303
+    [photo] = stored(read)
+    with Image.open(path_of(app, photo)) as back:
+        assert back.format == "JPEG" and back.size == (200, 100)
+        assert "icc_profile" not in back.info
+        red = back.getpixel((20, 50))
+    assert red[0] > 180 and red[2] < 80, red
+
+
 def test_large_photo_is_scaled_to_the_long_edge_cap(app, organiser_http, read):
     """A photo larger than 2560 px on its long edge is stored at 2560."""
     assert upload_as_organiser(organiser_http, noisy_jpeg(3000, 1000)).status_code == 303
