@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Top-level folders of the source tree and where the wheel installs them.
-SHIPPED = {"app": "app", "workshops": "workshops", "templates": "app/templates", "static": "app/static"}
+SHIPPED = {"app": "app", "carnet": "carnet", "workshops": "workshops", "templates": "app/templates", "static": "app/static"}
 # What a checkout holds besides its sources (see .gitignore); the copy the wheel is built from leaves it out.
 LOCAL = {".git", ".venv", "build", "dist", "instance", "data", ".pytest_cache", ".hypothesis", ".ruff_cache"}
 

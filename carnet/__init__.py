@@ -1,0 +1,1 @@
+"""The printed booklets: data builders, templates, print CSS, rendering."""
