@@ -50,13 +50,13 @@ def refusal(fn) -> ServiceError:
 def test_texts_are_stored_cleaned_and_returned_in_booklet_order(read, event, organiser):
     def write():
         ev, who = get_event(), organiser_row()
-        booklet.set_text(ev, "perspectives", "Rendez-vous **en 2027**.\r\nÀ bientôt\r", who)
+        booklet.set_text(ev, "perspectives", "Rendez-vous **en 2027**.\r\nÀ bientôt\ret merci\r", who)
         stored = booklet.set_text(ev, "origin", "  Un projet\x07 né en \ud83d 2024.\n\n", who)
         return stored, booklet.texts(ev), who.id
 
     stored, texts, who = read(write)
     assert stored == "Un projet né en \ufffd 2024."
-    assert texts == {"origin": "Un projet né en \ufffd 2024.", "perspectives": "Rendez-vous **en 2027**.\nÀ bientôt"}
+    assert texts == {"origin": "Un projet né en \ufffd 2024.", "perspectives": "Rendez-vous **en 2027**.\nÀ bientôt\net merci"}
     assert list(texts) == ["origin", "perspectives"]
     assert read(lambda: sorted((r.section, r.updated_by_id) for r in db.session.scalars(select(BookletText)))) == [
         ("origin", who), ("perspectives", who)]

@@ -76,4 +76,4 @@ def test_every_file_of_the_shipped_folders_is_in_the_wheel(wheel_files):
 
 def test_nothing_lands_at_the_top_of_site_packages_but_our_packages(wheel_files):
     tops = {name.split("/")[0] for name in wheel_files if not name.startswith("rouages-")}
-    assert tops == {"app", "workshops"}
+    assert tops == {"app", "carnet", "workshops"}
