@@ -169,6 +169,17 @@ def test_texts_saved_from_the_page_are_stored(client, organiser, event, read):
     assert "1 texte enregistré" in client.get(PAGE).get_data(as_text=True)
 
 
+def test_every_slot_full_is_saved_in_one_multipart_form_as_the_page_sends_it(client, organiser, event, read):
+    login(client)
+    page = client.get(PAGE).get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page
+    full = {f"body-{key}": f"{n}" + "é😀"[n % 2] * (booklet.MAX_TEXT - 1) for n, key in enumerate(SLOTS)}
+    response = client.post(PAGE + "/texts", data={"csrf_token": csrf_of(client), "action": "save", **full},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert stored_rows(read) == {key: full[f"body-{key}"] for key in SLOTS}
+
+
 def test_a_text_left_as_shown_never_overwrites_one_saved_meanwhile(client, organiser, event, read):
     login(client)
     token = csrf_of(client)  # the page as it was: every slot empty
