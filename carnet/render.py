@@ -87,7 +87,7 @@ def _reporting(report: Callable[[str], None] | None):
 
 def write_pdf(html: str, output: Path, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
               tagged: bool = False) -> int:
-    """Render HTML (its asset URLs absolute ``file:`` URLs under ``roots`` or the booklet assets) to a PDF; return its page count."""
+    """Render HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets to a PDF; return its page count."""
     fetcher = SandboxFetcher([ASSETS, *roots])
     with _reporting(progress):
         document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher).render(

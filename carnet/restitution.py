@@ -76,8 +76,9 @@ def figures(event: Event, sessions: list) -> dict:
         items = [{"label": item["label"], "count": counts.get(item["key"], 0)} for item in framework["items"]]
         if any(item["count"] for item in items):
             frameworks.append({"key": framework["key"], "label": framework["label"], "items": items})
-    dots, voters = db.session.execute(select(func.coalesce(func.sum(Vote.dots), 0), func.count(Vote.participant_id.distinct()))
-                                      .where(Vote.session_id.in_(ids))).one()
+    dots, voters = db.session.execute(
+        select(func.coalesce(func.sum(Vote.dots), 0), func.count(Vote.participant_id.distinct()))
+        .where(Vote.session_id.in_(ids))).one()
     sessions_rows = [{"title": s.title, "count": per_session.get(s.id, 0)} for s in sessions]
     return {"participants": len(people), "organisations": len(organisations), "ideas": len(visible),
             "dots": int(dots), "voters": int(voters), "sessions": sessions_rows, "frameworks": frameworks,
@@ -111,7 +112,8 @@ def context(event: Event, *, photo_url: Callable[[Photo], str]) -> dict:
                          "settings": session.settings})
     days = [day["date"] for day in spec["programme"] if day.get("date")]
     dates = spec.get("dates") or ({"start": min(days), "end": max(days)} if days else None)
-    return {"event": event, "spec": spec, "dates": dates, "texts": _texts(event), "photos": _photos(event), "photo_url": photo_url,
+    return {"event": event, "spec": spec, "dates": dates, "texts": _texts(event), "photos": _photos(event),
+            "photo_url": photo_url,
             "programme": programme, "sections": sections, "figures": figures(event, sessions),
             "show_names": event.show_names, "organisers": spec.get("organisers", []),
             "partners": spec.get("partners", []), "slots": text_slots(event), "photo_sections": photo_sections(event)}

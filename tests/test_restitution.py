@@ -105,7 +105,8 @@ def test_the_booklet_holds_every_section_with_the_events_content(app, tmp_path, 
     assert len(text) == pages > 10
     whole = "\n".join(text)
     # Cover, then every part named by the contents, in French (the event's language).
-    assert "RESTITUTION" in text[0] and "Les Rouages de la Coopération" in text[0] and "du jeudi 9 juin au vendredi 10 juin 2022" in text[0]
+    assert "RESTITUTION" in text[0] and "Les Rouages de la Coopération" in text[0]
+    assert "du jeudi 9 juin au vendredi 10 juin 2022" in text[0]
     for title in ("Origine et contexte", "Le programme tel qu’il s’est déroulé", event["cafe"], event["board"],
                   "La participation en chiffres", "Perspectives", "Contacts"):
         assert title in whole, title
