@@ -79,7 +79,10 @@ def figures(event: Event, sessions: list) -> dict:
     dots, voters = db.session.execute(
         select(func.coalesce(func.sum(Vote.dots), 0), func.count(Vote.participant_id.distinct()))
         .where(Vote.session_id.in_(ids))).one()
-    sessions_rows = [{"title": s.title, "count": per_session.get(s.id, 0)} for s in sessions]
+    present = dict(db.session.execute(select(Attendance.session_id, func.count()).where(
+        Attendance.session_id.in_(ids)).group_by(Attendance.session_id)).all())
+    sessions_rows = [{"key": s.key, "title": s.title, "count": per_session.get(s.id, 0), "people": present.get(s.id, 0)}
+                     for s in sessions]
     return {"participants": len(people), "organisations": len(organisations), "ideas": len(visible),
             "dots": int(dots), "voters": int(voters), "sessions": sessions_rows, "frameworks": frameworks,
             "charts": [charts.bars(_("Ideas per session"), [(r["title"], r["count"]) for r in sessions_rows])]

@@ -121,6 +121,7 @@ def test_the_booklet_holds_every_section_with_the_events_content(app, tmp_path, 
     assert "Se retrouver en 2027" in whole and "camille.morel@example.org" in whole and "l’équipe" in whole
     # No name next to ideas unless the organiser chose to show them.
     assert "Claire Dubois" not in whole
+    assert "2 participants · 3 idées" in whole  # the world café, in the programme
     # A post that looks like markup is printed as text and fetches nothing.
     assert "tracker.png" in whole and "file:///etc/passwd" in whole and Tracker.hits == []
     # Figures: two people at the café and one at the board; ideas counted once (merge) and not when hidden.
@@ -233,3 +234,16 @@ def test_every_session_of_the_demo_has_its_section(app, tmp_path):
     openers = [page for page in pdf_pages(out) if re.search(r"\d+ idées?", page)]
     for title in titles:
         assert any(title in page for page in openers), title
+
+
+def test_the_booklet_follows_the_events_language(app, tmp_path):
+    event = populate(app)
+    with app.app_context():
+        found = db.session.get(Event, event["id"])
+        found.spec = {**found.spec, "language": "en"}
+        db.session.commit()
+    out = tmp_path / "en.pdf"
+    booklet(app, event["id"], out)
+    whole = "\n".join(pdf_pages(out))
+    assert "Contents" in whole and "Sommaire" not in whole and "The programme as it happened" in whole
+    assert "Un animateur salarié et formé (said 2 times) 3 dots" in whole and "2 participants · 3 ideas" in whole
