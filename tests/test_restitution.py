@@ -213,12 +213,23 @@ def test_the_web_page_is_private_until_published(app, tmp_path, organiser):
     assert "Page privée" not in body and "Incarner le projet collectif" in body and "Claire Dubois" not in body
 
 
+def read_texts(app) -> list[tuple]:
+    with app.app_context():
+        return [(t.section, t.body, t.updated_at) for t in db.session.query(BookletText).order_by(BookletText.section)]
+
+
 def test_the_cli_writes_the_booklet_and_refuses_an_unknown_event(app, runner, tmp_path):
     populate(app)
     out = tmp_path / "cli.pdf"
     result = runner.invoke(cli, args=["restitution", "demo", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert re.search(r"cli\.pdf: \d+ pages", result.output) and out.read_bytes()[:5] == b"%PDF-"
+    # Regenerating keeps what the organisers wrote: the rows are untouched and the new booklet prints them again.
+    rows = read_texts(app)
+    again = tmp_path / "again.pdf"
+    assert runner.invoke(cli, args=["restitution", "demo", "-o", str(again)]).exit_code == 0
+    assert read_texts(app) == rows and len(rows) == 4
+    assert "Se retrouver en 2027" in "\n".join(pdf_pages(again))
     missing = runner.invoke(cli, args=["restitution", "nothing-here", "-o", str(tmp_path / "no.pdf")])
     assert missing.exit_code == 1 and "No event has the slug 'nothing-here'" in missing.output
     assert not (tmp_path / "no.pdf").exists()
