@@ -1,1 +1,1 @@
-"""The printed booklets: data builders, templates, print CSS, rendering."""
+"""The printed booklets: the restitution after the event, the Carnet de Bord before it."""

@@ -50,6 +50,6 @@ def _parser() -> MarkdownIt:
 _MD = _parser()
 
 
-def to_html(body: str) -> Markup:
+def to_html(body: str | None) -> Markup:
     """Return an organiser's Markdown as HTML safe to put in a booklet or a web page."""
     return Markup(_MD.render(body or ""))
