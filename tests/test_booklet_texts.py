@@ -167,6 +167,9 @@ def test_texts_saved_from_the_page_are_stored(client, organiser, event, read):
     assert response.status_code == 302 and response.headers["Location"] == PAGE
     assert stored_rows(read) == {"origin": "Né à Lille\n\n- un\n- deux"}
     assert "1 texte enregistré" in client.get(PAGE).get_data(as_text=True)
+    # The restitution's web page prints it, rendered.
+    web = client.get("/e/petite-rencontre/restitution").get_data(as_text=True)
+    assert "<p>Né à Lille</p>\n<ul>\n<li>un</li>\n<li>deux</li>\n</ul>" in web
 
 
 def test_every_slot_full_is_saved_in_one_multipart_form_as_the_page_sends_it(client, organiser, event, read):
@@ -228,7 +231,7 @@ def test_the_preview_shows_the_rendered_texts_without_saving_them(client, organi
     assert stored_rows(read) == {}
 
 
-def test_options_saved_from_the_page_publish_and_withdraw(client, organiser, event, read):
+def test_options_saved_from_the_page_publish_and_withdraw(app, client, organiser, event, read):
     login(client)
     response = client.post(PAGE + "/options", data={"csrf_token": csrf_of(client), "published": "y",
                                                     "show_names": "y"})
@@ -237,11 +240,13 @@ def test_options_saved_from_the_page_publish_and_withdraw(client, organiser, eve
                          get_event().participant_photos)) == (True, True, False)
     page = client.get(PAGE).get_data(as_text=True)
     assert 'href="http://127.0.0.1:5999/e/petite-rencontre/restitution"' in page
+    assert app.test_client().get("/e/petite-rencontre/restitution").status_code == 200  # anyone, once published
     assert re.search(r'<input checked id="published"|<input[^>]*id="published"[^>]*checked', page)
     client.post(PAGE + "/options", data={"csrf_token": csrf_of(client), "participant_photos": "y"})
     assert read(lambda: (get_event().published_at, get_event().show_names, get_event().participant_photos)) == (
         None, False, True)
     assert "/e/petite-rencontre/restitution" not in client.get(PAGE).get_data(as_text=True)
+    assert app.test_client().get("/e/petite-rencontre/restitution").status_code == 404
 
 
 @pytest.mark.parametrize("path,data", [
