@@ -8,11 +8,13 @@ from flask_babel import format_date
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the application."""
-    from . import api, organiser, photos, public
+    from . import api, booklet, organiser, photos, public, restitution
 
     app.register_blueprint(public.bp)
     app.register_blueprint(organiser.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(booklet.bp)
+    app.register_blueprint(restitution.bp)
     app.register_blueprint(photos.bp)
     organiser.init_login(app)
     api.register_json_errors(app)
