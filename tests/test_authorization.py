@@ -61,7 +61,8 @@ def test_discovery_reads_the_organiser_flag_of_every_event():
     assert actions and actions <= set(ORGANISER_EVENTS)
     assert {"session_open", "post_hide", "vote_open", "timer_start", "phase_set"} <= set(ORGANISER_EVENTS)
     assert {"join", "post", "watch", "vote", *HOST_EVENTS} <= set(OTHER_EVENTS)
-    assert {("POST", "/console/s/<code>/registrations"), ("GET", "/console/")} <= set(ORGANISER_PAGES)
+    assert {("POST", "/console/s/<code>/registrations"), ("GET", "/console/"),
+            ("GET", "/console/e/<slug>/export.csv")} <= set(ORGANISER_PAGES)
 
 
 # The world: a world café with two tables, a host link each, posts, dots and a plan; a board in another event -----
@@ -182,7 +183,7 @@ def test_organiser_actions_succeed_only_for_the_organiser(world, kind, method, a
         assert ack["error"]["message"]
     else:
         client = http_as(world, role)
-        path = action.replace("<code>", world.cafe.code)
+        path = action.replace("<code>", world.cafe.code).replace("<slug>", "cafe")
         body, content_type = (registration_upload(csrf_of(client)) if method == "POST" else (None, None))
         before = snapshot(app)
         response = client.open(path, method=method, data=body, content_type=content_type)
