@@ -277,3 +277,65 @@ def test_the_console_links_each_events_exports_which_download_for_organisers_onl
 def test_the_csv_speaks_the_interface_language(app, busy):
     row = {r["Idea"]: r for r in export_csv(app, lang="en")}["Un fonds commun"]
     assert (row["Hidden"], row["Name"], row["Dots"]) == ("yes", "Camille", "0")
+
+
+@pytest.mark.server
+def test_a_running_cafe_exports_from_another_process_and_over_http_while_phones_post(tmp_path, server_env):
+    """Exports taken while ideas pour in each read one state, and no phone waits for them."""
+    import threading
+
+    import requests
+    import socketio
+
+    from server import serving
+    from test_server import organiser_cookie
+
+    # One new phone per idea, all from this machine's address: more than the joins one address may make.
+    env = {**server_env, "ROUAGES_LIMIT_JOINS_BURST": "5000", "ROUAGES_LIMIT_JOINS_PER_MINUTE": "100000"}
+    with serving(tmp_path / "data", DATA / "cafe15.yaml", "cafe15", extra_env=env) as srv:
+        cookie = organiser_cookie(srv)
+        steering = socketio.Client(reconnection=False)
+        steering.connect(srv.url, transports=["websocket"], headers={"Cookie": cookie}, wait_timeout=10)
+        assert steering.call("phase_set", {"code": srv.code, "phase": "round_1"}, timeout=10)["ok"]
+        steering.disconnect()
+        tables = requests.get(f"{srv.url}/api/sessions/{srv.code}", timeout=5).json()["session"]["tables"]
+        stored, failures, stop = [], [], threading.Event()
+
+        def phones():
+            n = 0
+            while not stop.is_set() and n < 300:
+                table = tables[n % len(tables)]["code"]
+                try:
+                    token = requests.post(f"{srv.url}/api/sessions/{table}/join", json={}, timeout=10).json()[
+                        "participant"]["token"]
+                    answer = requests.post(f"{srv.url}/api/sessions/{table}/posts", timeout=10, json={
+                        "token": token, "client_id": f"live-export-{n:05d}", "text": f"Idée {n}"})
+                    answer.raise_for_status()
+                    stored.append(answer.json()["post"]["seq"])
+                except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                    failures.append(repr(exc))
+                n += 1
+                stop.wait(0.02)  # a room's pace, leaving the machine to the server and the exports
+
+        thread = threading.Thread(target=phones)
+        thread.start()
+        taken = []
+        try:
+            while len(stored) < 20 and thread.is_alive():
+                stop.wait(0.05)
+            srv.cli("export", "cafe15", "-o", str(tmp_path / "export.json"))
+            taken.append(json.loads((tmp_path / "export.json").read_text("utf-8")))
+            taken.append(requests.get(f"{srv.url}/console/e/cafe15/export.json", headers={"Cookie": cookie},
+                                      timeout=30).json())
+        finally:
+            stop.set()
+            thread.join()
+        assert failures == []
+        for data in taken:
+            seqs = [i["seq"] for i in data["ideas"]]
+            # One state: ideas numbered without a gap, and the synthesis, read by other queries, counts as many.
+            assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 20
+            assert data["sessions"][0]["synthesis"]["total"] == len(seqs)
+        response = requests.get(f"{srv.url}/console/e/cafe15/export.csv", headers={"Cookie": cookie}, timeout=30)
+        assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert sorted(int(r["N°"]) for r in read_csv(response.content)) == sorted(stored)
