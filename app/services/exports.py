@@ -66,15 +66,16 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
 
 
-def _matching_tables(tags: dict, tables: list[Table]) -> list[Table]:
-    """Return the tables a post with these tags was posted at: those whose every tag it carries, the most specific.
+def _matching_tables(tags: dict, tables: list[tuple[str, dict]]) -> list[str]:
+    """Return the keys of the tables a post with these tags was posted at: those whose every tag it carries, the most
+    specific ones.
 
     A post records its table's tags, not the table: tables that share their tags (three « Animation » tables, say)
     all match, and are all named.
     """
-    found = [t for t in tables if t.tags and all(tags.get(k) == v for k, v in t.tags.items())]
-    most = max((len(t.tags) for t in found), default=0)
-    return [t for t in found if len(t.tags) == most]
+    found = [(key, wanted) for key, wanted in tables if wanted and all(tags.get(k) == v for k, v in wanted.items())]
+    most = max((len(wanted) for _key, wanted in found), default=0)
+    return [key for key, wanted in found if len(wanted) == most]
 
 
 def _sessions(event: Event) -> list[Session]:
@@ -97,10 +98,6 @@ def _read(event: Event) -> dict:
             "participants": participants}
 
 
-def _author(participant: Participant | None) -> str:
-    return (participant.name if participant is not None else None) or _("anonymous")
-
-
 def _ideas(data: dict) -> list[dict]:
     """Return every stored idea, hidden and merged ones included, in programme then posting order."""
     sessions = {s.id: s for s in data["sessions"]}
@@ -108,14 +105,21 @@ def _ideas(data: dict) -> list[dict]:
     dots: dict[int, int] = {}
     for post_id, _participant, count in data["votes"]:
         dots[post_id] = dots.get(post_id, 0) + count
+    tables = {sid: [(t.key, dict(t.tags)) for t in live] for sid, live in data["tables"].items()}
+    # Ideas of one table carry the same tags: each set of tags is matched against the tables once.
+    matched: dict[tuple, list[str]] = {}
+    anonymous = _("anonymous")
     out = []
     for post in data["posts"]:
         session = sessions[post.session_id]
         participant = data["participants"].get(post.participant_id)
+        seen = (session.id, *sorted(post.tags.items()))
+        if seen not in matched:
+            matched[seen] = _matching_tables(post.tags, tables[session.id])
         out.append({
             "id": post.id, "session": session.key, "seq": post.seq, "text": post.text, "tags": post.tags,
-            "tables": [t.key for t in _matching_tables(post.tags, data["tables"][session.id])],
-            "participant": post.participant_id, "author": _author(participant),
+            "tables": matched[seen], "participant": post.participant_id,
+            "author": (participant.name if participant is not None else None) or anonymous,
             "organisation": participant.organisation if participant is not None else None,
             "dots": dots.get(post.id, 0), "hidden": post.hidden,
             "merged_into": seq_of.get(post.merged_into_id) if post.merged_into_id is not None else None,
@@ -177,8 +181,9 @@ def as_data(event: Event, formats: Mapping) -> dict:
 
 def as_json(event: Event, formats: Mapping) -> bytes:
     """Return the JSON export of an event, UTF-8."""
-    # str() for anything a format's synthesis holds that JSON has no type for (a translatable label, a date).
-    return json.dumps(as_data(event, formats), ensure_ascii=False, indent=2, default=str).encode("utf-8") + b"\n"
+    # str() for anything a format's synthesis holds that JSON has no type for (a translatable label, a date). No
+    # indent: Python's C encoder does not indent, and the pure-Python one would hold a worker ten times longer.
+    return json.dumps(as_data(event, formats), ensure_ascii=False, default=str).encode("utf-8") + b"\n"
 
 
 def safe_cell(value):
@@ -200,6 +205,7 @@ def _labels(event: Event, sessions: list[Session]) -> dict[str, dict]:
 
 def as_csv(event: Event) -> bytes:
     """Return one row per stored idea, hidden and merged ones included, as CSV a French spreadsheet opens."""
+    yes, no = _("yes"), _("no")
     with snapshot():
         data = _read(event)
         ideas = _ideas(data)
@@ -224,7 +230,7 @@ def as_csv(event: Event) -> bytes:
         row = [idea["session"], sessions[idea["session"]].title, idea["seq"], idea["text"],
                " / ".join(names[idea["session"]].get(key, key) for key in idea["tables"]),
                ", ".join(f"{key}={tags[key]}" for key in columns if key in tags), *item_labels,
-               idea["author"], idea["organisation"] or "", idea["dots"], _("yes") if idea["hidden"] else _("no"),
+               idea["author"], idea["organisation"] or "", idea["dots"], yes if idea["hidden"] else no,
                idea["merged_into"] if idea["merged_into"] is not None else "", idea["created_at"]]
         writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue().encode("utf-8")
