@@ -203,7 +203,8 @@ def test_the_json_export_holds_what_the_booklet_is_rebuilt_from(app, busy):
     assert (synthesis["format"], synthesis["total"]) == ("world_cafe", 1)
     first = synthesis["tables"][0]
     assert (first["name"], first["total"], first["merged"]) == ("Animation 1", 1, 1)
-    assert first["categories"][0]["posts"] == ["Un poste d’animateur"]
+    assert [(i["text"], i["merged"], i["dots"]) for i in first["categories"][0]["posts"]] == [
+        ("Un poste d’animateur", ["un poste animateur !"], 3)]
     assert first["categories"][0]["harvest"] == "Animer le réseau des coopérations"
     assert data["sessions"][1]["synthesis"]["posts"][0]["text"] == "Une vitrine commune"
     kept = busy.ids["kept"]
