@@ -64,7 +64,8 @@ def test_discovery_reads_the_organiser_flag_of_every_event():
     assert {"session_open", "post_hide", "vote_open", "timer_start", "phase_set"} <= set(ORGANISER_EVENTS)
     assert {"join", "post", "watch", "vote", *HOST_EVENTS} <= set(OTHER_EVENTS)
     assert {("POST", "/console/s/<code>/registrations"), ("GET", "/console/"), ("GET", "/console/e/<slug>/booklet"),
-            ("POST", "/console/e/<slug>/booklet/texts"), ("POST", "/console/e/<slug>/booklet/options")} <= set(ORGANISER_PAGES)
+            ("POST", "/console/e/<slug>/booklet/texts"), ("POST", "/console/e/<slug>/booklet/options"),
+            ("GET", "/console/e/<slug>/export.csv")} <= set(ORGANISER_PAGES)
 
 
 # The world: a world café with two tables, a host link each, posts, dots and a plan; a board in another event -----
