@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import weasyprint  # noqa: F401 (as in production, where the booklets import it: it makes Pillow accept truncated files)
 from PIL import ExifTags, Image
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 
 from ..config import native_thread_runner
@@ -114,6 +114,10 @@ def encode(data: bytes, max_pixels: int) -> Encoded:
         try:
             if image.format in ("JPEG", "MPO"):
                 image.draft("RGB", (LONG_EDGE, LONG_EDGE))  # decodes a large JPEG at a fraction of its size
+            # WeasyPrint turns on Pillow's process-wide tolerance of truncated images when it is imported (the
+            # booklets import it): a cut-off upload would then be stored half grey. Ours must be whole; WeasyPrint
+            # only ever reads the complete files stored here.
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
             image.load()
             upright = ImageOps.exif_transpose(image)
             if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
