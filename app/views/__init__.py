@@ -8,11 +8,12 @@ from flask_babel import format_date
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the application."""
-    from . import api, organiser, public
+    from . import api, booklets, organiser, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(organiser.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(booklets.bp)
     organiser.init_login(app)
     api.register_json_errors(app)
     app.jinja_env.filters["long_day"] = long_day
