@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=600.0)
     args = parser.parse_args(argv)
     os.umask(0o077)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     began = time.monotonic()
     where = jobs.paths(os.environ["ROUAGES_DATA_DIR"], args.slug, args.format)
     status = {**jobs.read_status(where), "job": args.job, "pid": os.getpid()}

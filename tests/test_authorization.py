@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
+from carnet import jobs
 from app.extensions import db
 from app.models import Attendance, Event, Harvest, Organiser, Participant, Post, Session, Table, Vote
 from app.services import eventfile, sessions
@@ -182,19 +183,27 @@ def test_organiser_actions_succeed_only_for_the_organiser(world, kind, method, a
         assert ack["error"]["message"]
     else:
         client = http_as(world, role)
-        path = action.replace("<code>", world.cafe.code)
+        path = action.replace("<code>", world.cafe.code).replace("<slug>", "cafe")
         body, content_type = (registration_upload(csrf_of(client)) if method == "POST" else (None, None))
         before = snapshot(app)
         response = client.open(path, method=method, data=body, content_type=content_type)
         location = response.headers.get("Location", "")
+        booklets = Path(app.config["DATA_DIR"]) / "booklets"
         if role == "organiser":
+            if path.endswith("restitution.pdf"):  # none made yet: the organiser is told so, not refused
+                assert response.status_code == 404 and "Pas encore de PDF A4" in response.get_data(as_text=True)
+                return
             assert response.status_code in (200, 302, 303), (path, response.status_code)
             assert not location.startswith("/login"), location
-            if method == "POST":  # the list was really added: the organiser path works, so the refusals mean something
+            if method == "POST" and "/registrations" in path:
+                # The list was really added: the organiser path works, so the refusals mean something.
                 assert len(snapshot(app)["participant"]) == len(before["participant"]) + 2
+            elif method == "POST" and path.endswith("/booklets/restitution"):  # the render really ran
+                assert jobs.wait(booklets.parent, "cafe", "a4")["state"] == "done"
             return
         assert response.status_code in (401, 403) or (
             response.status_code == 302 and location.startswith("/login")), (path, response.status_code, location)
+        assert not booklets.exists()
     assert snapshot(app) == before
 
 
