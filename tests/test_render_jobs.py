@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -274,3 +276,16 @@ def test_status_file_is_json_replaced_whole(tmp_path):
     assert [p.name for p in where.status.parent.iterdir()] == [where.status.name]
     with pytest.raises(ValueError):
         jobs.paths(tmp_path, "../etc", "a4")
+
+
+def test_a_render_past_its_time_limit_is_killed_and_marked_failed(server):
+    """A job that cannot stop itself (here: frozen) is killed by its starter once past the limit."""
+    database = server.env.get("ROUAGES_DATABASE_URL") or f"sqlite:///{server.data_dir / 'rouages.db'}"
+    started = jobs.start(server.data_dir, database, SLUG, "a5", time_limit=1, locale="fr", starting_message="…",
+                         stopped_message="arrêté", time_limit_message="trop long")
+    os.kill(started["pid"], signal.SIGSTOP)
+    over = jobs.wait(server.data_dir, SLUG, "a5", timeout=60)
+    assert over["state"] == "failed" and over["error"] == "trop long" and over["job"] == started["job"]
+    assert not psutil.pid_exists(started["pid"])  # killed, and reaped
+    assert not jobs.paths(server.data_dir, SLUG, "a5").lock.exists()
+    assert jobs.finished_pdf(server.data_dir, SLUG, "a5") is None
