@@ -283,6 +283,31 @@ def sessions_command(slug: str, as_json: bool):
                        f"        host {table['host_url']}")
 
 
+@cli.command("restitution")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PDF file to write.")
+@click.option("--a5", is_flag=True, help="Print on A5 instead of A4.")
+def restitution_command(slug: str, output: Path, a5: bool):
+    """Write an event's restitution booklet as a PDF."""
+    from carnet.restitution import write_pdf
+
+    from .services.events import get_event
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    shown: list[str] = []
+
+    def progress(message: str) -> None:
+        if not shown or shown[-1] != message:
+            shown.append(message)
+            click.echo(f"\r{message:<40}", nl=False, err=True)
+
+    pages = write_pdf(found, output, a5=a5, progress=progress)
+    click.echo("", err=True)
+    click.echo(f"{output}: {pages} pages, {output.stat().st_size / 1e6:.1f} MB.")
+
+
 @cli.group()
 def user():
     """Manage organiser accounts."""

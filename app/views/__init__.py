@@ -8,12 +8,13 @@ from flask_babel import format_date
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the application."""
-    from . import api, booklets, organiser, public
+    from . import api, booklets, organiser, public, restitution
 
     app.register_blueprint(public.bp)
     app.register_blueprint(organiser.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(booklets.bp)
+    app.register_blueprint(restitution.bp)
     organiser.init_login(app)
     api.register_json_errors(app)
     app.jinja_env.filters["long_day"] = long_day
