@@ -268,6 +268,7 @@ async def measure(url: str, server, code: str, tables: list[dict], args) -> dict
     return {"stored": stored, "seed_s": round(seeded, 1), "render": {
         "state": status["state"], "error": status.get("error"), "format": status["format"],
         "seconds_from_click": round(out["finished"] - out["started"], 2), "job_seconds": status.get("seconds"),
+        "startup_seconds": status.get("startup_seconds"), "cpu_seconds": status.get("cpu_seconds"),
         "write_pdf_seconds": status.get("render_seconds"), "peak_rss_mb_psutil": out["rss_peak_mb"],
         "peak_rss_mb_getrusage": status.get("peak_memory_mb"), "pages": status.get("pages"),
         "pdf_mb": round(out.get("pdf_bytes", 0) / 1e6, 2)},
@@ -291,8 +292,9 @@ def main() -> None:
     r, p = result["render"], result["post_to_wall"]
     print(f"event: {result['stored']} (seeded in {result['seed_s']} s)")
     print(f"render ({r['format']}): {r['state']}{' — ' + r['error'] if r['error'] else ''}; "
-          f"{r['seconds_from_click']} s from the click to « done » (job {r['job_seconds']} s, "
-          f"write_pdf {r['write_pdf_seconds']} s); peak memory {r['peak_rss_mb_psutil']} MB (psutil), "
+          f"{r['seconds_from_click']} s from the click to « done » (job {r['job_seconds']} s, {r['cpu_seconds']} s of CPU: "
+          f"start-up {r['startup_seconds']} s, write_pdf {r['write_pdf_seconds']} s); "
+          f"peak memory {r['peak_rss_mb_psutil']} MB (psutil), "
           f"{r['peak_rss_mb_getrusage']} MB (getrusage); {r['pages']} pages, {r['pdf_mb']} MB")
     print(f"post→wall at {args.rate:g} posts/s from {args.phones} phones: without the render p50 "
           f"{p['without_render']['p50_ms']} ms, p95 {p['without_render']['p95_ms']} ms "

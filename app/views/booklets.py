@@ -52,7 +52,8 @@ def restitution_status(slug: str, fmt: str, status: dict | None = None) -> dict:
     if status is None:
         status = jobs.status(_data_dir(), slug, fmt, stopped_message=_stopped())
     shown = {key: status.get(key) for key in ("job", "pid", "state", "message", "page", "pages", "size",
-                                               "started_at", "finished_at", "error", "seconds", "render_seconds",
+                                               "started_at", "finished_at", "error", "seconds", "cpu_seconds", "startup_seconds",
+                                               "render_seconds",
                                                "peak_memory_mb", "joined")}
     shown["format"] = fmt
     shown["status_url"] = url_for("booklets.restitution_status_json", slug=slug, format=fmt)
