@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import sys
@@ -128,8 +129,9 @@ async def seed(url: str, server, cafe_code: str, tables: list[dict], ideas: int,
     for key, frameworks in BOARDS.items():
         code = sessions[key]["code"]
         board_phones = await lean_phones(url, code, 20, key)
+        share = board_share + (ideas - cafe_share - board_share * len(BOARDS) if key == list(BOARDS)[-1] else 0)
         jobs = [(code, {name: rng.choice(values) for name, values in frameworks.items()}, idea(i, rng))
-                for i in range(board_share)]
+                for i in range(share)]
         stored[key] = await post_all(board_phones, jobs)
         if key == "lecons-des-duos":  # a dot vote, closed and revealed
             ack = await console.call("vote_open", {"code": code, "budget": 3, "max_per_post": 2}, timeout=TIMEOUT)
@@ -287,9 +289,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     with demo_world_cafe("gevent") as (server, code, tables):
         result = asyncio.run(measure(server.url, server, code, tables, args))
+    result["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     r, p = result["render"], result["post_to_wall"]
+    print(f"{os.cpu_count()} CPUs; load average (1 min) {result['load_average'][0]} before, "
+          f"{result['load_average'][1]} after: above the CPU count, other work skews every figure")
     print(f"event: {result['stored']} (seeded in {result['seed_s']} s)")
     print(f"render ({r['format']}): {r['state']}{' — ' + r['error'] if r['error'] else ''}; "
           f"{r['seconds_from_click']} s from the click to « done » (job {r['job_seconds']} s, {r['cpu_seconds']} s of CPU: "
