@@ -96,7 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)
     # A render is background work: on a laptop with two cores, the room's posts must still go first.
     os.nice(NICENESS)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Into the server's log (our standard error is its own): warnings and errors only, not the layout's progress,
+    # which the renderer turns on at INFO level for the status file.
+    to_log = logging.StreamHandler()
+    to_log.setLevel(logging.WARNING)
+    to_log.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[to_log])
     began = time.monotonic()
     where = jobs.paths(os.environ["ROUAGES_DATA_DIR"], args.slug, args.format)
     status = {**jobs.read_status(where), "job": args.job, "pid": os.getpid()}
