@@ -167,6 +167,8 @@ def start(data_dir: Path | str, database_url: str, slug: str, fmt: str, *, time_
         if where.lock.exists():  # its process is gone: a crash, a kill, a restart of the machine
             current = _recover(where, current, stopped_message)
         fd = os.open(where.lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        for leftover in where.pdf.parent.glob(f".{where.pdf.stem}-*.part"):  # from a job killed mid-write
+            leftover.unlink(missing_ok=True)
         job = uuid.uuid4().hex
         last = current.get("file")  # the finished PDF stays downloadable while the next one renders
         started = {"job": job, "format": fmt, "state": "running", "message": str(starting_message), "page": None,

@@ -289,3 +289,17 @@ def test_a_render_past_its_time_limit_is_killed_and_marked_failed(server):
     assert not psutil.pid_exists(started["pid"])  # killed, and reaped
     assert not jobs.paths(server.data_dir, SLUG, "a5").lock.exists()
     assert jobs.finished_pdf(server.data_dir, SLUG, "a5") is None
+
+
+def test_render_under_eventlet_runs_and_is_reaped(tmp_path, server_env):
+    """The server's other runtime starts, watches and reaps the job the same way."""
+    env = {**server_env, "ROUAGES_ASYNC_MODE": "eventlet"}
+    with serving(tmp_path / "data", DATA / "small.yaml", SLUG, key="world-cafe", extra_env=env) as srv:
+        http = signed_in(srv.url)
+        started = start(http, srv.url)
+        job = psutil.Process(started["pid"])
+        done, _ = until_over(http, srv.url)
+        assert done["state"] == "done" and done["job"] == started["job"]
+        assert TITLE in pdf_of(http.get(f"{srv.url}{BASE}.pdf", timeout=10).content).pages[0].extract_text()
+        job.wait(timeout=30)
+        assert not psutil.pid_exists(started["pid"])
