@@ -189,9 +189,13 @@ def test_stale_lock_of_a_dead_process_is_recovered(server):
     assert stale["state"] == "failed" and stale["job"] == "crashed"
     assert stale["error"] == "La mise en page s’est arrêtée avant la fin. Relancez-la."
     assert not where.lock.exists()
-    # A lock naming a live process that is not a render (the pid was reused) is stale too.
+    # A lock naming a live process that is not a render (the pid was reused) is stale too; what a killed job left
+    # half written goes.
     where.lock.write_text(f"{server.process.pid}\n")
+    half = where.pdf.parent / f".{where.pdf.stem}-killed.part"
+    half.write_bytes(b"%PDF-1.7 cut")
     started = start(http, server.url)
+    assert not half.exists()
     assert started["joined"] is False and started["job"] != "crashed"
     done, _ = until_over(http, server.url)
     assert done["state"] == "done" and done["job"] == started["job"]
