@@ -1,4 +1,4 @@
-"""The `rouages` command: serve, demo, events, sessions and organiser accounts."""
+"""The `rouages` command: serve, demo, events, exports, sessions and organiser accounts."""
 
 from __future__ import annotations
 
@@ -249,6 +249,27 @@ def event_export(slug: str, output: Path | None):
         output.write_text(text, "utf-8")
     else:
         click.echo(text, nl=False)
+
+
+@cli.command("export")
+@click.argument("slug")
+@click.option("--format", "kind", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="json: everything the booklets are made of; csv: one idea per row, for a spreadsheet.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write [stdout].")
+def export_command(slug: str, kind: str, output: Path | None):
+    """Export an event's ideas, votes and texts; works while the event runs."""
+    from .services import exports
+    from .services.events import get_event
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    data = exports.as_csv(found) if kind == "csv" else exports.as_json(found, registry())
+    if output:
+        output.write_bytes(data)
+        click.echo(f"Wrote {output} ({_size(len(data))}).")
+    else:
+        click.echo(data, nl=False)  # bytes: written as they are, the CSV's byte-order mark included
 
 
 @cli.command("sessions")

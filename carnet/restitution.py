@@ -14,8 +14,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Attendance, BookletText, Event, Participant, Photo, Post, Vote
-from app.services.booklet import photo_sections, text_slots
+from app.models import Attendance, Event, Participant, Photo, Post, Vote
+from app.services import booklet
 from app.services.events import live_sessions
 from workshops import registry
 
@@ -44,11 +44,6 @@ def _day(value: str | None, pattern: str = "EEEE d MMMM y") -> str:
 def uploads_dir(event: Event) -> Path:
     """Return the folder where the event's photos are stored."""
     return Path(current_app.config["DATA_DIR"]) / "uploads" / str(event.id)
-
-
-def _texts(event: Event) -> dict[str, str]:
-    rows = db.session.scalars(select(BookletText).where(BookletText.event_id == event.id))
-    return {row.section: row.body for row in rows if row.body.strip()}
 
 
 def _photos(event: Event) -> dict[str, list[Photo]]:
@@ -115,11 +110,12 @@ def context(event: Event, *, photo_url: Callable[[Photo], str]) -> dict:
                          "settings": session.settings})
     days = [day["date"] for day in spec["programme"] if day.get("date")]
     dates = spec.get("dates") or ({"start": min(days), "end": max(days)} if days else None)
-    return {"event": event, "spec": spec, "dates": dates, "texts": _texts(event), "photos": _photos(event),
+    return {"event": event, "spec": spec, "dates": dates, "texts": booklet.texts(event), "photos": _photos(event),
             "photo_url": photo_url,
             "programme": programme, "sections": sections, "figures": figures(event, sessions),
             "show_names": event.show_names, "organisers": spec.get("organisers", []),
-            "partners": spec.get("partners", []), "slots": text_slots(event), "photo_sections": photo_sections(event)}
+            "partners": spec.get("partners", []), "slots": booklet.text_slots(event),
+            "photo_sections": booklet.photo_sections(event)}
 
 
 def booklet_html(event: Event, *, a5: bool = False) -> str:
