@@ -308,7 +308,8 @@ def sessions_command(slug: str, as_json: bool):
 @click.argument("slug")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PDF file to write.")
 @click.option("--a5", is_flag=True, help="Print on A5 instead of A4.")
-def restitution_command(slug: str, output: Path, a5: bool):
+@click.option("--tagged", is_flag=True, help="Write the tagged PDF/UA variant, for screen readers.")
+def restitution_command(slug: str, output: Path, a5: bool, tagged: bool):
     """Write an event's restitution booklet as a PDF."""
     from carnet.restitution import write_pdf
 
@@ -324,7 +325,7 @@ def restitution_command(slug: str, output: Path, a5: bool):
             shown.append(message)
             click.echo(f"\r{message:<40}", nl=False, err=True)
 
-    pages = write_pdf(found, output, a5=a5, progress=progress)
+    pages = write_pdf(found, output, a5=a5, progress=progress, tagged=tagged)
     click.echo("", err=True)
     click.echo(f"{output}: {pages} pages, {output.stat().st_size / 1e6:.1f} MB.")
 

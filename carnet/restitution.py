@@ -135,8 +135,11 @@ def web_html(event: Event, photo_url: Callable[[Photo], str]) -> str:
 
 
 def write_pdf(event: Event, output: Path, *, a5: bool = False, progress: Callable[[str], None] | None = None,
-              tagged: bool = True) -> int:
-    """Write the event's restitution booklet to ``output``; return its page count."""
+              tagged: bool = False) -> int:
+    """Write the event's restitution booklet to ``output``; return its page count.
+
+    ``tagged`` writes the PDF/UA variant for screen readers (its structure tree costs about a fifth more time).
+    """
     with force_locale(event.spec.get("language", "fr")):
         html = booklet_html(event, a5=a5)
         return render.write_pdf(html, Path(output), roots=[uploads_dir(event)], progress=progress, tagged=tagged)

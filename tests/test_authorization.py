@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import (Attendance, BookletText, Event, Harvest, Organiser, Participant, Photo, Post, Session,
                         Table, Vote)
 from app.services import eventfile, photos, sessions
+from carnet import jobs
 from conftest import base_config, import_file, login, socket_client
 from workshops import registry
 
@@ -215,6 +216,8 @@ def post_body(action: str, csrf_token: str) -> tuple[bytes | dict, str | None]:
         return form_body({"csrf_token": csrf_token, "direction": "down"})
     if action.endswith("/photos/<int:photo_id>/delete"):
         return form_body({"csrf_token": csrf_token})
+    if action.endswith("/booklets/restitution"):
+        return {"csrf_token": csrf_token}, None
     raise AssertionError(f"{action}: add the form this organiser page takes to post_body()")
 
 
@@ -253,13 +256,21 @@ def test_organiser_actions_succeed_only_for_the_organiser(world, kind, method, a
         before = snapshot(app)
         with client.open(path, method=method, data=body, content_type=content_type) as response:
             status, location = response.status_code, response.headers.get("Location", "")
+            text = response.get_data(as_text=True) if path.endswith("restitution.pdf") else ""
+        booklets = Path(app.config["DATA_DIR"]) / "booklets"
         if role == "organiser":
+            if path.endswith("restitution.pdf"):  # none made yet: the organiser is told so, not refused
+                assert status == 404 and "Pas encore de PDF A4" in text
+                return
             assert status in (200, 302, 303), (path, status)
             assert not location.startswith("/login"), location
-            if method == "POST":  # the organiser path works, so the refusals mean something
+            if method == "POST" and path.endswith("/booklets/restitution"):  # the render really ran
+                assert jobs.wait(booklets.parent, "cafe", "a4")["state"] == "done"
+            elif method == "POST":  # the organiser path works, so the refusals mean something
                 assert organiser_post_worked(action, before, snapshot(app)), path
             return
         assert status in (401, 403) or (status == 302 and location.startswith("/login")), (path, status, location)
+        assert not booklets.exists()
     assert snapshot(app) == before
 
 

@@ -133,7 +133,7 @@ def test_the_booklet_holds_every_section_with_the_events_content(app, tmp_path, 
 def test_the_contents_give_the_right_pages_and_the_pdf_is_a_designed_document(app, tmp_path):
     event = populate(app)
     out = tmp_path / "r.pdf"
-    booklet(app, event["id"], out)
+    booklet(app, event["id"], out, tagged=True)
     reader = PdfReader(out)
     text = pdf_pages(out)
     contents = next(page for page in text if page.startswith("Sommaire")).removeprefix("Sommaire")
@@ -166,6 +166,7 @@ def test_a5_and_names_shown_when_the_organiser_chooses(app, tmp_path):
     booklet(app, event["id"], out, a5=True)
     reader = PdfReader(out)
     assert [round(float(v)) for v in reader.pages[0].mediabox[2:]] == [420, 595]
+    assert "/StructTreeRoot" not in reader.trailer["/Root"]  # the tagged variant is asked for
     assert "Un animateur salarié et formé (dit 2 fois) — Claire Dubois, Tiers-lieu La Forge 3 gommettes" in \
         "\n".join(pdf_pages(out))
 
