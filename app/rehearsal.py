@@ -177,6 +177,7 @@ class Tally:
     votes: int = 0
     harvests: int = 0
     steps: int = 0
+    seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
 
@@ -272,19 +273,29 @@ async def sign_in(url: str, email: str, password: str) -> str:
     return _cookie_header(jar)
 
 
+# The broadcasts the crowd waits for; the others (posts, plans sent at each late join…) are counted and dropped, or
+# a crowd re-run on a busy event would hold gigabytes of them.
+KEPT = ("phase", "host", "vote_state")
+
+
 class Client:
-    """One Socket.IO connection that keeps what the server broadcast to it."""
+    """One Socket.IO connection that keeps the broadcasts the crowd waits for, numbered in order of arrival."""
 
     def __init__(self, crowd: Crowd, label: str):
         self.crowd, self.label = crowd, label
         self.sio = socketio.AsyncClient(reconnection=False)
-        self.received: list[tuple[str, object]] = []
+        self.count = 0
+        self.kept: list[tuple[int, str, dict]] = []
         self.closing = False
         self.sio.on("*", self._record)
         self.sio.on("disconnect", self._dropped)
 
     async def _record(self, event, data=None):
-        self.received.append((event, data))
+        self.count += 1
+        if event in KEPT and isinstance(data, dict):
+            if "posts" in data:  # a vote's opening: the ideas' ids are what a phone needs to place its dots
+                data = {**data, "posts": [p.get("id") for p in data["posts"] if isinstance(p, dict)]}
+            self.kept.append((self.count, event, data))
 
     async def _dropped(self, *_reason):
         if not self.closing:
@@ -317,8 +328,10 @@ class Client:
         """Return the latest `event` received after the first `since` that passes `test`, waiting a while; or None."""
         deadline = time.monotonic() + timeout
         while True:
-            for name, data in reversed(self.received[since:]):
-                if name == event and isinstance(data, dict) and test(data):
+            for number, name, data in reversed(self.kept):
+                if number <= since:
+                    break
+                if name == event and test(data):
                     return data
             if time.monotonic() >= deadline:
                 return None
@@ -402,14 +415,16 @@ class Crowd:
                 tally = Tally(session["key"], session["title"], session["code"], session["workshop"])
                 self.tallies.append(tally)
                 self.current = tally
+                started = time.monotonic()
                 try:
                     await Run(self, tally).play()
                 except RehearsalError as error:
                     tally.errors.append(str(error))
+                tally.seconds = time.monotonic() - started
         finally:
             self.current = None
-            for client in [self.organiser, *(phone.client for phone in self.phones if phone.client)]:
-                await client.close()
+            await asyncio.gather(*(client.close() for client in [self.organiser, *(phone.client for phone in
+                                                                                  self.phones if phone.client)]))
         return self.tallies
 
 
@@ -440,7 +455,7 @@ class Run:
 
     async def step(self, phase: dict) -> None:
         """Move the session to a step; every phone must hear it."""
-        marks = {phone.index: len(phone.client.received) for phone in self.members}
+        marks = {phone.index: phone.client.count for phone in self.members}
         ack = await self.organise("phase_set", {"phase": phase["key"]})
         self.is_open = ack["is_open"]
 
@@ -482,8 +497,7 @@ class Run:
                     await self.organise("session_open", {"open": False})
                 await self.vote()
         finally:
-            for _phone, page, _token in self.hosts.values():
-                await page.close()
+            await asyncio.gather(*(page.close() for _phone, page, _token in self.hosts.values()))
 
     async def join(self, phone: Phone) -> None:
         """A phone joins, through a table's card or the session's code; new phones give their name, if any."""
@@ -536,7 +550,7 @@ class Run:
         pool = candidates[:max(2 * len(self.tables), 1)]
         chosen = sorted(rng.sample(pool, min(len(self.tables), len(pool))), key=lambda p: p.index)
         for table, phone in zip(self.tables, chosen, strict=False):
-            mark = len(phone.client.received)
+            mark = phone.client.count
             await self.organise(action, {"table": table["key"], "participant": phone.id})
             link = await phone.client.wait_for("host", lambda d, key=table["key"]: d.get("code") == self.code
                                                and bool(d.get("url")) and (d.get("table") or {}).get("key") == key,
@@ -629,7 +643,7 @@ class Run:
         """The organiser opens the dot vote, the phones spend their dots, the organiser closes and reveals it."""
         self.voted = True
         rules = self.info["vote"]
-        marks = {phone.index: len(phone.client.received) for phone in self.members}
+        marks = {phone.index: phone.client.count for phone in self.members}
         opened = await self.organise("vote_open", {"budget": rules["budget"], "max_per_post": rules["max_per_post"]},
                                      required=False)
         if not opened.get("ok"):
@@ -644,7 +658,7 @@ class Run:
             if state is None:
                 self.fail(f"participant {phone.index + 1} did not receive the opening of the vote")
                 return
-            ideas = sorted(p["id"] for p in state["posts"])
+            ideas = sorted(state["posts"])
             allocation: dict[str, int] = {}
             room = min(rules["budget"], rules["max_per_post"] * len(ideas))
             while sum(allocation.values()) < room:
