@@ -336,9 +336,15 @@ def rehearse(ctx, slug: str, participants: int, seed: int | None, corpus: Path |
     except rehearsal.CorpusError as exc:
         raise click.BadParameter(str(exc), param_hint="'--corpus'") from None
     app = _load(ctx)
+    from .extensions import db
+
     with app.app_context():
-        sessions = _rehearsal_sessions(slug)
-        password = _rehearsal_password()
+        try:
+            sessions = _rehearsal_sessions(slug)
+            password = _rehearsal_password()
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # no connection held while the crowd runs, for minutes
     limits = rehearsal.Limits.from_config(app.config)
     sockets = app.config["LIMIT_WEBSOCKETS_PER_ADDRESS"]
     if sockets and participants + 32 > sockets:  # the phones, at most 30 hosts' pages and the console
@@ -364,6 +370,8 @@ def rehearse(ctx, slug: str, participants: int, seed: int | None, corpus: Path |
     finally:
         with app.app_context():
             _rehearsal_password()  # forgotten at once: the account signs in no more, and its cookie is void
+            db.session.remove()
+            db.engine.dispose()
     tallies, errors = crowd.tallies, len(crowd.general)
     for message in crowd.general:
         click.echo(f"error: {message}", err=True)
