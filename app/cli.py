@@ -296,6 +296,15 @@ def _rehearsal_sessions(slug: str) -> list[dict]:
     sessions = [{"key": s.key, "title": s.title, "code": s.code, "workshop": s.workshop} for s in live_sessions(found)]
     if not sessions:
         raise click.ClickException(f"The event {slug!r} has no live session to rehearse.")
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .models import Post, Session
+
+    ideas = db.session.scalar(select(func.count(Post.id)).join(Session).where(Session.event_id == found.id))
+    if ideas:
+        click.secho(f"Note: {slug!r} already holds {ideas} ideas; the crowd adds its participants, ideas, dots and "
+                    "harvests to them. Rehearse on a copy of the event (docs/rehearsal.md).", fg="yellow")
     return sessions
 
 
