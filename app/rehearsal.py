@@ -177,6 +177,7 @@ class Tally:
     votes: int = 0
     harvests: int = 0
     steps: int = 0
+    retried: int = 0  # requests a rate limit refused and the crowd sent again after the wait it was told
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
@@ -512,6 +513,7 @@ class Run:
             retry = (ack.get("error") or {}).get("retry_after")
             if ack.get("ok") or retry is None or attempt == RETRIES - 1:
                 break
+            self.tally.retried += 1
             await asyncio.sleep(retry)
         if not ack.get("ok"):
             self.fail(f"participant {phone.index + 1} join: {_error(ack)}")
@@ -609,6 +611,7 @@ class Run:
                 if ack.get("ok") or attempt == RETRIES - 1 or \
                         error.get("code") not in ("too_many_posts", "storage_unavailable", "timeout"):
                     break
+                self.tally.retried += error.get("code") == "too_many_posts"
                 await asyncio.sleep(error.get("retry_after") or 1)  # the same client_id: stored once whatever happens
             if ack.get("ok"):
                 self.tally.posts += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections import Counter
 
@@ -21,10 +22,10 @@ from workshops import registry
 pytestmark = pytest.mark.server
 
 
-def rehearse(srv: Server, *args: str) -> subprocess.CompletedProcess:
+def rehearse(srv: Server, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `rouages rehearse demo …` against a running server, on its data directory and database."""
-    return subprocess.run([*ROUAGES, "rehearse", "demo", "--url", srv.url, *args], env=srv.env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run([*ROUAGES, "rehearse", "demo", "--url", srv.url, *args], env={**srv.env, **(env or {})},
+                          capture_output=True, text=True, timeout=120)
 
 
 def database(srv: Server) -> str:
@@ -46,9 +47,10 @@ POSTS = ('SELECT s.key, p.text, p.participant_id, p.id, p.tags FROM post p JOIN 
          "WHERE p.id > :after ORDER BY p.id")
 
 
-def fresh_demo(directory, databases) -> Server:
+def fresh_demo(directory, databases, **env: str) -> Server:
     """Return a server (not started) with the demo event imported and nothing else, on its own database."""
-    srv = Server(directory, extra_env={} if BACKEND == "sqlite" else {"ROUAGES_DATABASE_URL": databases.empty_url()})
+    srv = Server(directory, extra_env={**env, **({} if BACKEND == "sqlite" else
+                                                 {"ROUAGES_DATABASE_URL": databases.empty_url()})})
     srv.cli("event", "import", "--demo")
     return srv
 
@@ -170,18 +172,24 @@ def test_a_bad_corpus_file_is_refused_before_anything_happens(tmp_path):
     assert not (tmp_path / "data").exists()  # refused before the data directory was even opened
 
 
-def test_the_same_seed_posts_the_same_texts_and_another_seed_others(rehearsed, tmp_path, databases):
+def test_the_same_seed_posts_the_same_texts_and_the_crowd_keeps_to_the_join_limit(rehearsed, tmp_path, databases):
     assert rehearsed.run.returncode == 0
-    # A fresh server replays the run: the same participants in the same order, seats, texts and tags.
-    with fresh_demo(tmp_path / "again", databases) as again:
+    # A fresh server replays the run (the same participants in the same order, seats, texts and tags), while it
+    # takes 5 new phones at once, then 2 a second: the crowd, reading the same settings, paces its joins.
+    limits = {"ROUAGES_LIMIT_JOINS_BURST": "5", "ROUAGES_LIMIT_JOINS_PER_MINUTE": "120"}
+    with fresh_demo(tmp_path / "again", databases, **limits) as again:
         replay = rehearse(again, "--participants", "12", "--seed", "7")
         assert replay.returncode == 0, replay.stdout + replay.stderr
+        assert "Pacing the first joins: the server takes 5 new phones at once, then 120 a minute" in replay.stdout
         assert posted(again) == rehearsed.posted
+        # Another seed posts other texts; a crowd unaware of the limit is refused, waits as told and joins all the same.
         last = max(p.id for p in rows(again, POSTS, after=0))
-        other = rehearse(again, "--participants", "4", "--seed", "8")
+        other = rehearse(again, "--participants", "9", "--seed", "8", env={"ROUAGES_LIMIT_JOINS_BURST": "0"})
         assert other.returncode == 0, other.stdout + other.stderr
-        first_four = [p for p in rows(again, POSTS, after=0) if p.participant_id <= 4 and p.id <= last]
-        assert sorted(p.text for p in rows(again, POSTS, after=last)) != sorted(p.text for p in first_four)
+        assert "Pacing" not in other.stdout and "joined 9 (" in other.stdout
+        assert re.search(r"joined 9 \(\d+ named\), [^\n]*, \d+ requests retried after a rate limit", other.stdout)
+        first_nine = [p for p in rows(again, POSTS, after=0) if p.participant_id <= 9 and p.id <= last]
+        assert sorted(p.text for p in rows(again, POSTS, after=last)) != sorted(p.text for p in first_nine)
 
 
 def test_rehearse_without_a_server_or_with_an_unknown_event_fails_clearly(rehearsed):
