@@ -1,4 +1,4 @@
-"""The `rouages` command: serve, demo, events, sessions and organiser accounts."""
+"""The `rouages` command: serve, demo, events, exports, sessions and organiser accounts."""
 
 from __future__ import annotations
 
@@ -251,6 +251,27 @@ def event_export(slug: str, output: Path | None):
         click.echo(text, nl=False)
 
 
+@cli.command("export")
+@click.argument("slug")
+@click.option("--format", "kind", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="json: everything the booklets are made of; csv: one idea per row, for a spreadsheet.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write [stdout].")
+def export_command(slug: str, kind: str, output: Path | None):
+    """Export an event's ideas, votes and texts; works while the event runs."""
+    from .services import exports
+    from .services.events import get_event
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    data = exports.as_csv(found) if kind == "csv" else exports.as_json(found, registry())
+    if output:
+        output.write_bytes(data)
+        click.echo(f"Wrote {output} ({_size(len(data))}).")
+    else:
+        click.echo(data, nl=False)  # bytes: written as they are, the CSV's byte-order mark included
+
+
 @cli.command("sessions")
 @click.argument("slug")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -281,6 +302,32 @@ def sessions_command(slug: str, as_json: bool):
             host = f" (host: {table['host']})" if table["host"] else ""
             click.echo(f"  {table['code']}  {table['name']}{host}\n        join {table['join_url']}\n"
                        f"        host {table['host_url']}")
+
+
+@cli.command("restitution")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PDF file to write.")
+@click.option("--a5", is_flag=True, help="Print on A5 instead of A4.")
+@click.option("--tagged", is_flag=True, help="Write the tagged PDF/UA variant, for screen readers.")
+def restitution_command(slug: str, output: Path, a5: bool, tagged: bool):
+    """Write an event's restitution booklet as a PDF."""
+    from carnet.restitution import write_pdf
+
+    from .services.events import get_event
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    shown: list[str] = []
+
+    def progress(message: str) -> None:
+        if not shown or shown[-1] != message:
+            shown.append(message)
+            click.echo(f"\r{message:<40}", nl=False, err=True)
+
+    pages = write_pdf(found, output, a5=a5, progress=progress, tagged=tagged)
+    click.echo("", err=True)
+    click.echo(f"{output}: {pages} pages, {output.stat().st_size / 1e6:.1f} MB.")
 
 
 REHEARSAL_EMAIL = "rehearsal@rouages.invalid"

@@ -168,6 +168,8 @@ def from_environ(instance_path: str, overrides: dict | None = None) -> dict:
         # Engine.IO heartbeat: a phone whose connection is gone shows it within about interval + timeout.
         "PING_INTERVAL": _seconds(env, "PING_INTERVAL", 5),
         "PING_TIMEOUT": _seconds(env, "PING_TIMEOUT", 5),
+        # A booklet render still running after this many seconds is stopped and marked failed.
+        "RENDER_TIME_LIMIT": _seconds(env, "RENDER_TIME_LIMIT", 600),
         "AUTO_MIGRATE": True,
     }
     settings.update(limits_from(env))

@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.models import Attendance, Event, Harvest, Organiser, Participant, Post, Session, Table, Vote
+from app.models import Attendance, BookletText, Event, Harvest, Organiser, Participant, Post, Session, Table, Vote
 from app.services import eventfile, sessions
+from carnet import jobs
 from conftest import base_config, import_file, login, socket_client
 from workshops import registry
 
@@ -61,7 +62,9 @@ def test_discovery_reads_the_organiser_flag_of_every_event():
     assert actions and actions <= set(ORGANISER_EVENTS)
     assert {"session_open", "post_hide", "vote_open", "timer_start", "phase_set"} <= set(ORGANISER_EVENTS)
     assert {"join", "post", "watch", "vote", *HOST_EVENTS} <= set(OTHER_EVENTS)
-    assert {("POST", "/console/s/<code>/registrations"), ("GET", "/console/")} <= set(ORGANISER_PAGES)
+    assert {("POST", "/console/s/<code>/registrations"), ("GET", "/console/"), ("GET", "/console/e/<slug>/booklet"),
+            ("POST", "/console/e/<slug>/booklet/texts"), ("POST", "/console/e/<slug>/booklet/options"),
+            ("GET", "/console/e/<slug>/export.csv")} <= set(ORGANISER_PAGES)
 
 
 # The world: a world café with two tables, a host link each, posts, dots and a plan; a board in another event -----
@@ -70,7 +73,7 @@ def snapshot(app) -> dict:
     """Return every stored row an action could change, column by column."""
     with app.app_context():
         out = {}
-        for model in (Event, Session, Table, Post, Participant, Attendance, Vote, Harvest, Organiser):
+        for model in (Event, Session, Table, Post, Participant, Attendance, Vote, Harvest, Organiser, BookletText):
             columns = [c for c in model.__table__.columns]
             out[model.__tablename__] = sorted((tuple(row) for row in db.session.execute(select(*columns))), key=repr)
         return out
@@ -164,6 +167,28 @@ def registration_upload(csrf_token: str) -> tuple[bytes, str]:
     return body.encode(), f"multipart/form-data; boundary={boundary}"
 
 
+def post_body(action: str, csrf_token: str) -> tuple[bytes | dict, str | None]:
+    """The form each organiser POST page takes, valid, with the client's CSRF token."""
+    if action.endswith("/registrations"):
+        return registration_upload(csrf_token)
+    if action.endswith("/booklet/texts"):
+        return {"csrf_token": csrf_token, "action": "save", "body-origin": "Texte de l’organisateur"}, None
+    if action.endswith("/booklet/options"):
+        return {"csrf_token": csrf_token, "published": "y", "show_names": "y"}, None
+    if action.endswith("/booklets/restitution"):
+        return {"csrf_token": csrf_token}, None
+    raise AssertionError(f"{action}: add the form this organiser page takes to post_body()")
+
+
+def organiser_post_worked(action: str, before: dict, after: dict) -> bool:
+    """Tell whether an organiser's POST really changed what it is for, so that the refusals mean something."""
+    if action.endswith("/registrations"):
+        return len(after["participant"]) == len(before["participant"]) + 2
+    if action.endswith("/booklet/texts"):
+        return len(after["booklet_text"]) == len(before["booklet_text"]) + 1
+    return after["event"] != before["event"]
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("kind,method,action", ACTIONS, ids=[f"{m} {a}" for _k, m, a in ACTIONS])
 def test_organiser_actions_succeed_only_for_the_organiser(world, kind, method, action, role):
@@ -182,19 +207,26 @@ def test_organiser_actions_succeed_only_for_the_organiser(world, kind, method, a
         assert ack["error"]["message"]
     else:
         client = http_as(world, role)
-        path = action.replace("<code>", world.cafe.code)
-        body, content_type = (registration_upload(csrf_of(client)) if method == "POST" else (None, None))
+        path = action.replace("<code>", world.cafe.code).replace("<slug>", "cafe")
+        body, content_type = (post_body(action, csrf_of(client)) if method == "POST" else (None, None))
         before = snapshot(app)
         response = client.open(path, method=method, data=body, content_type=content_type)
         location = response.headers.get("Location", "")
+        booklets = Path(app.config["DATA_DIR"]) / "booklets"
         if role == "organiser":
+            if path.endswith("restitution.pdf"):  # none made yet: the organiser is told so, not refused
+                assert response.status_code == 404 and "Pas encore de PDF A4" in response.get_data(as_text=True)
+                return
             assert response.status_code in (200, 302, 303), (path, response.status_code)
             assert not location.startswith("/login"), location
-            if method == "POST":  # the list was really added: the organiser path works, so the refusals mean something
-                assert len(snapshot(app)["participant"]) == len(before["participant"]) + 2
+            if method == "POST" and path.endswith("/booklets/restitution"):  # the render really ran
+                assert jobs.wait(booklets.parent, "cafe", "a4")["state"] == "done"
+            elif method == "POST":  # the organiser path works, so the refusals mean something
+                assert organiser_post_worked(action, before, snapshot(app)), path
             return
         assert response.status_code in (401, 403) or (
             response.status_code == 302 and location.startswith("/login")), (path, response.status_code, location)
+        assert not booklets.exists()
     assert snapshot(app) == before
 
 

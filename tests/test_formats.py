@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import Session
 from app.services import eventfile, posting, sessions
 from app.services.joining import join
+from carnet.restitution import environment
 from conftest import import_file
 from workshops import Phase, WorkshopFormat, registry
 
@@ -82,7 +83,12 @@ def test_a_session_runs_through_every_phase_and_synthesises(app, slug):
                                     {"client_id": f"contract-{key}", "text": "Une idée", "tags": tags})
                 posted += 1
         db.session.refresh(session)
-        data = fmt.synthesise(db.session.get(Session, session.id))
+        session = db.session.get(Session, session.id)
+        data = fmt.synthesise(session)
+        # Every format prints its own section of the booklets from that data, through its own template.
+        assert fmt.booklet_template().is_file(), f"{slug} has no booklet section ({fmt.booklet_template()})"
+        section = environment().get_template(f"{slug}/booklet.html").render(data=data, session=session, show_names=False)
     assert data["format"] == slug and data["title"] == fmt.example["title"]
     assert data["question"] == fmt.example["question"] and data["total"] == posted
     assert json.loads(json.dumps(data)) == data
+    assert section.strip() and ("Une idée" in section) == bool(posted)

@@ -55,7 +55,7 @@ def test_the_host_sees_every_post_of_their_table_and_harvests(app, phone, wall, 
     first = data["tables"][0]
     assert first["categories"][0] == {"key": "missions", "label": "Missions", "posts": [],
                                       "harvest": "Incarner le projet"}
-    assert first["other"] == ["Un animateur dédié"]
+    assert [(idea["text"], idea["dots"], idea["merged"]) for idea in first["other"]] == [("Un animateur dédié", 0, [])]
 
 
 def test_host_errors_change_nothing(app, cafe_tables, read):

@@ -126,6 +126,7 @@ class Stage:
     client_ids: list
     codes: list = field(default_factory=list)
     host_tokens: list = field(default_factory=list)
+    slugs: list = field(default_factory=list)
     fields: dict = field(default_factory=dict)
 
 
@@ -175,6 +176,7 @@ def stage(app, event, organiser):
                   client_ids=client_ids)
     built.codes = [board.code, other.code, cafe.code, *(t[1] for t in tables)]
     built.host_tokens = [t[2] for t in tables]
+    built.slugs = [event.slug]
     built.fields = field_values(built)
     yield built
     for client in (console, phone, neighbour, stranger):
@@ -513,6 +515,7 @@ def http_requests(draw, stage: Stage, rule: str, methods: tuple):
     path_values = {
         "code": st.one_of(st.sampled_from(stage.codes + [c.lower() for c in stage.codes]), st.sampled_from(PATH_JUNK)),
         "token": st.one_of(st.sampled_from(stage.host_tokens + stage.participant_tokens), st.sampled_from(PATH_JUNK)),
+        "slug": st.one_of(st.sampled_from(stage.slugs), st.sampled_from(PATH_JUNK)),
         "filename": st.sampled_from(["js/socket.js", "css/../../app/config.py", "..%2f..%2fpyproject.toml",
                                      "nope.js", "x\udfff", "%00"]),
     }
@@ -548,8 +551,9 @@ def http_requests(draw, stage: Stage, rule: str, methods: tuple):
             # Mostly with this client's CSRF token, so that the form reaches the view behind the CSRF check.
             form_value = st.one_of(st.sampled_from(["orga@example.org", "correct-horse-battery", "x" * 300]),
                                    st.sampled_from(NASTY_STRINGS), any_text)
-            fields = draw(st.dictionaries(st.sampled_from(["email", "password", "file", "x"]), form_value,
-                                          max_size=3))
+            fields = draw(st.dictionaries(st.sampled_from(
+                ["email", "password", "file", "x", "action", "body-origin", "body-retain:world-cafe", "shown-origin",
+                 "published", "show_names", "participant_photos"]), form_value, max_size=3))
             if draw(st.integers(0, 4)):
                 fields["csrf_token"] = stage.csrf[who]
             body = urlencode({k: v.encode("utf-8", "surrogatepass") for k, v in fields.items()}).encode()

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Top-level folders of the source tree and where the wheel installs them.
-SHIPPED = {"app": "app", "workshops": "workshops", "templates": "app/templates", "static": "app/static"}
+SHIPPED = {"app": "app", "carnet": "carnet", "workshops": "workshops", "templates": "app/templates", "static": "app/static"}
 # What a checkout holds besides its sources (see .gitignore); the copy the wheel is built from leaves it out.
 LOCAL = {".git", ".venv", "build", "dist", "instance", "data", ".pytest_cache", ".hypothesis", ".ruff_cache"}
 
@@ -76,4 +76,4 @@ def test_every_file_of_the_shipped_folders_is_in_the_wheel(wheel_files):
 
 def test_nothing_lands_at_the_top_of_site_packages_but_our_packages(wheel_files):
     tops = {name.split("/")[0] for name in wheel_files if not name.startswith("rouages-")}
-    assert tops == {"app", "workshops"}
+    assert tops == {"app", "carnet", "workshops"}

@@ -8,9 +8,11 @@ entry-point group and are found the same way. See docs/formats.md.
 from __future__ import annotations
 
 import importlib
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, ClassVar
 
 import jsonschema
@@ -95,6 +97,13 @@ class WorkshopFormat(ABC):
     def synthesise(self, session) -> dict:
         """Return the session's results as plain data for the booklets."""
 
+    def booklet_template(self) -> Path:
+        """Return the Jinja template printing the session's section of the booklets: ``booklet.html`` in the format's folder.
+
+        It receives ``data`` (what ``synthesise`` returned), ``session``, ``show_names`` and the booklet's helpers.
+        """
+        return Path(inspect.getfile(type(self))).parent / "booklet.html"
+
     def settings_problems(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
         """Check an item's settings against the schema, then the format's own rules."""
         settings = item.get("settings", {})
@@ -102,6 +111,20 @@ class WorkshopFormat(ABC):
         found = [eventfile.schema_message(error) for error in validator.iter_errors(settings)]
         found = [(("settings",) + path, message) for path, message in found]
         return found or self.check_settings(item, event)
+
+
+def ideas(session) -> list[dict]:
+    """Return a session's visible ideas for a booklet, most dots first: each with the texts merged into it and its dots."""
+    from app.services.moderation import merged_posts
+    from app.services.posting import posts_since
+    from app.services.votes import dots_per_post
+
+    merged, dots = merged_posts(session), dots_per_post(session)
+    found = [{"seq": p.seq, "text": p.text, "tags": p.tags, "dots": dots.get(p.id, 0),
+              "merged": [m.text for m in merged.get(p.id, [])],
+              "author": p.participant.name, "organisation": p.participant.organisation}
+             for p in posts_since(session, 0)]
+    return sorted(found, key=lambda idea: (-idea["dots"], idea["seq"]))
 
 
 _registry: dict[str, WorkshopFormat] | None = None

@@ -120,15 +120,20 @@ def dots_of(session: Session, participant: Participant) -> dict[str, int]:
     return {str(post_id): dots for post_id, dots in rows}
 
 
+def dots_per_post(session: Session) -> dict[int, int]:
+    """Return the dots each idea of a session received by post id, dots on a merged idea counting on the one kept."""
+    kept = func.coalesce(Post.merged_into_id, Post.id)
+    return {post_id: int(dots) for post_id, dots in db.session.execute(
+        select(kept, func.sum(Vote.dots)).join(Post, Post.id == Vote.post_id).where(Vote.session_id == session.id)
+        .group_by(kept))}
+
+
 def results(session: Session) -> list[dict]:
     """Return the visible posts that got dots, most dots first, with their rank (ties share a rank).
 
     Dots placed on an idea before it was merged count on the idea kept: the merge is one idea, counted once.
     """
-    kept = func.coalesce(Post.merged_into_id, Post.id)
-    totals = dict(db.session.execute(
-        select(kept, func.sum(Vote.dots)).join(Post, Post.id == Vote.post_id).where(Vote.session_id == session.id)
-        .group_by(kept)).all())
+    totals = dots_per_post(session)
     posts = db.session.scalars(select(Post).where(Post.id.in_(totals), Post.hidden.is_(False))).all() if totals else []
     posts = sorted(posts, key=lambda p: (-totals[p.id], p.seq))
     ranked, previous, rank = [], None, 0

@@ -8,11 +8,14 @@ from flask_babel import format_date
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the application."""
-    from . import api, organiser, public
+    from . import api, booklet, booklets, organiser, public, restitution
 
     app.register_blueprint(public.bp)
     app.register_blueprint(organiser.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(booklet.bp)
+    app.register_blueprint(booklets.bp)
+    app.register_blueprint(restitution.bp)
     organiser.init_login(app)
     api.register_json_errors(app)
     app.jinja_env.filters["long_day"] = long_day

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -13,9 +14,11 @@ from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from workshops import registry
+
 from ..extensions import db, login_manager
 from ..models import Event, Organiser
-from ..services import accounts, network
+from ..services import accounts, exports, network
 from ..services.events import live_sessions
 from ..services.errors import ServiceError
 from ..services.registrations import import_csv
@@ -103,6 +106,33 @@ def console():
     return render_template("organiser/console.html", events=events, live_sessions=live_sessions,
                            public_url=url, warning=network.reachability_warning(url),
                            addresses=network.lan_addresses(), logout_form=FlaskForm())
+
+
+def _export(slug: str, kind: str):
+    """Answer an event's export as a download, or 404 for an unknown slug."""
+    try:
+        event = exports.event_or_refuse(slug)
+    except ServiceError:
+        abort(404)
+    data = exports.as_csv(event) if kind == "csv" else exports.as_json(event, registry())
+    response = send_file(io.BytesIO(data), as_attachment=True, download_name=exports.filename(event, kind),
+                         mimetype="text/csv" if kind == "csv" else "application/json")
+    response.headers["Cache-Control"] = "no-store"  # participants' names: no copy left in a cache
+    return response
+
+
+@bp.get("/console/e/<slug>/export.json")
+@login_required
+def export_json(slug: str):
+    """Download everything the event's booklets are made of, as JSON."""
+    return _export(slug, "json")
+
+
+@bp.get("/console/e/<slug>/export.csv")
+@login_required
+def export_csv(slug: str):
+    """Download every idea of the event, one per row, for a spreadsheet."""
+    return _export(slug, "csv")
 
 
 @bp.get("/console/s/<code>")

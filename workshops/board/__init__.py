@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from app.services.moderation import merged_posts
-from app.services.posting import post_payload, posts_since
 from app.services.sessions import frameworks_of
-from workshops import Phase, WorkshopFormat
+from workshops import Phase, WorkshopFormat, ideas
 
 
-def tally(session, posts) -> list[dict]:
-    """Count posts per item of each framework of the session, items in framework order."""
+def tally(session, found: list[dict]) -> list[dict]:
+    """Group ideas under each item of each framework of the session, items in framework order, most dots first."""
     out = []
     for framework in frameworks_of(session):
         items = []
         for item in framework["items"]:
-            matching = [p for p in posts if p.tags.get(framework["key"]) == item["key"]]
-            items.append({"key": item["key"], "label": item["label"], "count": len(matching),
-                          "posts": [p.text for p in matching]})
-        out.append({"key": framework["key"], "label": framework["label"], "items": items})
+            matching = [idea for idea in found if idea["tags"].get(framework["key"]) == item["key"]]
+            items.append({"key": item["key"], "label": item["label"], "count": len(matching), "posts": matching})
+        untagged = [idea for idea in found if framework["key"] not in idea["tags"]]
+        out.append({"key": framework["key"], "label": framework["label"], "required": framework["required"],
+                    "items": items, "untagged": untagged})
     return out
 
 
@@ -38,18 +37,17 @@ class Board(WorkshopFormat):
         return [Phase("collect", _l("Collecting ideas"))]
 
     def synthesise(self, session) -> dict:
-        """Return every visible post with the texts merged into it, and the counts per tag (a merge counts once)."""
-        posts = posts_since(session, 0)
-        merged = merged_posts(session)
+        """Return every visible idea (most dots first, with the texts merged into it) and the ideas per tag."""
+        found = ideas(session)
         return {
             "format": self.slug,
             "title": session.title,
             "question": session.question,
-            "total": len(posts),
-            "merged": sum(len(merged.get(p.id, [])) for p in posts),
-            "frameworks": tally(session, posts),
-            "posts": [{**{key: post_payload(p, session)[key] for key in ("seq", "text", "tags", "author", "organisation")},
-                       "merged": [m.text for m in merged.get(p.id, [])]} for p in posts],
+            "total": len(found),
+            "merged": sum(len(idea["merged"]) for idea in found),
+            "dots": sum(idea["dots"] for idea in found),
+            "frameworks": tally(session, found),
+            "posts": found,
         }
 
 

@@ -6,11 +6,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.services.errors import ServiceError
 from app.services.harvest import harvest_of, people, set_host
-from app.services.moderation import merged_posts
 from app.services.sessions import attendees, live_tables, store_plan
-from app.services.posting import posts_since
 from app.services.text import slugify
-from workshops import Phase, WorkshopFormat
+from workshops import Phase, WorkshopFormat, ideas
 
 from .rotation import Person, plan_rotation, seat_latecomer
 
@@ -243,30 +241,32 @@ class WorldCafe(WorkshopFormat):
                              "late": [*plan.get("late", []), person.id]})
 
     def synthesise(self, session) -> dict:
-        """Return, per table, its tags, host, the visible posts grouped by category and how many were merged into them."""
+        """Return, per table, its host's harvest and its ideas per category (most dots first, merges counted once)."""
         settings = settings_of(session.settings.get("format", {}))
         frameworks = {fw["key"]: fw for fw in session.event.spec["frameworks"]}
         category_fw = frameworks[settings["category_framework"]]
         wanted = settings.get("categories") or [item["key"] for item in category_fw["items"]]
         category_labels = {item["key"]: item["label"] for item in category_fw["items"]}
-        posts = posts_since(session, 0)
-        merged = merged_posts(session)
+        found = ideas(session)
         harvests = {t.key: harvest_of(t) for t in session.tables}
+        hosts = {t.key: t.host_participant.name for t in session.tables if t.host_participant and t.host_participant.name}
         tables = []
         for table in resolved_tables(settings, frameworks):
-            mine = [p for p in posts if all(p.tags.get(k) == v for k, v in table["tags"].items())]
+            mine = [idea for idea in found if all(idea["tags"].get(k) == v for k, v in table["tags"].items())]
             groups = [{"key": key, "label": category_labels[key],
-                       "posts": [p.text for p in mine if p.tags.get(category_fw["key"]) == key]} for key in wanted]
-            untagged = [p.text for p in mine if p.tags.get(category_fw["key"]) not in wanted]
+                       "posts": [idea for idea in mine if idea["tags"].get(category_fw["key"]) == key]} for key in wanted]
+            untagged = [idea for idea in mine if idea["tags"].get(category_fw["key"]) not in wanted]
             harvest = harvests.get(table["key"], {})
             for group in groups:
                 group["harvest"] = harvest.get(group["key"], "")
-            tables.append({"theme": next(iter(table["tags"].values())), "tags": table["tags"], "name": table["name"],
-                           "host": table["host"], "total": len(mine),
-                           "merged": sum(len(merged.get(p.id, [])) for p in mine),
+            tables.append({"key": table["key"], "theme": next(iter(table["tags"].values())), "tags": table["tags"],
+                           "name": table["name"], "host": hosts.get(table["key"]) or table["host"], "total": len(mine),
+                           "merged": sum(len(idea["merged"]) for idea in mine),
+                           "dots": sum(idea["dots"] for idea in mine),
                            "categories": groups, "other": untagged})
         return {"format": self.slug, "title": session.title, "question": session.question,
-                "rounds": settings["rounds"], "total": len(posts), "tables": tables}
+                "rounds": settings["rounds"], "total": len(found), "dots": sum(idea["dots"] for idea in found),
+                "tables": tables}
 
 
 FORMAT = WorldCafe()

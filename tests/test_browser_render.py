@@ -1,0 +1,44 @@
+"""The restitution PDF from the console in a real Chromium: the button, the progress line, the download link."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import test_browser as shared
+import test_browser_cafe
+from test_browser import expect
+from test_render_jobs import BASE, post_ideas
+
+browser, no_script_errors, server = shared.browser, shared.no_script_errors, shared.server
+axe = test_browser_cafe.axe
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_console_renders_the_restitution_and_offers_the_pdf(browser, server, axe):
+    post_ideas(server.url, server.code, 5)
+    console = browser.new_page()
+    console.goto(f"{server.url}/console/")
+    console.get_by_label("Adresse e-mail").fill("orga@example.org")
+    console.get_by_label("Mot de passe").fill("correct-horse-battery")
+    console.get_by_role("button", name="Se connecter").click()
+    a4 = console.locator("[data-render-format='a4']")
+    expect(a4).to_contain_text("Pas encore généré.")
+    axe(console, "console with the restitution not generated")
+    statuses = []
+    console.on("request", lambda r: statuses.append(r.url) if "/restitution/status" in r.url else None)
+    console.get_by_role("button", name="Générer la restitution (PDF)").click()
+    expect(a4).to_have_attribute("data-render-state", "running")
+    expect(a4.locator(".render__progress")).not_to_be_empty()
+    link = a4.get_by_role("link", name=re.compile(r"Télécharger le PDF \(\d+ pages, [\d,]+ Mo, généré à \d\d:\d\d\)"))
+    expect(link).to_be_visible(timeout=120_000)
+    expect(a4).to_have_attribute("data-render-state", "done")
+    assert console.url.endswith("/console/") and statuses  # followed in place, by polling
+    assert link.get_attribute("href") == f"{BASE}.pdf?format=a4"
+    axe(console, "console with the restitution generated")
+    with console.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "petite-rencontre-restitution-a4.pdf"
+    assert download.value.path().read_bytes().startswith(b"%PDF-")
