@@ -187,7 +187,7 @@ def test_the_same_seed_posts_the_same_texts_and_the_crowd_keeps_to_the_join_limi
         other = rehearse(again, "--participants", "9", "--seed", "8", env={"ROUAGES_LIMIT_JOINS_BURST": "0"})
         assert other.returncode == 0, other.stdout + other.stderr
         assert "Pacing" not in other.stdout and "joined 9 (" in other.stdout
-        assert re.search(r"joined 9 \(\d+ named\), [^\n]*, \d+ requests retried after a rate limit", other.stdout)
+        assert re.search(r"joined 9 \(\d+ named\), [^\n]*, waits for a rate limit [1-9]\d*, errors 0", other.stdout)
         first_nine = [p for p in rows(again, POSTS, after=0) if p.participant_id <= 9 and p.id <= last]
         assert sorted(p.text for p in rows(again, POSTS, after=last)) != sorted(p.text for p in first_nine)
 
