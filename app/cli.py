@@ -330,6 +330,125 @@ def restitution_command(slug: str, output: Path, a5: bool, tagged: bool):
     click.echo(f"{output}: {pages} pages, {output.stat().st_size / 1e6:.1f} MB.")
 
 
+REHEARSAL_EMAIL = "rehearsal@rouages.invalid"
+
+
+def _rehearsal_sessions(slug: str) -> list[dict]:
+    """Return the live sessions of an event in programme order, as the crowd needs them."""
+    from .services.events import get_event, live_sessions
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    sessions = [{"key": s.key, "title": s.title, "code": s.code, "workshop": s.workshop} for s in live_sessions(found)]
+    if not sessions:
+        raise click.ClickException(f"The event {slug!r} has no live session to rehearse.")
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .models import Post, Session
+
+    ideas = db.session.scalar(select(func.count(Post.id)).join(Session).where(Session.event_id == found.id))
+    if ideas:
+        click.secho(f"Note: {slug!r} already holds {ideas} ideas; the crowd adds its participants, ideas, dots and "
+                    "harvests to them. Rehearse on a copy of the event (docs/rehearsal.md).", fg="yellow")
+    return sessions
+
+
+def _rehearsal_password() -> str:
+    """Give the rehearsal's organiser account a new random password (creating it if needed) and return it."""
+    import secrets
+
+    from .services import accounts
+
+    password = secrets.token_urlsafe(24)
+    organiser = accounts.find_organiser(REHEARSAL_EMAIL)
+    if organiser is None:
+        accounts.add_organiser(REHEARSAL_EMAIL, password, "Rehearsal")
+    else:
+        accounts.set_password(organiser, password)
+    return password
+
+
+@cli.command("rehearse", with_appcontext=False)
+@click.argument("slug")
+@click.option("--participants", type=click.IntRange(1, 2000), required=True, help="How many phones take part.")
+@click.option("--seed", type=int, default=None, help="Seed of every choice, to replay a run [random].")
+@click.option("--corpus", type=click.Path(dir_okay=False, path_type=Path),
+              help="Texts to post: JSON Lines or CSV with a `text` column [the built-in French corpus].")
+@click.option("--url", default=None, help="The running server's address [http://127.0.0.1:<configured port>].")
+@data_option
+@click.pass_context
+def rehearse(ctx, slug: str, participants: int, seed: int | None, corpus: Path | None, url: str | None):
+    """Run a simulated crowd through every live session of an event, on a running server."""
+    import asyncio
+    import random
+    import time
+
+    from . import rehearsal
+
+    try:
+        texts = rehearsal.load_corpus(corpus) if corpus else rehearsal.builtin_corpus()
+    except rehearsal.CorpusError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--corpus'") from None
+    app = _load(ctx)
+    from .extensions import db
+
+    with app.app_context():
+        try:
+            sessions = _rehearsal_sessions(slug)
+            password = _rehearsal_password()
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # no connection held while the crowd runs, for minutes
+    limits = rehearsal.Limits.from_config(app.config)
+    sockets = app.config["LIMIT_WEBSOCKETS_PER_ADDRESS"]
+    if sockets and participants + 32 > sockets:  # the phones, at most 30 hosts' pages and the console
+        raise click.BadParameter(f"the server keeps {sockets} WebSockets open per address: rehearse with fewer "
+                                 "participants, or raise ROUAGES_LIMIT_WEBSOCKETS_PER_ADDRESS on the server.",
+                                 param_hint="'--participants'")
+    url = (url or f"http://127.0.0.1:{app.config['PORT']}").rstrip("/")
+    seed = random.SystemRandom().randrange(10**6) if seed is None else seed
+    click.echo(f"Rehearsing {slug!r} at {url} with {participants} participants, seed {seed} "
+               f"(--seed {seed} replays the same choices), as organiser {REHEARSAL_EMAIL}.")
+    started = time.monotonic()
+
+    async def run() -> rehearsal.Crowd:
+        cookie = await rehearsal.sign_in(url, REHEARSAL_EMAIL, password)
+        crowd = rehearsal.Crowd(url, sessions, texts, participants, seed, cookie, limits, click.echo)
+        await crowd.run()
+        return crowd
+
+    try:
+        crowd = asyncio.run(run())
+    except rehearsal.RehearsalError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        with app.app_context():
+            _rehearsal_password()  # forgotten at once: the account signs in no more, and its cookie is void
+            db.session.remove()
+            db.engine.dispose()
+    tallies, errors = crowd.tallies, len(crowd.general)
+    for message in crowd.general:
+        click.echo(f"error: {message}", err=True)
+    for tally in tallies:
+        errors += len(tally.errors)
+        click.echo(f"\n{tally.title} ({tally.workshop}, {tally.code})\n"
+                   f"  joined {tally.joined} ({tally.named} named), steps {tally.steps}, posts acked {tally.posts}, "
+                   f"votes cast {tally.votes}, harvests written {tally.harvests}, "
+                   + (f"waits for a rate limit {tally.retried}, " if tally.retried else "")
+                   + f"errors {len(tally.errors)} ({tally.seconds:.0f} s)")
+        for message in tally.errors[:20]:
+            click.echo(f"  error: {message}", err=True)
+        if len(tally.errors) > 20:
+            click.echo(f"  … and {len(tally.errors) - 20} more errors", err=True)
+    click.echo(f"\n{len(tallies)} session(s) in {time.monotonic() - started:.0f} s: "
+               f"posts acked {sum(t.posts for t in tallies)}, votes cast {sum(t.votes for t in tallies)}, "
+               f"harvests written {sum(t.harvests for t in tallies)}, errors {errors}.")
+    if errors:
+        sys.exit(1)
+
+
 @cli.group()
 def user():
     """Manage organiser accounts."""
