@@ -19,10 +19,6 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 ASSETS = Path(__file__).resolve().parent / "static"
 log = logging.getLogger(__name__)
 
-# Photos are placed at most about 170 mm wide: 200 dpi keeps them sharp on paper and a booklet of a few MB.
-PRINT_DPI = 200
-
-
 class SandboxFetcher(URLFetcher):
     """A URL fetcher that reads only files under the given folders and ``data:`` URLs; it refuses everything else."""
 
@@ -92,6 +88,6 @@ def write_pdf(html: str, output: Path, *, roots: Iterable[Path] = (), progress: 
     with _reporting(progress):
         document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher).render(
             font_config=FontConfiguration(), pdf_tags=tagged)
-        document.write_pdf(output, pdf_tags=tagged, pdf_variant="pdf/ua-1" if tagged else None,
-                           dpi=PRINT_DPI, jpeg_quality=85, optimize_images=True)
+        # Photos arrive already downsampled for print (app/services/photos.py: print_file), embedded as they are.
+        document.write_pdf(output, pdf_tags=tagged, pdf_variant="pdf/ua-1" if tagged else None)
     return len(document.pages)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attendance, Event, Participant, Photo, Post, Vote
-from app.services import booklet
+from app.services import booklet, photos
 from app.services.events import live_sessions
 from workshops import registry
 
@@ -41,18 +41,8 @@ def _day(value: str | None, pattern: str = "EEEE d MMMM y") -> str:
         return value or ""
 
 
-def uploads_dir(event: Event) -> Path:
-    """Return the folder where the event's photos are stored."""
-    return Path(current_app.config["DATA_DIR"]) / "uploads" / str(event.id)
-
-
-def _photos(event: Event) -> dict[str, list[Photo]]:
-    placed: dict[str, list[Photo]] = {}
-    rows = db.session.scalars(select(Photo).where(Photo.event_id == event.id, Photo.status == "shown",
-                                                  Photo.section.is_not(None)).order_by(Photo.position, Photo.id))
-    for photo in rows:
-        placed.setdefault(photo.section, []).append(photo)
-    return placed
+# The text's width on the page, which photos never exceed: they are downsampled for it before layout.
+TEXT_WIDTH_MM = {False: 170, True: 122}
 
 
 def figures(event: Event, sessions: list) -> dict:
@@ -110,7 +100,7 @@ def context(event: Event, *, photo_url: Callable[[Photo], str]) -> dict:
                          "settings": session.settings})
     days = [day["date"] for day in spec["programme"] if day.get("date")]
     dates = spec.get("dates") or ({"start": min(days), "end": max(days)} if days else None)
-    return {"event": event, "spec": spec, "dates": dates, "texts": booklet.texts(event), "photos": _photos(event),
+    return {"event": event, "spec": spec, "dates": dates, "texts": booklet.texts(event), "photos": photos.placed(event),
             "photo_url": photo_url,
             "programme": programme, "sections": sections, "figures": figures(event, sessions),
             "show_names": event.show_names, "organisers": spec.get("organisers", []),
@@ -120,9 +110,8 @@ def context(event: Event, *, photo_url: Callable[[Photo], str]) -> dict:
 
 def booklet_html(event: Event, *, a5: bool = False) -> str:
     """Return the restitution as the HTML WeasyPrint lays out, its assets as ``file:`` URLs."""
-    folder = uploads_dir(event)
     with force_locale(event.spec.get("language", "fr")):
-        data = context(event, photo_url=lambda photo: (folder / photo.filename).as_uri())
+        data = context(event, photo_url=lambda photo: photos.print_file(photo, TEXT_WIDTH_MM[a5]).as_uri())
         return environment().get_template("restitution/booklet.html").render(
             **data, a5=a5, assets=render.ASSETS.as_uri(), lang=event.spec.get("language", "fr"))
 
@@ -142,4 +131,4 @@ def write_pdf(event: Event, output: Path, *, a5: bool = False, progress: Callabl
     """
     with force_locale(event.spec.get("language", "fr")):
         html = booklet_html(event, a5=a5)
-        return render.write_pdf(html, Path(output), roots=[uploads_dir(event)], progress=progress, tagged=tagged)
+        return render.write_pdf(html, Path(output), roots=[photos.folder(event.id)], progress=progress, tagged=tagged)

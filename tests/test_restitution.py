@@ -259,3 +259,58 @@ def test_the_booklet_follows_the_events_language(app, tmp_path):
     whole = "\n".join(pdf_pages(out))
     assert "Contents" in whole and "Sommaire" not in whole and "The programme as it happened" in whole
     assert "Un animateur salarié et formé (said 2 times) 3 dots" in whole and "2 participants · 3 ideas" in whole
+
+
+def add_photos(app, event_id: int) -> dict:
+    """Store two organiser photos of a phone's size in the world café's section, one of them then hidden."""
+    import io
+
+    from PIL import Image
+
+    from app.models import Organiser
+    from app.services import accounts, photos
+
+    out = {}
+    with app.test_request_context():
+        event = db.session.get(Event, event_id)
+        organiser = db.session.query(Organiser).first() or accounts.add_organiser("photo@example.org", "Photo",
+                                                                                  "correct-horse-battery")
+        cafe = next(s for s in event.sessions if s.workshop == "world_cafe")
+        for name, colour in (("shown", (11, 110, 79)), ("hidden", (180, 71, 31))):
+            buffer = io.BytesIO()
+            Image.new("RGB", (4000, 3000), colour).save(buffer, "JPEG", quality=95)
+            buffer.seek(0)
+            photo = photos.add_photo(event, buffer, f"Photo {name} de la table Animation", organiser=organiser)
+            photos.update(photo, section=f"session:{cafe.key}", status="hidden" if name == "hidden" else None)
+            out[name] = photo.filename
+        db.session.commit()
+    return out
+
+
+def test_placed_photos_print_downsampled_with_their_caption(app, tmp_path, organiser):
+    event = populate(app)
+    added = add_photos(app, event["id"])
+    out = tmp_path / "r.pdf"
+    booklet(app, event["id"], out)
+    reader = PdfReader(out)
+    whole = "\n".join(pdf_pages(out))
+    assert "Photo shown de la table Animation" in whole and "Photo hidden de la table Animation" not in whole
+    images = list({image.name: image for page in reader.pages for image in page.images}.values())
+    assert len(images) == 1
+    # A 4000-pixel phone photo is printed from a copy made for the text's width (170 mm at print resolution).
+    assert images[0].image.width <= 1700 and out.stat().st_size < 1_000_000
+    # The web page links the organisers' copy while it is private, the public copy once published.
+    signed_in = app.test_client()
+    login(signed_in)
+    page = signed_in.get(f"/e/{event['slug']}/restitution").get_data(as_text=True)
+    assert re.search(r'src="/console/e/demo/photos/\d+\.jpg"', page) and added["hidden"] not in page
+    with app.app_context():
+        from app.models import utcnow
+
+        db.session.get(Event, event["id"]).published_at = utcnow()
+        db.session.commit()
+    page = app.test_client().get(f"/e/{event['slug']}/restitution").get_data(as_text=True)
+    assert f'src="/e/demo/photos/1200/{added["shown"]}"' in page
+    served = app.test_client().get(f"/e/demo/photos/1200/{added['shown']}")
+    served.close()
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -19,5 +19,11 @@ def page(slug: str):
     event = get_event(slug)
     if event is None or (event.published_at is None and not current_user.is_authenticated):
         abort(404)
-    body = web_html(event, photo_url=lambda photo: f"/e/{event.slug}/photos/{photo.filename}")
+    if event.published_at is None:  # organisers only: the public photo addresses answer once it is published
+        def photo_url(photo):
+            return url_for("photos.original", slug=event.slug, photo_id=photo.id)
+    else:
+        def photo_url(photo):
+            return url_for("photos.public", slug=event.slug, filename=photo.filename, width=1200)
+    body = web_html(event, photo_url=photo_url)
     return render_template("restitution.html", event=event, body=Markup(body), private=event.published_at is None)
