@@ -61,5 +61,11 @@ def test_an_organiser_previews_saves_and_publishes_the_restitution_texts(browser
     expect(page.get_by_label("Afficher les noms des participants qui en ont donné")).not_to_be_checked()
     shot(page, "booklet-published")
     axe(page, "the restitution page, published")
+    # The published web page, as anyone reads it on a phone: the organisers' text, and nothing fetched elsewhere.
+    page.get_by_role("link", name=f"{server.url}/e/petite-rencontre/restitution").click()
+    page.set_viewport_size({"width": 360, "height": 740})
+    expect(page.get_by_role("heading", name="Origine et contexte")).to_be_visible()
+    expect(page.get_by_text("Coopérer sur le territoire.")).to_be_visible()
+    axe(page, "the restitution's web page")
     assert foreign == []
     page.close()
