@@ -198,11 +198,13 @@ def test_the_json_export_holds_what_the_booklet_is_rebuilt_from(app, busy):
     assert (animation["key"], animation["name"], animation["host"], animation["tags"]) == (
         "animation-1", "Animation 1", "Camille", {"function": "animation"})
     assert animation["harvest"] == {"missions": "Animer le réseau des coopérations"}
-    # The format's own synthesis: visible ideas per table and category, merges counted on the kept idea.
+    # The format's own synthesis: visible ideas per theme (its three tables together) and category, merges
+    # counted on the kept idea.
     synthesis = cafe["synthesis"]
     assert (synthesis["format"], synthesis["total"]) == ("world_cafe", 1)
     first = synthesis["tables"][0]
-    assert (first["name"], first["total"], first["merged"]) == ("Animation 1", 1, 1)
+    assert (first["name"], first["tables"], first["total"], first["merged"]) == (
+        "Animation", ["Animation 1", "Animation 2", "Animation 3"], 1, 1)
     assert [(i["text"], i["merged"], i["dots"]) for i in first["categories"][0]["posts"]] == [
         ("Un poste d’animateur", ["un poste animateur !"], 3)]
     assert first["categories"][0]["harvest"] == "Animer le réseau des coopérations"

@@ -313,3 +313,36 @@ def test_placed_photos_print_downsampled_with_their_caption(app, tmp_path, organ
     served = app.test_client().get(f"/e/demo/photos/1200/{added['shown']}")
     served.close()
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
+
+
+def test_tables_sharing_a_theme_print_each_idea_once_with_every_tables_harvest(app, tmp_path):
+    from conftest import DATA
+
+    from workshops import registry
+
+    imported = import_file(app, DATA / "cafe15.yaml")
+    with app.test_request_context():
+        event = db.session.get(Event, imported.id)
+        cafe = event.sessions[0]
+        first, second, _third = [t for t in cafe.tables if t.tags.get("function") == "animation"]
+        person, _s, _t = joining.join({"code": first.code})
+        sessions.set_posting(cafe, True)
+        _post(first.code, person, "shared-0001", "Un poste d’animation partagé entre trois structures",
+              {"category": "missions"})
+        harvest.save(first, "missions", "Salarier un animateur")
+        harvest.save(second, "missions", "Former des bénévoles à l’animation")
+        db.session.commit()
+        data = registry()["world_cafe"].synthesise(db.session.get(Session, cafe.id))
+        event_id = event.id
+    animation = [t for t in data["tables"] if t["theme"] == "animation"]
+    assert len(animation) == 1 and animation[0]["tables"] == ["Animation 1", "Animation 2", "Animation 3"]
+    assert [p["text"] for t in data["tables"] for c in t["categories"] for p in c["posts"]] == \
+        ["Un poste d’animation partagé entre trois structures"]
+    assert animation[0]["categories"][0]["harvests"] == [{"table": "Animation 1", "text": "Salarier un animateur"},
+                                                        {"table": "Animation 2", "text": "Former des bénévoles à l’animation"}]
+    out = tmp_path / "r.pdf"
+    booklet(app, event_id, out)
+    whole = "\n".join(pdf_pages(out))
+    assert whole.count("Un poste d’animation partagé entre trois structures") == 1
+    assert "Tables Animation 1, Animation 2, Animation 3" in whole
+    assert "ANIMATION 1 Salarier un animateur" in whole and "ANIMATION 2 Former des bénévoles à l’animation" in whole

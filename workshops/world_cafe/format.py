@@ -241,7 +241,11 @@ class WorldCafe(WorkshopFormat):
                              "late": [*plan.get("late", []), person.id]})
 
     def synthesise(self, session) -> dict:
-        """Return, per table, its host's harvest and its ideas per category (most dots first, merges counted once)."""
+        """Return, per theme, its tables' harvests and its ideas per category (most dots first, merges counted once).
+
+        A post records its table's tags, not the table: tables that share their tags (three « Animation » tables
+        at a large café) are one group here, so each idea is printed once, with every table's harvest.
+        """
         settings = settings_of(session.settings.get("format", {}))
         frameworks = {fw["key"]: fw for fw in session.event.spec["frameworks"]}
         category_fw = frameworks[settings["category_framework"]]
@@ -250,20 +254,28 @@ class WorldCafe(WorkshopFormat):
         found = ideas(session)
         harvests = {t.key: harvest_of(t) for t in session.tables}
         hosts = {t.key: t.host_participant.name for t in session.tables if t.host_participant and t.host_participant.name}
-        tables = []
+        groups: dict[tuple, list[dict]] = {}
         for table in resolved_tables(settings, frameworks):
-            mine = [idea for idea in found if all(idea["tags"].get(k) == v for k, v in table["tags"].items())]
-            groups = [{"key": key, "label": category_labels[key],
-                       "posts": [idea for idea in mine if idea["tags"].get(category_fw["key"]) == key]} for key in wanted]
-            untagged = [idea for idea in mine if idea["tags"].get(category_fw["key"]) not in wanted]
-            harvest = harvests.get(table["key"], {})
-            for group in groups:
-                group["harvest"] = harvest.get(group["key"], "")
-            tables.append({"key": table["key"], "theme": next(iter(table["tags"].values())), "tags": table["tags"],
-                           "name": table["name"], "host": hosts.get(table["key"]) or table["host"], "total": len(mine),
-                           "merged": sum(len(idea["merged"]) for idea in mine),
-                           "dots": sum(idea["dots"] for idea in mine),
-                           "categories": groups, "other": untagged})
+            groups.setdefault(tuple(sorted(table["tags"].items())), []).append(table)
+        tables = []
+        for members in groups.values():
+            first = members[0]
+            mine = [idea for idea in found if all(idea["tags"].get(k) == v for k, v in first["tags"].items())]
+            categories = []
+            for key in wanted:
+                written = [{"table": t["name"], "text": harvests.get(t["key"], {}).get(key, "")} for t in members]
+                written = [w for w in written if w["text"]]
+                categories.append({"key": key, "label": category_labels[key], "harvest": "\n".join(w["text"] for w in written),
+                                   "harvests": written,
+                                   "posts": [idea for idea in mine if idea["tags"].get(category_fw["key"]) == key]})
+            names = [t["name"] for t in members]
+            table_hosts = [hosts.get(t["key"]) or t["host"] for t in members]
+            tables.append({"key": first["key"], "theme": next(iter(first["tags"].values())), "tags": first["tags"],
+                           "name": names[0] if len(members) == 1 else table_name({}, first["tags"], frameworks),
+                           "tables": names, "host": table_hosts[0], "hosts": [h for h in table_hosts if h],
+                           "total": len(mine), "merged": sum(len(idea["merged"]) for idea in mine),
+                           "dots": sum(idea["dots"] for idea in mine), "categories": categories,
+                           "other": [idea for idea in mine if idea["tags"].get(category_fw["key"]) not in wanted]})
         return {"format": self.slug, "title": session.title, "question": session.question,
                 "rounds": settings["rounds"], "total": len(found), "dots": sum(idea["dots"] for idea in found),
                 "tables": tables}
