@@ -94,8 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=600.0)
     args = parser.parse_args(argv)
     os.umask(0o077)
-    # A render is background work: on a laptop with two cores, the room's posts must still go first.
+    # A render is background work: on a laptop with two cores, the room's posts must still go first. Linux's idle
+    # class gives the render only the time nothing else wants; elsewhere a lower priority is what there is.
     os.nice(NICENESS)
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
     # Into the server's log (our standard error is its own): warnings and errors only, not the layout's progress,
     # which the renderer turns on at INFO level for the status file.
     to_log = logging.StreamHandler()
