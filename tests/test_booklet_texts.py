@@ -155,7 +155,7 @@ def test_the_booklet_page_shows_every_slot_in_booklet_order_with_its_text(client
     assert re.search(r'name="body-retain:world-cafe"[^>]*>- Une &lt;idée&gt;</textarea>', page)
     assert "Restitution" in page and "Arbres à idées" in page
     assert "**gras**, *italique*, listes avec -" in page
-    assert "/e/petite-rencontre/restitution" not in page  # private
+    assert "http://127.0.0.1:5999/e/petite-rencontre/restitution" not in page  # private
     assert client.get("/console/e/nope/booklet").status_code == 404
 
 
@@ -245,7 +245,7 @@ def test_options_saved_from_the_page_publish_and_withdraw(app, client, organiser
     client.post(PAGE + "/options", data={"csrf_token": csrf_of(client), "participant_photos": "y"})
     assert read(lambda: (get_event().published_at, get_event().show_names, get_event().participant_photos)) == (
         None, False, True)
-    assert "/e/petite-rencontre/restitution" not in client.get(PAGE).get_data(as_text=True)
+    assert "http://127.0.0.1:5999/e/petite-rencontre/restitution" not in client.get(PAGE).get_data(as_text=True)
     assert app.test_client().get("/e/petite-rencontre/restitution").status_code == 404
 
 
