@@ -103,9 +103,7 @@ def context(event: Event, *, photo_url: Callable[[Photo], str]) -> dict:
     return {"event": event, "spec": spec, "dates": dates, "texts": booklet.texts(event), "photos": photos.placed(event),
             "photo_url": photo_url,
             "programme": programme, "sections": sections, "figures": figures(event, sessions),
-            "show_names": event.show_names, "organisers": spec.get("organisers", []),
-            "partners": spec.get("partners", []), "slots": booklet.text_slots(event),
-            "photo_sections": booklet.photo_sections(event)}
+            "show_names": event.show_names, "organisers": spec.get("organisers", [])}
 
 
 def booklet_html(event: Event, *, a5: bool = False) -> str:

@@ -138,28 +138,27 @@ def _send(path, public: bool):
     return response
 
 
+def _photo_or_404(slug: str, photo_id: int):
+    """Return a photo of the event, or answer 404."""
+    event = event_or_404(slug)
+    try:
+        return photos.get_photo(event, photo_id)
+    except ServiceError:
+        abort(404)
+
+
 @bp.get("/console/e/<slug>/photos/<int:photo_id>.jpg")
 @login_required
 def original(slug: str, photo_id: int):
     """Any photo of the event, for the organisers."""
-    event = event_or_404(slug)
-    try:
-        photo = photos.get_photo(event, photo_id)
-    except ServiceError:
-        abort(404)
-    return _send(photos.file_path(photo), public=False)
+    return _send(photos.file_path(_photo_or_404(slug, photo_id)), public=False)
 
 
 @bp.get("/console/e/<slug>/photos/<int:photo_id>/thumb.jpg")
 @login_required
 def thumbnail(slug: str, photo_id: int):
     """A small copy of a photo for the organisers' list."""
-    event = event_or_404(slug)
-    try:
-        photo = photos.get_photo(event, photo_id)
-    except ServiceError:
-        abort(404)
-    return _send(photos.resized(photo, photos.WEB_WIDTHS[0]), public=False)
+    return _send(photos.resized(_photo_or_404(slug, photo_id), photos.WEB_WIDTHS[0]), public=False)
 
 
 @bp.get("/e/<slug>/photos/<filename>")
