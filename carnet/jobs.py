@@ -203,17 +203,25 @@ def _watch(process: subprocess.Popen, where: Paths, job: str, time_limit: float,
     """Wait for a job's process; kill it once past its time limit; record a failure the job could not record."""
     try:
         process.wait(timeout=time_limit + KILL_GRACE)
-        message = stopped_message
     except subprocess.TimeoutExpired:
-        process.kill()
+        # Killed and recorded under the guard: a status read in between would otherwise find the process gone and
+        # record it as merely stopped. No waiting under the guard (another greenlet's flock would block the loop).
+        with guarded(where):
+            process.kill()
+            _release(where, process.pid, job, time_limit_message)
         process.wait()
-        message = time_limit_message
+        return
     with guarded(where):
-        if lock_owner(where) == process.pid:
-            where.lock.unlink(missing_ok=True)
-        current = read_status(where)
-        if current.get("job") == job and current.get("state") == "running":
-            write_status(where, _stopped(current, message))
+        _release(where, process.pid, job, stopped_message)
+
+
+def _release(where: Paths, pid: int, job: str, message: str) -> None:
+    """Under the guard: drop the lock of the job's process and record its failure unless it recorded its end."""
+    if lock_owner(where) == pid:
+        where.lock.unlink(missing_ok=True)
+    current = read_status(where)
+    if current.get("job") == job and current.get("state") == "running":
+        write_status(where, _stopped(current, message))
 
 
 def wait(data_dir: Path | str, slug: str, fmt: str, timeout: float = 120.0) -> dict:
