@@ -141,6 +141,14 @@ class Participant(db.Model):
     # From a registration list, and no phone has claimed it yet (see registrations.claim).
     listed: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # On the event's registration list: its place in that list (the order carnets and badges print in), and what
+    # the list said. None for someone who only ever joined from a phone.
+    registered_position: Mapped[int | None]
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str | None] = mapped_column(String(120))
+    # The code of the person's own QR code (carnet, badge): /p/<badge> gives whoever claims it first this identity.
+    badge: Mapped[str | None] = mapped_column(String(32), unique=True)
+    badge_claimed_at: Mapped[datetime | None]
 
 
 class Vote(db.Model):
