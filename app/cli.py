@@ -330,6 +330,49 @@ def restitution_command(slug: str, output: Path, a5: bool, tagged: bool):
     click.echo(f"{output}: {pages} pages, {output.stat().st_size / 1e6:.1f} MB.")
 
 
+def _progress_printer():
+    """Return a progress callback that shows each new message on one line of standard error."""
+    shown: list[str] = []
+
+    def progress(message: str) -> None:
+        if not shown or shown[-1] != message:
+            shown.append(message)
+            click.echo(f"\r{message:<40}", nl=False, err=True)
+
+    return progress
+
+
+@cli.command("carnet")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="PDF file to write (a folder with --per-participant).")
+@click.option("--a4", is_flag=True, help="A4 pages instead of A5.")
+@click.option("--per-participant", is_flag=True,
+              help="One carnet per person of the registration list in the output folder, and carnets-all.pdf.")
+def carnet_command(slug: str, output: Path, a4: bool, per_participant: bool):
+    """Write an event's participants' carnet (Carnet de Bord) as a PDF."""
+    from carnet.carnet import write_pdf, write_personal
+
+    from .services.events import get_event
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    progress = _progress_printer()
+    if per_participant:
+        if output.exists() and not output.is_dir():
+            raise click.ClickException(f"{output} is a file: give a folder to write the carnets in.")
+        written = write_personal(found, output, a4=a4, progress=progress)
+        click.echo("", err=True)
+        if not written:
+            raise click.ClickException(f"The event {slug!r} has no registration list: import one first.")
+        click.echo(f"{output}: {len(written) - 1} carnets and {written[-1].name}.")
+        return
+    pages = write_pdf(found, output, a4=a4, progress=progress)
+    click.echo("", err=True)
+    click.echo(f"{output}: {pages} pages, {output.stat().st_size / 1e6:.1f} MB.")
+
+
 REHEARSAL_EMAIL = "rehearsal@rouages.invalid"
 
 

@@ -81,13 +81,25 @@ def _reporting(report: Callable[[str], None] | None):
         logger.setLevel(level)
 
 
-def write_pdf(html: str, output: Path, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
-              tagged: bool = False) -> int:
-    """Render HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets to a PDF; return its page count."""
+def document(html: str, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
+             tagged: bool = False):
+    """Lay out HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets; return WeasyPrint's document."""
     fetcher = SandboxFetcher([ASSETS, *roots])
     with _reporting(progress):
-        document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher).render(
+        return HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher).render(
             font_config=FontConfiguration(), pdf_tags=tagged)
+
+
+def save(document, output: Path, *, progress: Callable[[str], None] | None = None, tagged: bool = False) -> int:
+    """Write a laid-out document to a PDF file; return its page count."""
+    with _reporting(progress):
         # Photos arrive already downsampled for print (app/services/photos.py: print_file), embedded as they are.
         document.write_pdf(output, pdf_tags=tagged, pdf_variant="pdf/ua-1" if tagged else None)
     return len(document.pages)
+
+
+def write_pdf(html: str, output: Path, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
+              tagged: bool = False) -> int:
+    """Render HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets to a PDF; return its page count."""
+    laid_out = document(html, roots=roots, progress=progress, tagged=tagged)
+    return save(laid_out, output, progress=progress, tagged=tagged)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
-from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -20,26 +17,9 @@ from app.services.events import live_sessions
 from workshops import registry
 
 from . import charts, render
-from .markdown import to_html
+from .templating import environment, event_dates
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-def environment() -> Environment:
-    """Return the application's Jinja environment (translations, filters) seeing the booklet and format templates."""
-    formats = {slug: FileSystemLoader(fmt.booklet_template().parent) for slug, fmt in registry().items()}
-    env = current_app.jinja_env.overlay(loader=ChoiceLoader([FileSystemLoader(TEMPLATES), PrefixLoader(formats)]))
-    env.filters["markdown"] = to_html
-    env.filters["day"] = _day
-    return env
-
-
-def _day(value: str | None, pattern: str = "EEEE d MMMM y") -> str:
-    try:
-        return format_date(date.fromisoformat(value), pattern)
-    except (TypeError, ValueError):
-        return value or ""
-
+__all__ = ["booklet_html", "context", "environment", "figures", "web_html", "write_pdf"]
 
 # The text's width on the page, which photos never exceed: they are downsampled for it before layout.
 TEXT_WIDTH_MM = {False: 170, True: 122}
@@ -98,10 +78,8 @@ def context(event: Event, *, photo_url: Callable[[Photo], str]) -> dict:
                          "format": session.workshop, "template": f"{session.workshop}/booklet.html", "data": data,
                          "intro": f"intro:{session.key}", "retain": f"retain:{session.key}",
                          "settings": session.settings})
-    days = [day["date"] for day in spec["programme"] if day.get("date")]
-    dates = spec.get("dates") or ({"start": min(days), "end": max(days)} if days else None)
-    return {"event": event, "spec": spec, "dates": dates, "texts": booklet.texts(event), "photos": photos.placed(event),
-            "photo_url": photo_url,
+    return {"event": event, "spec": spec, "dates": event_dates(spec), "texts": booklet.texts(event),
+            "photos": photos.placed(event), "photo_url": photo_url,
             "programme": programme, "sections": sections, "figures": figures(event, sessions),
             "show_names": event.show_names, "organisers": spec.get("organisers", [])}
 

@@ -28,6 +28,11 @@ class Board(WorkshopFormat):
     slug = "board"
     title = _l("Board")
     description = _l("One question; participants post ideas tagged with the event's frameworks.")
+    settings_schema = {"type": "object", "additionalProperties": False, "properties": {
+        "notes": {"enum": ["plain", "columns", "grid", "tree"],
+                  "description": "Shape of the session's note-taking page in the carnet: lines, a column per item of its "
+                                 "tag, a grid of its two required tags, or a tree with a branch per item. By default a "
+                                 "grid for two required tags, columns for one of two to four items, else lines."}}}
     example = {"id": "arbre-amorcer", "start": "14:00", "end": "15:00", "title": "Arbre à idées : amorcer",
                "workshop": "board", "question": "Comment amorcer une coopération territoriale ?",
                "tags": [{"framework": "movement", "required": True}, {"framework": "function"}]}

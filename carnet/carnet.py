@@ -1,0 +1,218 @@
+"""The Carnet de Bord: the participants' booklet before the event, common to all or with one person's own pages."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Event, Participant, Photo
+from app.services import network, photos, qr, registrants
+from app.services.eventfile import guest_kinds
+from app.services.events import live_sessions
+from app.services.sessions import frameworks_of, live_tables
+from app.services.text import slugify
+from workshops import registry
+
+from . import render
+from .templating import carnet_page, environment, event_dates
+
+# The organisers' logos on the cover: photos the console files under this section.
+LOGO_SECTION = "carnet-logos"
+# The pages every carnet starts with and a person's own carnet replaces: the cover and the page facing it.
+PERSONAL_PAGES = 2
+# A logo is printed at most this wide; it is downsampled for it before layout.
+LOGO_WIDTH_MM = 40
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"“])")
+
+
+def qr_image(url: str) -> str:
+    """Return a QR code of ``url`` as a ``data:`` URL of a vector image, sharp at any print size."""
+    return "data:image/svg+xml;base64," + base64.b64encode(qr.svg(url)).decode("ascii")
+
+
+def two_sentences(text: str | None) -> str:
+    """Return the first two sentences of a text (all of it when shorter)."""
+    parts = _SENTENCE.split(" ".join((text or "").split()))
+    return " ".join(parts[:2])
+
+
+def logos(event: Event) -> list[Photo]:
+    """Return the organisers' logos shown on the cover, in their order."""
+    return list(db.session.scalars(select(Photo).where(Photo.event_id == event.id, Photo.section == LOGO_SECTION,
+                                                       Photo.status == "shown")
+                                   .order_by(Photo.position, Photo.id)))
+
+
+def glossary(spec: dict) -> list[dict]:
+    """Return the glossary: the event file's own, else the frameworks' items that are explained, alphabetically."""
+    if spec.get("glossary"):
+        return spec["glossary"]
+    found = {item["label"]: item["description"] for fw in spec.get("frameworks", []) for item in fw["items"]
+             if item.get("description")}
+    return [{"term": term, "definition": found[term]} for term in sorted(found, key=str.casefold)]
+
+
+def _items_by_id(spec: dict) -> dict[str, dict]:
+    return {item["id"]: item for day in spec["programme"] for item in day["items"] if item.get("id")}
+
+
+def workshops(event: Event) -> list[dict]:
+    """Return each live session's page: its question, how it works, its join QR code and its note-taking page."""
+    formats, items, out = registry(), _items_by_id(event.spec), []
+    for session in live_sessions(event):
+        fmt = formats.get(session.workshop)
+        if fmt is None:
+            continue
+        item = items.get(session.key, {})
+        url = network.join_url(session.code)
+        tables = [{"key": t.key, "name": t.name, "tags": t.tags} for t in live_tables(session)]
+        notes = {"frameworks": frameworks_of(session), "tables": tables,
+                 "harvest": session.settings.get("harvest", []), "settings": session.settings.get("format", {})}
+        out.append({"session": session, "anchor": f"session-{session.key}", "format": fmt.title,
+                    "how": two_sentences(item.get("description")) or str(fmt.description),
+                    "url": url, "qr": qr_image(url), "template": carnet_page(session.workshop), "notes": notes})
+    return out
+
+
+def context(event: Event, a4: bool = False) -> dict:
+    """Return everything the common pages of the carnet print, for one event."""
+    spec = event.spec
+    pages = workshops(event)
+    by_key = {page["session"].key: page for page in pages}
+    programme = [{**day, "items": [{**item, "page": by_key.get(item.get("id"))} for item in day["items"]]}
+                 for day in spec["programme"]]
+    kinds = guest_kinds(spec)
+    guests = [{**guest, "kind_label": kinds.get(guest.get("kind"), "")} for guest in spec.get("guests", [])]
+    width = LOGO_WIDTH_MM * (1.4 if a4 else 1)
+    return {"event": event, "spec": spec, "lang": spec.get("language", "fr"), "a4": a4, "assets": render.ASSETS.as_uri(),
+            "dates": event_dates(spec), "logos": [photos.print_file(p, width).as_uri() for p in logos(event)],
+            "welcome": spec.get("welcome") or spec.get("description"), "programme": programme, "guests": guests,
+            "workshops": pages, "sheets": spec.get("sheets", []), "glossary": glossary(spec),
+            "organisers": spec.get("organisers", []), "partners": spec.get("partners", [])}
+
+
+def route(participant: Participant, sessions: list) -> list[dict]:
+    """Return the world café tables a rotation plan seats a person at: [{session, tables: [name per round]}]."""
+    out = []
+    for session in sessions:
+        seats = (session.plan or {}).get("assignments", {}).get(str(participant.id))
+        if not seats:
+            continue
+        names = {t.key: t.name for t in session.tables}
+        out.append({"session": session, "tables": [names.get(key, key) for key in seats]})
+    return out
+
+
+def personal(participant: Participant, sessions: list) -> dict:
+    """Return what a person's own pages print: who they are, their own QR code and their tables."""
+    url = registrants.personal_url(participant)
+    return {"name": participant.name, "organisation": participant.organisation, "url": url, "qr": qr_image(url),
+            "route": route(participant, sessions)}
+
+
+def _lang(event: Event) -> str:
+    return event.spec.get("language", "fr")
+
+
+def booklet_html(event: Event, a4: bool = False, participant: Participant | None = None, *, notes: int = 1) -> str:
+    """Return the carnet as the HTML WeasyPrint lays out, with ``notes`` note pages before the back cover."""
+    with force_locale(_lang(event)):
+        data = context(event, a4)
+        person = personal(participant, live_sessions(event)) if participant is not None else None
+        return environment().get_template("carnet/booklet.html").render(**data, person=person, notes=notes)
+
+
+def personal_html(event: Event, people: list[Participant], a4: bool = False) -> str:
+    """Return, in one document, the personal pages (cover and facing page) of every person given, in that order."""
+    with force_locale(_lang(event)):
+        data = context(event, a4)
+        sessions = live_sessions(event)
+        return environment().get_template("carnet/personal.html").render(
+            **data, people=[personal(p, sessions) for p in people])
+
+
+def padding(pages: int) -> int:
+    """Return how many note pages make a booklet of ``pages`` pages (with one note page) a multiple of four."""
+    return 1 + (-pages) % 4
+
+
+def _roots(event: Event) -> list[Path]:
+    return [photos.folder(event.id)]
+
+
+def write_pdf(event: Event, output: Path, a4: bool = False, progress: Callable[[str], None] | None = None,
+              participant: Participant | None = None) -> int:
+    """Write the event's carnet to ``output``, padded to a multiple of four pages with note pages; return its page count."""
+    with force_locale(_lang(event)):
+        laid_out = render.document(booklet_html(event, a4, participant), roots=_roots(event), progress=progress)
+        extra = padding(len(laid_out.pages)) - 1
+        if extra:
+            laid_out = render.document(booklet_html(event, a4, participant, notes=1 + extra), roots=_roots(event),
+                                       progress=progress)
+        return render.save(laid_out, Path(output), progress=progress)
+
+
+def personal_name(participant: Participant) -> str:
+    """Return the file name of a person's carnet: their place in the list, then their name."""
+    return f"{participant.registered_position:03d}-{slugify(participant.name or '') or 'participant'}.pdf"
+
+
+MERGED_NAME = "carnets-all.pdf"
+
+
+def write_personal(event: Event, out_dir: Path, a4: bool = False, progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write one carnet per registrant into ``out_dir`` and all of them merged, in list order; return the files.
+
+    The common pages are laid out once and every person's cover and facing page in one more document; each
+    person's PDF is then assembled from the two, so a person costs two pages of layout, not a whole carnet.
+    """
+    people = registrants.registrants(event)
+    if not people:
+        return []
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    common_path, personal_path = out_dir / ".common.pdf", out_dir / ".personal.pdf"
+    try:
+        with force_locale(_lang(event)):
+            write_pdf(event, common_path, a4=a4, progress=progress)
+            laid_out = render.document(personal_html(event, people, a4), roots=_roots(event), progress=progress)
+            if len(laid_out.pages) != PERSONAL_PAGES * len(people):
+                raise RuntimeError(f"personal pages overflow: {len(laid_out.pages)} pages for {len(people)} people")
+            render.save(laid_out, personal_path, progress=progress)
+        return assemble(common_path, personal_path, [out_dir / personal_name(p) for p in people], out_dir / MERGED_NAME,
+                        progress=progress)
+    finally:
+        common_path.unlink(missing_ok=True)
+        personal_path.unlink(missing_ok=True)
+
+
+def assemble(common: Path, personal: Path, outputs: list[Path], merged: Path,
+             progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write each person's carnet (their pages, then the common ones after the first two) and the merged file."""
+    from pypdf import PdfReader, PdfWriter
+
+    common_reader, personal_reader = PdfReader(common), PdfReader(personal)
+    pages = len(common_reader.pages)
+    for n, output in enumerate(outputs):
+        if progress is not None:
+            progress(f"{n + 1}/{len(outputs)}")
+        writer = PdfWriter()
+        writer.append(personal_reader, pages=(PERSONAL_PAGES * n, PERSONAL_PAGES * (n + 1)), import_outline=False)
+        writer.append(common_reader, pages=(PERSONAL_PAGES, pages))
+        writer.add_metadata({key: value for key, value in (common_reader.metadata or {}).items()
+                             if isinstance(value, str)})
+        with output.open("wb") as stream:
+            writer.write(stream)
+    writer = PdfWriter()
+    for output in outputs:
+        writer.append(output, import_outline=False)
+    writer.add_metadata({key: value for key, value in (common_reader.metadata or {}).items() if isinstance(value, str)})
+    with merged.open("wb") as stream:
+        writer.write(stream)
+    return [*outputs, merged]
