@@ -22,6 +22,8 @@ from workshops import registry
 from . import render
 from .templating import carnet_page, environment, event_dates
 
+__all__ = ["booklet_html", "context", "environment", "personal_html", "write_pdf", "write_personal"]
+
 # The organisers' logos on the cover: photos the console files under this section.
 LOGO_SECTION = "carnet-logos"
 # The pages every carnet starts with and a person's own carnet replaces: the cover and the page facing it.

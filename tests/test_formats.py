@@ -92,3 +92,26 @@ def test_a_session_runs_through_every_phase_and_synthesises(app, slug):
     assert data["question"] == fmt.example["question"] and data["total"] == posted
     assert json.loads(json.dumps(data)) == data
     assert section.strip() and ("Une idée" in section) == bool(posted)
+
+
+@pytest.mark.parametrize("slug", FORMATS)
+def test_the_carnet_page_exists_and_renders_with_the_example_and_the_demo(app, slug):
+    from app.models import Event
+    from app.services.events import demo_text
+    from markupsafe import escape
+
+    from carnet.carnet import workshops
+
+    fmt = registry()[slug]
+    assert fmt.carnet_template().is_file(), f"{slug} has no carnet page ({fmt.carnet_template()})"
+    example = import_file(app, eventfile.dump(event_with(fmt.example)))
+    demo = import_file(app, demo_text())
+    with app.test_request_context():
+        pages = [page for event_id in (example.id, demo.id) for page in workshops(db.session.get(Event, event_id))
+                 if page["session"].workshop == slug]
+        assert pages
+        env = environment()
+        for page in pages:
+            html = env.get_template(page["template"]).render(session=page["session"], notes=page["notes"])
+            assert str(escape(page["session"].title)) in html
+            assert "notes-sheet" in html

@@ -1,0 +1,328 @@
+"""The participants' carnet: its text and pages read back from the PDF, its QR codes decoded, the personal carnets."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import subprocess
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+from pypdf import PdfReader
+
+from app.cli import cli
+from app.extensions import db
+from app.models import Attendance, Event, Participant
+from app.services import eventfile, registrants
+from app.services.events import demo_text, export_event
+from carnet import carnet
+from conftest import PUBLIC_URL, import_file
+from workshops import registry
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """Return each page's text, spaces normalised."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(path).pages]
+
+
+def decoded(path: Path, tmp_path: Path, first: int = 1, last: int | None = None) -> dict[int, list[str]]:
+    """Return the QR codes zxing-cpp reads on each page rendered at 150 dpi: {page number: [texts]}."""
+    prefix = tmp_path / f"scan-{path.stem}"
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", "-f", str(first), "-l", str(last or first + 1000),
+                    str(path), str(prefix)], check=True)
+    found = {}
+    for image in sorted(tmp_path.glob(f"{prefix.name}-*.png")):
+        number = int(image.stem.rsplit("-", 1)[1])
+        found[number] = [r.text for r in zxingcpp.read_barcodes(Image.open(image), formats=zxingcpp.BarcodeFormat.QRCode)]
+    return found
+
+
+@pytest.fixture
+def demo(app):
+    """The demo event, imported."""
+    return import_file(app, demo_text())
+
+
+def write(app, event_id: int, path: Path, **options) -> int:
+    with app.test_request_context():
+        return carnet.write_pdf(db.session.get(Event, event_id), path, **options)
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("a4", [False, True], ids=["A5", "A4"])
+def test_the_demo_carnet_holds_the_event_and_pads_with_note_pages(app, demo, tmp_path, a4):
+    out = tmp_path / "carnet.pdf"
+    pages = write(app, demo.id, out, a4=a4)
+    reader = PdfReader(out)
+    assert pages == len(reader.pages) and pages % 4 == 0 and pages >= 24
+    expected_size = [595, 842] if a4 else [420, 595]
+    assert all([round(float(v)) for v in page.mediabox[2:]] == expected_size for page in reader.pages)
+    text = pdf_pages(out)
+    whole = "\n".join(text)
+    spec = eventfile.load(demo_text(), registry())
+    for day in spec["programme"]:
+        for item in day["items"]:
+            assert _words(item["title"]) in whole, item["title"]
+    for guest in spec["guests"]:
+        assert guest["name"] in whole, guest["name"]
+    for sheet in spec["sheets"]:
+        assert sheet["title"] in whole, sheet["title"]
+    for entry in spec["glossary"]:
+        assert entry["term"] in whole, entry["term"]
+    for person in spec["organisers"]:
+        assert person["name"] in text[-1] and person["email"] in text[-1]
+    assert text[0].casefold().startswith("carnet de bord les rouages de la coopération")
+    assert "ce carnet appartient à" in text[1].casefold()
+    # The back cover holds the contacts; the pages before it are note pages, titled and numbered, never blank.
+    assert text[-1].startswith("Contacts")
+    notes = [n for n, page in enumerate(text) if re.fullmatch(r"Notes Notes Les Rouages de la Coopération \d+", page)]
+    assert notes and notes[-1] == pages - 2 and notes == list(range(notes[0], pages - 1))
+    assert all(page.strip() for page in text), [n + 1 for n, page in enumerate(text) if not page.strip()]
+
+
+def test_every_qr_code_of_the_carnet_decodes_to_its_workshops_join_url(app, demo, tmp_path):
+    out = tmp_path / "carnet.pdf"
+    write(app, demo.id, out)
+    codes = {s.title: s.code for s in demo.sessions}
+    text = pdf_pages(out)
+    found = decoded(out, tmp_path)
+    scanned = [(n, url) for n, urls in found.items() for url in urls]
+    assert sorted(url for _n, url in scanned) == sorted(f"{PUBLIC_URL}/j/{code}" for code in codes.values())
+    for number, url in scanned:
+        title = next(title for title, code in codes.items() if url.endswith(f"/j/{code}"))
+        # Each code is printed on its workshop's own page, with the address and code spelled out beside it.
+        assert _words(title) in text[number - 1] and url in text[number - 1]
+
+
+def test_the_qr_codes_are_large_enough_to_scan_from_paper(app, demo, tmp_path):
+    out = tmp_path / "carnet.pdf"
+    with app.test_request_context():
+        html = carnet.booklet_html(db.session.get(Event, demo.id))
+    write(app, demo.id, out)
+    assert html.count('class="join__qr"') == len(demo.sessions)
+    css = (carnet.render.ASSETS / "carnet.css").read_text()
+    size = float(re.search(r"\.join__qr \{ width: ([\d.]+)mm", css).group(1))
+    assert size >= 30
+
+
+def test_the_contents_point_to_the_right_pages_and_the_pdf_is_a_designed_document(app, demo, tmp_path):
+    out = tmp_path / "carnet.pdf"
+    write(app, demo.id, out)
+    text = pdf_pages(out)
+    contents = next(page for page in text if page.startswith("Sommaire")).removeprefix("Sommaire")
+    listed = re.findall(r"([A-ZÀ-ÿ][^.\d]+?)\s*(?:\. )+\.?\s*(\d+)", contents)
+    assert len(listed) >= 15, contents
+    for title, number in listed:
+        assert title.strip().rstrip(".").strip()[:18].casefold() in text[int(number) - 1].casefold(), (title, number)
+    reader = PdfReader(out)
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert {"Accueil", "Le programme", "Les ateliers", "Fiches notions", "Glossaire", "Contacts"} <= set(outline)
+    assert reader.metadata.title == "Les Rouages de la Coopération · Carnet de bord"
+    assert "Maison d’Economie Solidaire du Pays de Bray" in reader.metadata.author
+    assert reader.trailer["/Root"]["/Lang"] == "fr"
+    fonts = {str(font.get_object()["/BaseFont"]) for page in reader.pages[:4]
+             for font in page["/Resources"]["/Font"].values()}
+    assert fonts and all("Inter" in name for name in fonts), fonts
+
+
+def test_an_english_event_gets_an_english_carnet(app, tmp_path):
+    english = demo_text().replace("slug: demo", "slug: demo-en", 1).replace("language: fr", "language: en", 1)
+    imported = import_file(app, english)
+    out = tmp_path / "carnet.pdf"
+    write(app, imported.id, out)
+    text = pdf_pages(out)
+    assert text[0].casefold().startswith("logbook") and "this logbook belongs to" in text[1].casefold()
+    whole = "\n".join(text).casefold()
+    for heading in ("Contents", "The programme", "Our guests", "How it works", "Thematic sheets", "Glossary"):
+        assert heading.casefold() in whole, heading
+    assert "sommaire" not in whole and "comment ça marche" not in whole
+    assert PdfReader(out).trailer["/Root"]["/Lang"] == "en"
+
+
+def test_without_a_glossary_the_carnet_explains_the_frameworks_items(app, tmp_path):
+    spec = eventfile.load(demo_text(), registry())
+    del spec["glossary"], spec["welcome"]
+    spec["slug"] = "sans-glossaire"
+    imported = import_file(app, eventfile.dump(spec))
+    out = tmp_path / "carnet.pdf"
+    write(app, imported.id, out)
+    text = pdf_pages(out)
+    whole = "\n".join(text)
+    glossary = " ".join(page for page in text if "Glossaire" in page and "Sommaire" not in page)
+    assert "Animation Rencontrer, mettre en synergie et structurer le collectif d’acteurs." in glossary
+    assert glossary.index("Amorcer") < glossary.index("Animation") < glossary.index("Valorisation")
+    # No welcome text: the event's description opens the carnet.
+    assert "Ces rencontres prolongent DESIGN COOP" in whole
+
+
+def test_text_from_the_event_file_is_printed_as_text(app, tmp_path):
+    spec = eventfile.load(demo_text(), registry())
+    spec["slug"] = "hostile"
+    spec["welcome"] = "Bonjour <script>alert(1)</script> ![pixel](http://127.0.0.1:9/p.png) **bienvenue**"
+    spec["guests"][0]["name"] = "<b>La Forge</b>"
+    imported = import_file(app, eventfile.dump(spec))
+    with app.test_request_context():
+        html = carnet.booklet_html(db.session.get(Event, imported.id))
+    assert "<script>" not in html and "&lt;b&gt;La Forge&lt;/b&gt;" in html
+    assert "<strong>bienvenue</strong>" in html and "127.0.0.1:9" not in html
+
+
+def test_the_event_file_round_trips_with_welcome_and_glossary(app, demo):
+    with app.app_context():
+        exported = export_event(db.session.get(Event, demo.id))
+    again = eventfile.load(exported, registry())
+    original = eventfile.load(demo_text(), registry())
+    assert again["welcome"] == original["welcome"] and again["welcome"].startswith("Bienvenue à L’Hermitage")
+    assert again["glossary"] == original["glossary"] and len(again["glossary"]) == 12
+    assert {"PTCE", "SCIC", "Tiers-lieu", "ESS", "EPCI", "World café", "Arbre à idées"} <= \
+        {entry["term"] for entry in again["glossary"]}
+
+
+def test_a_glossary_entry_without_a_definition_is_refused_with_its_place(app):
+    broken = demo_text().replace("  - term: EPCI\n    definition: >-\n", "  - term: EPCI\n    meaning: >-\n", 1)
+    with pytest.raises(eventfile.EventFileError) as error:
+        eventfile.load(broken, registry())
+    assert "glossary" in str(error.value) and "definition" in str(error.value)
+
+
+def add_registrants(app, event_id: int, people: list[tuple[str, str | None]]) -> list[int]:
+    """Put people on the event's registration list, in this order, each with their own badge."""
+    with app.app_context():
+        ids = []
+        for position, (name, organisation) in enumerate(people, start=1):
+            person = Participant(event_id=event_id, token=secrets.token_urlsafe(24), name=name,
+                                 organisation=organisation, listed=True, registered_position=position,
+                                 badge=secrets.token_urlsafe(9))
+            db.session.add(person)
+            db.session.flush()
+            ids.append(person.id)
+        db.session.commit()
+        return ids
+
+
+def seat(app, event_id: int, ids: list[int]) -> None:
+    """Have the registrants join the world café and compute its rotation plan."""
+    with app.test_request_context():
+        event = db.session.get(Event, event_id)
+        cafe = next(s for s in event.sessions if s.workshop == "world_cafe")
+        for pid in ids:
+            db.session.add(Attendance(session_id=cafe.id, participant_id=pid))
+        db.session.commit()
+        registry()["world_cafe"].compute_plan(cafe, {})
+
+
+def test_personal_carnets_carry_the_persons_name_qr_code_and_tables(app, demo, tmp_path):
+    people = [("Claire Dubois", "Tiers-lieu La Forge"), ("Karim Haddad", "Mairie de Bray"), ("Léa Martin", None)]
+    ids = add_registrants(app, demo.id, people)
+    seat(app, demo.id, ids[:2])
+    out = tmp_path / "carnets"
+    with app.test_request_context():
+        event = db.session.get(Event, demo.id)
+        written = carnet.write_personal(event, out)
+        listed = registrants.registrants(event)
+        badges = [p.badge for p in listed]
+        cafe = next(s for s in event.sessions if s.workshop == "world_cafe")
+        names = {t.key: t.name for t in cafe.tables}
+        claire_tables = [names[key] for key in cafe.plan["assignments"][str(ids[0])]]
+        common = tmp_path / "common.pdf"
+        common_pages = carnet.write_pdf(event, common)
+    assert [p.name for p in written] == ["001-claire-dubois.pdf", "002-karim-haddad.pdf", "003-lea-martin.pdf",
+                                         "carnets-all.pdf"]
+    claire = pdf_pages(written[0])
+    assert len(claire) == common_pages and claire[2:] == pdf_pages(common)[2:]
+    assert "Claire Dubois" in claire[0] and "Tiers-lieu La Forge" in claire[0]
+    assert claire[1].casefold().startswith("ce carnet appartient à claire dubois tiers-lieu la forge")
+    route = claire[1][claire[1].index("Vos tables, tour par tour"):].casefold()
+    for n, table in enumerate(claire_tables, start=1):
+        assert f"tour {n} {table}".casefold() in route
+    assert "Vos tables" not in pdf_pages(written[2])[1]  # not seated: no route
+    assert decoded(written[0], tmp_path, 2, 2)[2] == [f"{PUBLIC_URL}/p/{badges[0]}"]
+    assert decoded(written[2], tmp_path, 2, 2)[2] == [f"{PUBLIC_URL}/p/{badges[2]}"]
+    # The workshops' codes are still there, on the same pages as in the common carnet.
+    assert decoded(written[1], tmp_path, 3) == {n: urls for n, urls in decoded(common, tmp_path, 3).items()}
+    # The merged file: every carnet in list order.
+    merged = pdf_pages(written[-1])
+    assert len(merged) == 3 * common_pages
+    for k, (name, _organisation) in enumerate(people):
+        assert merged[k * common_pages + 1].casefold().startswith(f"ce carnet appartient à {name}".casefold())
+        assert merged[k * common_pages + 2:(k + 1) * common_pages] == pdf_pages(common)[2:]
+    reader = PdfReader(written[0])
+    assert reader.metadata.title == "Les Rouages de la Coopération · Carnet de bord"
+    assert {"Le programme", "Contacts"} <= {item.title for item in reader.outline if not isinstance(item, list)}
+    assert not list(out.glob(".*.pdf"))  # the intermediate files are gone
+
+
+def test_no_registration_list_writes_no_personal_carnet(app, demo, tmp_path):
+    with app.test_request_context():
+        assert carnet.write_personal(db.session.get(Event, demo.id), tmp_path / "none") == []
+
+
+def test_the_carnet_command_writes_the_pdf_and_says_how_many_pages(app, demo, tmp_path):
+    runner = app.test_cli_runner()
+    out = tmp_path / "carnet.pdf"
+    result = runner.invoke(cli, ["carnet", "demo", "-o", str(out), "--a4"])
+    assert result.exit_code == 0, result.output
+    pages = len(PdfReader(out).pages)
+    assert f"{out}: {pages} pages" in result.output and pages % 4 == 0
+    assert [round(float(v)) for v in PdfReader(out).pages[0].mediabox[2:]] == [595, 842]
+    missing = runner.invoke(cli, ["carnet", "nope", "-o", str(out)])
+    assert missing.exit_code != 0 and "No event has the slug 'nope'" in missing.output
+
+
+def test_the_per_participant_command_writes_a_folder(app, demo, tmp_path):
+    runner = app.test_cli_runner()
+    empty = runner.invoke(cli, ["carnet", "demo", "--per-participant", "-o", str(tmp_path / "out")])
+    assert empty.exit_code != 0 and "no registration list" in empty.output
+    add_registrants(app, demo.id, [("Ana Sousa", "Réseau Est"), ("Bo Chen", None)])
+    result = runner.invoke(cli, ["carnet", "demo", "--per-participant", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["001-ana-sousa.pdf", "002-bo-chen.pdf",
+                                                                   "carnets-all.pdf"]
+    assert "2 carnets and carnets-all.pdf" in result.output
+
+
+def test_each_workshop_gets_a_note_page_shaped_by_its_format(app, demo):
+    with app.test_request_context():
+        pages = {page["session"].key: page for page in carnet.workshops(db.session.get(Event, demo.id))}
+        env = carnet.environment()
+
+        def notes(key: str) -> str:
+            page = pages[key]
+            return env.get_template(page["template"]).render(session=page["session"], notes=page["notes"])
+
+        cafe, tree, duos, relations = (notes(key) for key in ("world-cafe-fonctions", "arbres-a-idees",
+                                                              "lecons-des-duos", "ateliers-relations"))
+    # World café: one row per table, one box per harvested category.
+    rows = re.findall(r'<th scope="row">([^<]+)</th>((?:<td></td>)+)', cafe)
+    assert [name for name, _cells in rows] == ["Table Animation", "Table Créativité", "Table Valorisation",
+                                               "Table Support", "Table Gestion de projet"]
+    assert all(cells.count("<td>") == 3 for _name, cells in rows)
+    assert re.findall(r'<th scope="col">([^<]+)</th>', cafe) == ["Missions", "Actions à réaliser",
+                                                                 "Besoins d’accompagnement"]
+    # Idea trees (settings.notes: tree): a drawn tree, a branch per movement.
+    assert 'class="idea-tree"' in tree and re.findall(r"<text [^>]+>([^<]+)</text>", tree) == \
+        ["Amorcer", "Maintenir", "Renforcer"]
+    # Two required tags: a grid of relations by practices to keep, stop or create.
+    assert re.findall(r'<th scope="col">([^<]+)</th>', relations) == ["À maintenir", "À arrêter", "À créer"]
+    assert [name for name, _c in re.findall(r'<th scope="row">([^<]+)</th>((?:<td></td>)+)', relations)] == \
+        ["Formaliser les échanges", "Collectivités dans les SCIC", "Financer", "Accès au foncier"]
+    # No tags: plain lines.
+    assert 'class="lined lined--sheet"' in duos and "<table" not in duos and "<svg" not in duos
+
+
+def test_a_board_with_one_small_required_tag_gets_a_column_per_item(app):
+    spec = eventfile.load(demo_text(), registry())
+    spec["slug"] = "colonnes"
+    item = next(i for day in spec["programme"] for i in day["items"] if i.get("id") == "arbres-a-idees")
+    del item["settings"]
+    imported = import_file(app, eventfile.dump(spec))
+    with app.test_request_context():
+        page = next(p for p in carnet.workshops(db.session.get(Event, imported.id))
+                    if p["session"].key == "arbres-a-idees")
+        html = carnet.environment().get_template(page["template"]).render(session=page["session"], notes=page["notes"])
+    assert re.findall(r'<p class="note-columns__label">([^<]+)</p>', html) == ["Amorcer", "Maintenir", "Renforcer"]
