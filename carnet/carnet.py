@@ -8,10 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask_babel import force_locale
-from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Event, Participant, Photo
+from app.models import Event, Participant
 from app.services import network, photos, qr, registrants
 from app.services.eventfile import guest_kinds
 from app.services.events import live_sessions
@@ -24,8 +22,6 @@ from .templating import carnet_page, environment, event_dates
 
 __all__ = ["booklet_html", "context", "environment", "personal_html", "write_pdf", "write_personal"]
 
-# The organisers' logos on the cover: photos the console files under this section.
-LOGO_SECTION = "carnet-logos"
 # The pages every carnet starts with and a person's own carnet replaces: the cover and the page facing it.
 PERSONAL_PAGES = 2
 # A logo is printed at most this wide; it is downsampled for it before layout.
@@ -42,13 +38,6 @@ def two_sentences(text: str | None) -> str:
     """Return the first two sentences of a text (all of it when shorter)."""
     parts = _SENTENCE.split(" ".join((text or "").split()))
     return " ".join(parts[:2])
-
-
-def logos(event: Event) -> list[Photo]:
-    """Return the organisers' logos shown on the cover, in their order."""
-    return list(db.session.scalars(select(Photo).where(Photo.event_id == event.id, Photo.section == LOGO_SECTION,
-                                                       Photo.status == "shown")
-                                   .order_by(Photo.position, Photo.id)))
 
 
 def glossary(spec: dict) -> list[dict]:
@@ -93,7 +82,7 @@ def context(event: Event, a4: bool = False) -> dict:
     guests = [{**guest, "kind_label": kinds.get(guest.get("kind"), "")} for guest in spec.get("guests", [])]
     width = LOGO_WIDTH_MM * (1.4 if a4 else 1)
     return {"event": event, "spec": spec, "lang": spec.get("language", "fr"), "a4": a4, "assets": render.ASSETS.as_uri(),
-            "dates": event_dates(spec), "logos": [photos.print_file(p, width).as_uri() for p in logos(event)],
+            "dates": event_dates(spec), "logos": [photos.print_file(p, width).as_uri() for p in photos.logos(event)],
             "welcome": spec.get("welcome") or spec.get("description"), "programme": programme, "guests": guests,
             "workshops": pages, "sheets": spec.get("sheets", []), "glossary": glossary(spec),
             "organisers": spec.get("organisers", []), "partners": spec.get("partners", [])}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import subprocess
@@ -16,6 +17,7 @@ from app.cli import cli
 from app.extensions import db
 from app.models import Attendance, Event, Participant
 from app.services import eventfile, registrants
+from app.services.errors import ServiceError
 from app.services.events import demo_text, export_event
 from carnet import carnet
 from conftest import PUBLIC_URL, import_file
@@ -326,3 +328,34 @@ def test_a_board_with_one_small_required_tag_gets_a_column_per_item(app):
                     if p["session"].key == "arbres-a-idees")
         html = carnet.environment().get_template(page["template"]).render(session=page["session"], notes=page["notes"])
     assert re.findall(r'<p class="note-columns__label">([^<]+)</p>', html) == ["Amorcer", "Maintenir", "Renforcer"]
+
+
+def test_the_organisers_logos_go_on_the_cover_in_their_order(app, demo, organiser, tmp_path):
+    from app.models import Organiser
+    from app.services import photos
+
+    with app.test_request_context():
+        event = db.session.get(Event, demo.id)
+        author = db.session.query(Organiser).one()
+        added = []
+        for colour in ("#0b6e4f", "#b4471f", "#1d2327"):
+            buffer = io.BytesIO()
+            Image.new("RGB", (600, 300), colour).save(buffer, "JPEG")
+            buffer.seek(0)
+            added.append(photos.add_photo(event, buffer, "Logo", organiser=author))
+        for photo in added[:2]:
+            photos.update(photo, section=photos.LOGO_SECTION)
+        photos.update(added[0], status="hidden")
+        shown = [p.id for p in photos.logos(event)]
+        folder = photos.folder(demo.id).as_uri()
+        html = carnet.booklet_html(event)
+        with pytest.raises(ServiceError):
+            photos.update(added[2], section="no-such-section")
+    assert shown == [added[1].id]
+    band = html[html.index('class="cover__logos"'):html.index("</section>")]
+    assert band.count("<img") == 1 and folder in band
+    out = tmp_path / "carnet.pdf"
+    write(app, demo.id, out)
+    cover = PdfReader(out).pages[0]
+    images = cover.images
+    assert len(images) == 1 and images[0].image.getpixel((10, 10))[0] > 150  # the orange one, not the hidden green

@@ -244,7 +244,7 @@ def update(photo: Photo, caption=None, status=None, section=...) -> Photo:
     if status is not None and status not in ("shown", "hidden"):
         raise ServiceError("invalid_field", _l("The field %(field)s must be one of: %(choices)s.", field="status",
                                                choices="shown, hidden"))
-    if section is not ... and section is not None and section not in {s["key"] for s in photo_sections(event)}:
+    if section is not ... and section not in (None, LOGO_SECTION) and section not in {s["key"] for s in photo_sections(event)}:
         raise ServiceError("unknown_section", _l("This section is not in the booklet."))
     if caption is not None:
         photo.caption = caption
@@ -302,6 +302,16 @@ def placed(event: Event) -> dict[str, list[Photo]]:
     for photo in rows:
         out[photo.section].append(photo)
     return {key: photos for key, photos in out.items() if photos}
+
+
+# The organisers' logos printed on the carnet's cover are photos filed under this section, in their order.
+LOGO_SECTION = "carnet-logos"
+
+
+def logos(event: Event) -> list[Photo]:
+    """Return the organisers' logos for the carnet's cover, shown ones only, in their order."""
+    return list(db.session.scalars(select(Photo).where(Photo.event_id == event.id, Photo.section == LOGO_SECTION,
+                                                       Photo.status == "shown").order_by(Photo.position, Photo.id)))
 
 
 def is_public(event: Event, photo: Photo) -> bool:
