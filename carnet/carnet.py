@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask_babel import force_locale
+from flask_babel import gettext as _
+from pypdf import PdfReader, PdfWriter
 
 from app.models import Event, Participant
 from app.services import network, photos, qr, registrants
@@ -186,24 +188,26 @@ def write_personal(event: Event, out_dir: Path, a4: bool = False, progress: Call
 def assemble(common: Path, personal: Path, outputs: list[Path], merged: Path,
              progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write each person's carnet (their pages, then the common ones after the first two) and the merged file."""
-    from pypdf import PdfReader, PdfWriter
-
     common_reader, personal_reader = PdfReader(common), PdfReader(personal)
     pages = len(common_reader.pages)
+    metadata = {key: value for key, value in (common_reader.metadata or {}).items() if isinstance(value, str)}
     for n, output in enumerate(outputs):
         if progress is not None:
-            progress(f"{n + 1}/{len(outputs)}")
+            progress(_("Assembling carnet %(n)s of %(total)s…", n=n + 1, total=len(outputs)))
         writer = PdfWriter()
         writer.append(personal_reader, pages=(PERSONAL_PAGES * n, PERSONAL_PAGES * (n + 1)), import_outline=False)
         writer.append(common_reader, pages=(PERSONAL_PAGES, pages))
-        writer.add_metadata({key: value for key, value in (common_reader.metadata or {}).items()
-                             if isinstance(value, str)})
+        writer.add_metadata(metadata)
         with output.open("wb") as stream:
             writer.write(stream)
+    # The merged file is for the printer: every person's pages, the common ones stored once and shown many times.
     writer = PdfWriter()
-    for output in outputs:
-        writer.append(output, import_outline=False)
-    writer.add_metadata({key: value for key, value in (common_reader.metadata or {}).items() if isinstance(value, str)})
+    for n in range(len(outputs)):
+        for k in range(PERSONAL_PAGES * n, PERSONAL_PAGES * (n + 1)):
+            writer.add_page(personal_reader.pages[k])
+        for k in range(PERSONAL_PAGES, pages):
+            writer.add_page(common_reader.pages[k])
+    writer.add_metadata(metadata)
     with merged.open("wb") as stream:
         writer.write(stream)
     return [*outputs, merged]
