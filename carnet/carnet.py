@@ -26,8 +26,9 @@ __all__ = ["booklet_html", "context", "environment", "personal_html", "write_pdf
 
 # The pages every carnet starts with and a person's own carnet replaces: the cover and the page facing it.
 PERSONAL_PAGES = 2
-# A logo is printed at most this wide; it is downsampled for it before layout.
+# A logo is printed at most this wide; it is downsampled for it before layout. The cover shows six at most.
 LOGO_WIDTH_MM = 40
+MAX_LOGOS = 6
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"“])")
 
 
@@ -84,7 +85,7 @@ def context(event: Event, a4: bool = False) -> dict:
     guests = [{**guest, "kind_label": kinds.get(guest.get("kind"), "")} for guest in spec.get("guests", [])]
     width = LOGO_WIDTH_MM * (1.4 if a4 else 1)
     return {"event": event, "spec": spec, "lang": spec.get("language", "fr"), "a4": a4, "assets": render.ASSETS.as_uri(),
-            "dates": event_dates(spec), "logos": [photos.print_file(p, width).as_uri() for p in photos.logos(event)],
+            "dates": event_dates(spec), "logos": [photos.print_file(p, width).as_uri() for p in photos.logos(event)[:MAX_LOGOS]],
             "welcome": spec.get("welcome") or spec.get("description"), "programme": programme, "guests": guests,
             "workshops": pages, "sheets": spec.get("sheets", []), "glossary": glossary(spec),
             "organisers": spec.get("organisers", []), "partners": spec.get("partners", [])}
