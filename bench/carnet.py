@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import secrets
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def run(data_dir: Path, out_dir: Path, a4: bool) -> dict:
     command = [str(Path(sys.executable).parent / "rouages"), "--data", str(data_dir), "carnet", "demo", "--per-participant",
                "-o", str(out_dir)] + (["--a4"] if a4 else [])
     env = {**os.environ, "ROUAGES_PUBLIC_URL": PUBLIC_URL}
+    before, load = resource.getrusage(resource.RUSAGE_CHILDREN), os.getloadavg()[0]
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     root, peak = psutil.Process(process.pid), 0
@@ -71,7 +73,11 @@ def run(data_dir: Path, out_dir: Path, a4: bool) -> dict:
             pass
         time.sleep(0.05)
     seconds = time.monotonic() - started
-    return {"seconds": round(seconds, 1), "peak_mb": round(peak / 1e6), "exit": process.returncode,
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The CPU time says what the wall-clock time would be on an idle machine; the load says how idle it was.
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "load_before": round(load, 1),
+            "peak_mb": round(peak / 1e6), "exit": process.returncode,
             "output": process.stdout.read().strip()}
 
 
@@ -97,7 +103,8 @@ def main() -> None:
         })
     print(f"{figures['people']} personal carnets ({figures['format']}, {figures['pages_each']} pages each) and "
           f"the merged file ({figures['pages_merged']} pages, {figures['merged_mb']} MB): "
-          f"{figures['seconds']} s, peak memory {figures['peak_mb']} MB (exit {figures['exit']}).")
+          f"{figures['seconds']} s ({figures['cpu_seconds']} s of CPU, load {figures['load_before']} before), "
+          f"peak memory {figures['peak_mb']} MB (exit {figures['exit']}).")
     if options.json:
         options.json.write_text(json.dumps(figures, indent=2), "utf-8")
 
