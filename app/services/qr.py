@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import qrcode
@@ -36,3 +37,8 @@ def terminal(data: str) -> str:
     out = io.StringIO()
     _code(data).print_ascii(out=out, invert=True)
     return out.getvalue()
+
+
+def svg_data_uri(data: str) -> str:
+    """Return a QR code of `data` as a ``data:`` URL of its SVG, for a printed page that fetches nothing."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg(data)).decode("ascii")
