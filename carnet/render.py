@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -81,7 +82,7 @@ def _reporting(report: Callable[[str], None] | None):
         logger.setLevel(level)
 
 
-def write_pdf(html: str, output: Path, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
+def write_pdf(html: str, output: Path | BinaryIO, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
               tagged: bool = False, stylesheets: Iterable[Path] = ()) -> int:
     """Render HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets to a PDF; return its page count.
 

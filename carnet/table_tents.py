@@ -6,6 +6,7 @@ The top half is printed upside down, so that once folded each face reads the rig
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -64,8 +65,8 @@ def table_tents_html(target: Event | Session) -> str:
             event=event, tents=[tent(table) for table in tables], lang=language)
 
 
-def write_table_tents(target: Event | Session, output: Path) -> int:
-    """Write one folding table tent per table of a session or an event to ``output``; return its page count."""
+def write_table_tents(target: Event | Session, output: Path | BinaryIO) -> int:
+    """Write one folding table tent per table of a session or an event to ``output`` (path or binary file); return its pages."""
     event = target if isinstance(target, Event) else target.event
     with force_locale(event.spec.get("language", "fr")):
-        return render.write_pdf(table_tents_html(target), Path(output))
+        return render.write_pdf(table_tents_html(target), output)
