@@ -39,7 +39,7 @@ def badges_html(event: Event) -> str:
     """Return the badge sheets of an event's registration list as the HTML WeasyPrint lays out."""
     people = registrants(event)
     if not people:
-        raise ServiceError("no_registrants", _l("The event « %(title)s » has no registration list: import one before "
+        raise ServiceError("no_registrants", _l("The event “%(title)s” has no registration list: import one before "
                                                 "printing badges.", title=event.title))
     cards = [badge(person) for person in people]
     sheets = [cards[i:i + PER_SHEET] for i in range(0, len(cards), PER_SHEET)]

@@ -57,7 +57,7 @@ def table_tents_html(target: Event | Session) -> str:
     event = target if isinstance(target, Event) else target.event
     tables = tables_of(target)
     if not tables:
-        raise ServiceError("no_tables", _l("« %(title)s » has no tables: table tents are printed for the tables of a "
+        raise ServiceError("no_tables", _l("“%(title)s” has no tables: table tents are printed for the tables of a "
                                            "world café.", title=target.title))
     language = event.spec.get("language", "fr")
     with force_locale(language):
