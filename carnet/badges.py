@@ -32,7 +32,7 @@ def badge(participant: Participant) -> dict:
     name = (participant.name or "").strip()
     url = personal_url(participant)
     return {"name": name, "size": _name_size(name), "organisation": (participant.organisation or "").strip(),
-            "role": (participant.role or "").strip(), "url": url, "qr": qr.svg_data_uri(url)}
+            "role": (participant.role or "").strip(), "url": url, "qr": qr.print_data_uri(url)}
 
 
 def badges_html(event: Event) -> str:

@@ -43,7 +43,7 @@ def tent(table: Table) -> dict:
     description = found[0]["description"] if len(found) == 1 else ""
     return {"name": table.name, "themes": [t["label"] for t in shown], "description": description,
             "question": session.question or "", "session": session.title, "host": host or table.host or "",
-            "code": table.code, "url": url, "qr": qr.svg_data_uri(url)}
+            "code": table.code, "url": url, "qr": qr.print_data_uri(url)}
 
 
 def tables_of(target: Event | Session) -> list[Table]:
