@@ -15,6 +15,7 @@ from weasyprint import HTML
 from app.cli import cli
 from app.extensions import db
 from app.models import Event, Participant, Session
+from app.services import eventfile
 from app.services.errors import ServiceError
 from app.services.events import demo_text
 from carnet import print_shop
@@ -22,6 +23,7 @@ from carnet.badges import write_badges
 from carnet.imposition import impose_saddle_stitch
 from carnet.table_tents import write_table_tents
 from conftest import PUBLIC_URL, import_file, login
+from workshops import registry
 
 MM = 72 / 25.4
 A5_PT = (419.53, 595.28)
@@ -240,3 +242,16 @@ def test_table_cards_page_links_to_the_table_tents_pdf_for_organisers_only(app, 
         next(n for n, _c in tables if n in page.extract_text()) for page in PdfReader(path).pages]
     board = next(s for s in event.sessions if s.code != code)
     assert http.get(f"/console/s/{board.code}/table-tents.pdf").status_code == 404
+
+
+def test_table_tents_name_the_host_and_the_theme_s_meaning(app, tmp_path):
+    item = registry()["world_cafe"].example  # five tables, the first one hosted by Camille
+    doc = {"slug": "cafe", "title": "Café <i>des</i> fonctions", "programme": [{"date": "2026-06-09", "items": [item]}]}
+    session = import_file(app, eventfile.dump(doc)).sessions[0]
+    path = tmp_path / "tents.pdf"
+    with app.test_request_context():
+        assert write_table_tents(db.session.get(Session, session.id), path) == 5
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(path).pages]
+    assert pages[0].count("Hôte : Camille") == 2 and "Hôte" not in pages[1]
+    assert pages[0].count("Rencontrer, mettre en synergie et structurer le collectif d'acteurs.") == 2
+    assert pages[0].count("Café <i>des</i> fonctions") == 2
