@@ -80,12 +80,6 @@ def read_upload(stream, max_bytes: int) -> bytes:
 
 def _to_srgb(image: Image.Image) -> Image.Image:
     """Return the image's pixels in sRGB (a phone's Display P3 photo keeps its colours once its profile is gone)."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        # A logo's transparent background becomes the page's white, not the black its hidden pixels often are.
-        rgba = image.convert("RGBA")
-        image = Image.new("RGB", rgba.size, "white")
-        image.paste(rgba, mask=rgba.getchannel("A"))
-        return image
     icc = image.info.get("icc_profile")
     if icc:
         try:
