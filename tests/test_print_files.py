@@ -18,7 +18,7 @@ from app.models import Event, Participant, Session
 from app.services import eventfile
 from app.services.errors import ServiceError
 from app.services.events import demo_text
-from carnet import print_shop
+from carnet import jobs, print_shop
 from carnet.badges import write_badges
 from carnet.imposition import impose_saddle_stitch
 from carnet.table_tents import write_table_tents
@@ -255,3 +255,17 @@ def test_table_tents_name_the_host_and_the_theme_s_meaning(app, tmp_path):
     assert pages[0].count("Hôte : Camille") == 2 and "Hôte" not in pages[1]
     assert pages[0].count("Rencontrer, mettre en synergie et structurer le collectif d'acteurs.") == 2
     assert pages[0].count("Café <i>des</i> fonctions") == 2
+
+
+def test_a_badges_render_job_without_registration_list_fails_with_the_reason(app, tmp_path):
+    import_file(app, demo_text())
+    data_dir, url = app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"]
+    with app.app_context():
+        db.engine.dispose()  # the job's process opens the database itself
+    jobs.start(data_dir, url, "demo", "a4", booklet="badges", time_limit=120, locale="fr",
+               starting_message="…", time_limit_message="too long", stopped_message="stopped")
+    over = jobs.wait(data_dir, "demo", "a4", booklet="badges")
+    assert over["state"] == "failed" and over["message"] == over["error"] == (
+        "L’événement « Les Rouages de la Coopération » n’a pas de liste d’inscrits : importez-en une avant "
+        "d’imprimer les badges.")
+    assert jobs.finished_pdf(data_dir, "demo", "a4", booklet="badges") is None
