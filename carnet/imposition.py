@@ -61,6 +61,9 @@ def impose_saddle_stitch(src: Path, dst: Path) -> int:
             # Merging clips each page to its own box, so nothing spills over the fold.
             side.merge_transformed_page(page, Transformation().translate(x - float(box.left), -float(box.bottom)))
         side.mediabox = RectangleObject((0, 0, *A4_LANDSCAPE))
+        # A file for the printer: its links would point at pages it no longer has.
+        if "/Annots" in side:
+            del side["/Annots"]
     with open(dst, "wb") as out:
         writer.write(out)
     return len(order)

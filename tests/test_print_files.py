@@ -31,7 +31,7 @@ A5_PT = (419.53, 595.28)
 
 def numbered(path: Path, pages: int, size: str = "A5") -> Path:
     """Write a PDF whose every page shows only its own number."""
-    body = "".join(f'<p style="break-after: page">{n}</p>' for n in range(1, pages + 1))
+    body = "".join(f'<p id="p{n}" style="break-after: page"><a href="#p1">{n}</a></p>' for n in range(1, pages + 1))
     HTML(string=f"<style>@page {{ size: {size}; margin: 20mm }} p {{ font-size: 40pt }}</style>{body}").write_pdf(path)
     return path
 
@@ -65,6 +65,7 @@ def test_imposition_lays_pages_out_in_saddle_stitch_order(tmp_path, pages, order
     assert halves(imposed) == order
     for page in PdfReader(imposed).pages:
         assert (round(float(page.mediabox.width) / MM), round(float(page.mediabox.height) / MM)) == (297, 210)
+        assert "/Annots" not in page  # no link to a page the printer's file does not have
 
 
 def test_imposition_refuses_a_page_count_that_does_not_fold(tmp_path):
