@@ -30,9 +30,10 @@ def _name_size(name: str) -> str:
 def badge(participant: Participant) -> dict:
     """Return what one badge prints: the person's name, organisation, role and own QR code."""
     name = (participant.name or "").strip()
-    url = personal_url(participant)
+    # Someone listed before personal QR codes existed has none yet: their badge still names them.
+    url = personal_url(participant) if participant.badge else None
     return {"name": name, "size": _name_size(name), "organisation": (participant.organisation or "").strip(),
-            "role": (participant.role or "").strip(), "url": url, "qr": qr.print_data_uri(url)}
+            "role": (participant.role or "").strip(), "url": url, "qr": qr.print_data_uri(url) if url else None}
 
 
 def badges_html(event: Event) -> str:

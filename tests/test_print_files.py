@@ -110,12 +110,12 @@ def test_print_shop_file_has_an_a5_trim_box_bleed_and_crop_marks_outside_it(tmp_
     assert max(pixel(-7 * MM, 0)) < 100 and max(pixel(0, -7 * MM)) < 100  # the top-left corner's two marks
 
 
-def registrants(app, event_id: int, people: list[tuple]) -> list[str]:
-    """Add people to an event's registration list, in order; return their badge codes."""
+def registrants(app, event_id: int, people: list[tuple], without_code: int | None = None) -> list[str | None]:
+    """Add people to an event's registration list, in order; return their badge codes (none for `without_code`)."""
     with app.app_context():
         badges = []
         for position, (name, organisation, role) in enumerate(people, start=1):
-            badge = secrets.token_urlsafe(9)
+            badge = None if position == without_code else secrets.token_urlsafe(9)
             db.session.add(Participant(event_id=event_id, token=secrets.token_hex(16), name=name,
                                        organisation=organisation, role=role, registered_position=position, badge=badge))
             badges.append(badge)
@@ -168,6 +168,17 @@ def test_badges_without_a_registration_list_are_refused(app, runner, tmp_path):
     result = runner.invoke(cli, args=["badges", "demo", "-o", str(path)])
     assert result.exit_code == 1 and "n’a pas de liste d’inscrits : importez-en une" in result.output
     assert not path.exists()
+
+
+def test_a_registrant_without_a_personal_code_gets_a_badge_without_qr(app, tmp_path):
+    event = import_file(app, demo_text())
+    badges = registrants(app, event.id, PEOPLE[:3], without_code=2)
+    path = tmp_path / "badges.pdf"
+    with app.test_request_context():
+        assert write_badges(db.session.get(Event, event.id), path) == 1
+    text = " ".join(PdfReader(path).pages[0].extract_text().split())
+    assert "Amina Benali" in text and text.count("Votre QR code personnel") == 2 and "None" not in text
+    assert qr_codes(path, tmp_path) == [[f"{PUBLIC_URL}/p/{badges[0]}", f"{PUBLIC_URL}/p/{badges[2]}"]]
 
 
 def test_badges_command_writes_the_sheets(app, runner, tmp_path):
