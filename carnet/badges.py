@@ -33,7 +33,7 @@ def badge(participant: Participant) -> dict:
     # Someone listed before personal QR codes existed has none yet: their badge still names them.
     url = personal_url(participant) if participant.badge else None
     return {"name": name, "size": _name_size(name), "organisation": (participant.organisation or "").strip(),
-            "role": (participant.role or "").strip(), "url": url, "qr": qr.print_data_uri(url) if url else None}
+            "role": (participant.role or "").strip(), "qr": qr.print_data_uri(url) if url else None}
 
 
 def badges_html(event: Event) -> str:
