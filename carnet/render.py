@@ -8,11 +8,12 @@ import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from flask_babel import gettext as _
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -82,15 +83,21 @@ def _reporting(report: Callable[[str], None] | None):
 
 
 def document(html: str, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
-             tagged: bool = False):
-    """Lay out HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets; return WeasyPrint's document."""
+             tagged: bool = False, stylesheets: Iterable[Path] = ()):
+    """Lay out HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets; return WeasyPrint's document.
+
+    ``stylesheets`` are files under the booklet assets applied after the document's own (the print-shop bleed, say).
+    """
     fetcher = SandboxFetcher([ASSETS, *roots])
+    fonts = FontConfiguration()
+    extra = [CSS(url=Path(sheet).resolve().as_uri(), url_fetcher=fetcher, font_config=fonts) for sheet in stylesheets]
     with _reporting(progress):
         return HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher).render(
-            font_config=FontConfiguration(), pdf_tags=tagged)
+            stylesheets=extra, font_config=fonts, pdf_tags=tagged)
 
 
-def save(document, output: Path, *, progress: Callable[[str], None] | None = None, tagged: bool = False) -> int:
+def save(document, output: Path | BinaryIO, *, progress: Callable[[str], None] | None = None,
+         tagged: bool = False) -> int:
     """Write a laid-out document to a PDF file; return its page count."""
     with _reporting(progress):
         # Photos arrive already downsampled for print (app/services/photos.py: print_file), embedded as they are.
@@ -98,8 +105,11 @@ def save(document, output: Path, *, progress: Callable[[str], None] | None = Non
     return len(document.pages)
 
 
-def write_pdf(html: str, output: Path, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
-              tagged: bool = False) -> int:
-    """Render HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets to a PDF; return its page count."""
-    laid_out = document(html, roots=roots, progress=progress, tagged=tagged)
+def write_pdf(html: str, output: Path | BinaryIO, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
+              tagged: bool = False, stylesheets: Iterable[Path] = ()) -> int:
+    """Render HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets to a PDF; return its page count.
+
+    ``stylesheets`` are files under the booklet assets applied after the document's own (the print-shop bleed, say).
+    """
+    laid_out = document(html, roots=roots, progress=progress, tagged=tagged, stylesheets=stylesheets)
     return save(laid_out, output, progress=progress, tagged=tagged)
