@@ -21,6 +21,7 @@ from app.services.text import slugify
 from workshops import registry
 
 from . import render
+from .print_shop import print_shop_stylesheet, set_print_boxes
 from .templating import carnet_page, environment, event_dates
 
 __all__ = ["booklet_html", "context", "environment", "personal_html", "write_pdf", "write_personal"]
@@ -142,15 +143,23 @@ def _roots(event: Event) -> list[Path]:
 
 
 def write_pdf(event: Event, output: Path, a4: bool = False, progress: Callable[[str], None] | None = None,
-              participant: Participant | None = None) -> int:
-    """Write the event's carnet to ``output``, padded to a multiple of four pages with note pages; return its page count."""
+              participant: Participant | None = None, *, print_shop: bool = False) -> int:
+    """Write the event's carnet to ``output``, padded to a multiple of four pages with note pages; return its page count.
+
+    ``print_shop`` writes the A5 file for a print shop: 3 mm of bleed, trim and bleed boxes, crop marks.
+    """
+    sheets = [print_shop_stylesheet()] if print_shop else []
     with force_locale(_lang(event)):
-        laid_out = render.document(booklet_html(event, a4, participant), roots=_roots(event), progress=progress)
+        laid_out = render.document(booklet_html(event, a4, participant), roots=_roots(event), progress=progress,
+                                   stylesheets=sheets)
         extra = padding(len(laid_out.pages)) - 1
         if extra:
             laid_out = render.document(booklet_html(event, a4, participant, notes=1 + extra), roots=_roots(event),
-                                       progress=progress)
-        return render.save(laid_out, Path(output), progress=progress)
+                                       progress=progress, stylesheets=sheets)
+        pages = render.save(laid_out, Path(output), progress=progress)
+    if print_shop:
+        set_print_boxes(Path(output))
+    return pages
 
 
 def personal_name(participant: Participant) -> str:

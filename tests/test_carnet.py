@@ -359,3 +359,33 @@ def test_the_organisers_logos_go_on_the_cover_in_their_order(app, demo, organise
     cover = PdfReader(out).pages[0]
     images = cover.images
     assert len(images) == 1 and images[0].image.getpixel((10, 10))[0] > 150  # the orange one, not the hidden green
+
+
+def test_the_print_files_of_the_carnet_fold_and_bleed(app, demo, tmp_path):
+    from carnet.builds import build
+    from carnet.imposition import A4_LANDSCAPE, A5, MM
+
+    with app.test_request_context():
+        event = db.session.get(Event, demo.id)
+        pages = build(event, "carnet", "a5", tmp_path / "a5.pdf")
+        imposed = build(event, "carnet", "imposed", tmp_path / "imposed.pdf")
+        shop = build(event, "carnet", "print-shop", tmp_path / "shop.pdf")
+    # Imposed: half as many A4 sides, the last page beside the first on the outer sheet.
+    reader = PdfReader(tmp_path / "imposed.pdf")
+    assert imposed == len(reader.pages) == pages // 2
+    assert [round(float(v)) for v in reader.pages[0].mediabox[2:]] == [round(v) for v in A4_LANDSCAPE]
+    outer = " ".join(reader.pages[0].extract_text().split())
+    assert outer.index("Contacts") < outer.casefold().index("carnet de bord")
+    # Print shop: the same pages, A5 trim, 3 mm of bleed inside a larger media box; the cover's green runs past the trim.
+    reader = PdfReader(tmp_path / "shop.pdf")
+    assert shop == len(reader.pages) == pages
+    for page in reader.pages:
+        assert [round(float(v), 1) for v in (page.trimbox.width, page.trimbox.height)] == [round(v, 1) for v in A5]
+        assert round(float(page.bleedbox.width) - float(page.trimbox.width), 1) == round(6 * MM, 1)
+        assert float(page.mediabox.width) > float(page.bleedbox.width)
+    subprocess.run(["pdftoppm", "-r", "72", "-png", "-f", "1", "-l", "1", str(tmp_path / "shop.pdf"),
+                    str(tmp_path / "shop")], check=True)
+    cover = Image.open(next(tmp_path.glob("shop-*.png"))).convert("RGB")
+    trim = reader.pages[0].trimbox
+    left = round(float(trim.left) - float(reader.pages[0].mediabox.left))
+    assert cover.getpixel((left - 2, 200)) == cover.getpixel((left + 20, 200)) == (11, 110, 79)
