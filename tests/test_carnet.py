@@ -352,7 +352,7 @@ def test_the_organisers_logos_go_on_the_cover_in_their_order(app, demo, organise
         with pytest.raises(ServiceError):
             photos.update(added[2], section="no-such-section")
     assert shown == [added[1].id]
-    band = html[html.index('class="cover__logos"'):html.index("</section>")]
+    band = html[html.index('class="cover__logos '):html.index("</section>")]
     assert band.count("<img") == 1 and folder in band
     out = tmp_path / "carnet.pdf"
     write(app, demo.id, out)
