@@ -353,6 +353,7 @@ def carnet_command(slug: str, output: Path, a4: bool, per_participant: bool):
     """Write an event's participants' carnet (Carnet de Bord) as a PDF."""
     from carnet.carnet import write_pdf, write_personal
 
+    from .services.errors import ServiceError
     from .services.events import get_event
 
     found = get_event(slug)
@@ -362,10 +363,11 @@ def carnet_command(slug: str, output: Path, a4: bool, per_participant: bool):
     if per_participant:
         if output.exists() and not output.is_dir():
             raise click.ClickException(f"{output} is a file: give a folder to write the carnets in.")
-        written = write_personal(found, output, a4=a4, progress=progress)
+        try:
+            written = write_personal(found, output, a4=a4, progress=progress)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc.message)) from None
         click.echo("", err=True)
-        if not written:
-            raise click.ClickException(f"The event {slug!r} has no registration list: import one first.")
         click.echo(f"{output}: {len(written) - 1} carnets and {written[-1].name}.")
         return
     pages = write_pdf(found, output, a4=a4, progress=progress)

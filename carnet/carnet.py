@@ -10,10 +10,12 @@ from pathlib import Path
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pypdf import PdfReader, PdfWriter
 
 from app.models import Event, Participant
 from app.services import network, photos, qr, registrants
+from app.services.errors import ServiceError
 from app.services.eventfile import guest_kinds
 from app.services.events import live_sessions
 from app.services.sessions import frameworks_of, live_tables
@@ -174,12 +176,15 @@ MERGED_NAME = "carnets-all.pdf"
 def write_personal(event: Event, out_dir: Path, a4: bool = False, progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write one carnet per registrant into ``out_dir`` and all of them merged, in list order; return the files.
 
+    Without a registration list, refuse (ServiceError ``no_registrants``) and write nothing.
+
     The common pages are laid out once and every person's cover and facing page in one more document; each
     person's PDF is then assembled from the two, so a person costs two pages of layout, not a whole carnet.
     """
     people = registrants.registrants(event)
     if not people:
-        return []
+        raise ServiceError("no_registrants", _l("The event “%(title)s” has no registration list: import one before "
+                                                "printing personal carnets.", title=event.title))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     common_path, personal_path = out_dir / ".common.pdf", out_dir / ".personal.pdf"

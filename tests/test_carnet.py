@@ -261,7 +261,9 @@ def test_personal_carnets_carry_the_persons_name_qr_code_and_tables(app, demo, t
 
 def test_no_registration_list_writes_no_personal_carnet(app, demo, tmp_path):
     with app.test_request_context():
-        assert carnet.write_personal(db.session.get(Event, demo.id), tmp_path / "none") == []
+        with pytest.raises(ServiceError) as refused:
+            carnet.write_personal(db.session.get(Event, demo.id), tmp_path / "none")
+    assert refused.value.code == "no_registrants" and not (tmp_path / "none").exists()
 
 
 def test_the_carnet_command_writes_the_pdf_and_says_how_many_pages(app, demo, tmp_path):
@@ -279,7 +281,8 @@ def test_the_carnet_command_writes_the_pdf_and_says_how_many_pages(app, demo, tm
 def test_the_per_participant_command_writes_a_folder(app, demo, tmp_path):
     runner = app.test_cli_runner()
     empty = runner.invoke(cli, ["carnet", "demo", "--per-participant", "-o", str(tmp_path / "out")])
-    assert empty.exit_code != 0 and "no registration list" in empty.output
+    assert empty.exit_code != 0 and "n’a pas de liste d’inscrits" in empty.output
+    assert not (tmp_path / "out").exists()
     add_registrants(app, demo.id, [("Ana Sousa", "Réseau Est"), ("Bo Chen", None)])
     result = runner.invoke(cli, ["carnet", "demo", "--per-participant", "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
