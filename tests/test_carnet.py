@@ -392,3 +392,24 @@ def test_the_print_files_of_the_carnet_fold_and_bleed(app, demo, tmp_path):
     trim = reader.pages[0].trimbox
     left = round(float(trim.left) - float(reader.pages[0].mediabox.left))
     assert cover.getpixel((left - 2, 200)) == cover.getpixel((left + 20, 200)) == (11, 110, 79)
+
+
+def test_the_console_render_job_writes_the_carnet_and_refuses_personal_ones_without_a_list(app, demo):
+    from carnet import jobs
+
+    data_dir, url = app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"]
+    with app.app_context():
+        db.engine.dispose()  # the job's process opens the database itself
+    options = {"time_limit": 300, "locale": "fr", "starting_message": "…", "time_limit_message": "too long",
+               "stopped_message": "stopped"}
+    jobs.start(data_dir, url, "demo", "a5", booklet="carnet", **options)
+    done = jobs.wait(data_dir, "demo", "a5", booklet="carnet", timeout=300)
+    assert done["state"] == "done", done
+    pdf = jobs.finished_pdf(data_dir, "demo", "a5", booklet="carnet")
+    assert pdf is not None and len(PdfReader(pdf).pages) % 4 == 0
+    jobs.start(data_dir, url, "demo", "personal", booklet="carnet", **options)
+    over = jobs.wait(data_dir, "demo", "personal", booklet="carnet", timeout=300)
+    assert over["state"] == "failed" and over["message"] == (
+        "L’événement « Les Rouages de la Coopération » n’a pas de liste d’inscrits : importez-en une avant "
+        "d’imprimer les carnets personnels.")
+    assert jobs.finished_pdf(data_dir, "demo", "personal", booklet="carnet") is None
