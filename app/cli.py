@@ -347,30 +347,36 @@ def _progress_printer():
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="PDF file to write (a folder with --per-participant).")
 @click.option("--a4", is_flag=True, help="A4 pages instead of A5.")
+@click.option("--imposed", is_flag=True, help="A5 pages two per A4 side in saddle-stitch order, for an office printer.")
+@click.option("--print-shop", is_flag=True, help="A5 pages with 3 mm of bleed and crop marks, for a print shop.")
 @click.option("--per-participant", is_flag=True,
               help="One carnet per person of the registration list in the output folder, and carnets-all.pdf.")
-def carnet_command(slug: str, output: Path, a4: bool, per_participant: bool):
+def carnet_command(slug: str, output: Path, a4: bool, imposed: bool, print_shop: bool, per_participant: bool):
     """Write an event's participants' carnet (Carnet de Bord) as a PDF."""
-    from carnet.carnet import write_pdf, write_personal
+    from carnet.builds import build
+    from carnet.carnet import write_personal
 
     from .services.errors import ServiceError
     from .services.events import get_event
 
+    if sum((a4, imposed, print_shop)) > 1 or (per_participant and (imposed or print_shop)):
+        raise click.UsageError("Choose one of --a4, --imposed and --print-shop (--per-participant takes --a4 only).")
     found = get_event(slug)
     if found is None:
         raise click.ClickException(f"No event has the slug {slug!r}.")
     progress = _progress_printer()
-    if per_participant:
-        if output.exists() and not output.is_dir():
-            raise click.ClickException(f"{output} is a file: give a folder to write the carnets in.")
-        try:
+    try:
+        if per_participant:
+            if output.exists() and not output.is_dir():
+                raise click.ClickException(f"{output} is a file: give a folder to write the carnets in.")
             written = write_personal(found, output, a4=a4, progress=progress)
-        except ServiceError as exc:
-            raise click.ClickException(str(exc.message)) from None
-        click.echo("", err=True)
-        click.echo(f"{output}: {len(written) - 1} carnets and {written[-1].name}.")
-        return
-    pages = write_pdf(found, output, a4=a4, progress=progress)
+            click.echo("", err=True)
+            click.echo(f"{output}: {len(written) - 1} carnets and {written[-1].name}.")
+            return
+        fmt = "a4" if a4 else "imposed" if imposed else "print-shop" if print_shop else "a5"
+        pages = build(found, "carnet", fmt, output, progress=progress)
+    except (ServiceError, ValueError) as exc:
+        raise click.ClickException(str(getattr(exc, "message", exc))) from None
     click.echo("", err=True)
     click.echo(f"{output}: {pages} pages, {output.stat().st_size / 1e6:.1f} MB.")
 

@@ -276,6 +276,12 @@ def test_the_carnet_command_writes_the_pdf_and_says_how_many_pages(app, demo, tm
     assert [round(float(v)) for v in PdfReader(out).pages[0].mediabox[2:]] == [595, 842]
     missing = runner.invoke(cli, ["carnet", "nope", "-o", str(out)])
     assert missing.exit_code != 0 and "No event has the slug 'nope'" in missing.output
+    imposed = runner.invoke(cli, ["carnet", "demo", "-o", str(tmp_path / "imposed.pdf"), "--imposed"])
+    assert imposed.exit_code == 0, imposed.output
+    sides = len(PdfReader(tmp_path / "imposed.pdf").pages)
+    assert f"{tmp_path / 'imposed.pdf'}: {sides} pages" in imposed.output and sides % 2 == 0
+    both = runner.invoke(cli, ["carnet", "demo", "-o", str(out), "--a4", "--print-shop"])
+    assert both.exit_code != 0 and "Choose one of" in both.output
 
 
 def test_the_per_participant_command_writes_a_folder(app, demo, tmp_path):
