@@ -115,3 +115,22 @@ def test_the_carnet_page_exists_and_renders_with_the_example_and_the_demo(app, s
             html = env.get_template(page["template"]).render(session=page["session"], notes=page["notes"])
             assert str(escape(page["session"].title)) in html
             assert "notes-sheet" in html
+
+
+def test_a_format_without_its_own_carnet_page_gets_the_plain_notes_page(app):
+    from workshops import CORE_NOTES
+
+    class Plain(WorkshopFormat):
+        slug = "plain"
+        title = "Plain"
+        example = {}
+
+        def synthesise(self, session) -> dict:
+            return {}
+
+    assert Plain().carnet_template() == CORE_NOTES and CORE_NOTES.is_file()
+    assert registry()["board"].carnet_template().name == "carnet.html"
+    with app.test_request_context():
+        html = environment().get_template("carnet/notes.html").render(
+            session={"title": "Un <atelier>"}, notes={"frameworks": [], "tables": [], "harvest": [], "settings": {}})
+    assert "Un &lt;atelier&gt;" in html and "lined" in html
