@@ -108,10 +108,10 @@ def route(participant: Participant, sessions: list) -> list[dict]:
 
 
 def personal(participant: Participant, sessions: list) -> dict:
-    """Return what a person's own pages print: who they are, their own QR code and their tables."""
-    url = registrants.personal_url(participant)
-    return {"name": participant.name, "organisation": participant.organisation, "url": url, "qr": qr_image(url),
-            "route": route(participant, sessions)}
+    """Return what a person's own pages print: who they are, their own QR code (if they have one) and their tables."""
+    url = registrants.personal_url(participant) if participant.badge else None
+    return {"name": participant.name or "", "organisation": participant.organisation, "url": url,
+            "qr": qr_image(url) if url else None, "route": route(participant, sessions)}
 
 
 def _lang(event: Event) -> str:

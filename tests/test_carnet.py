@@ -419,3 +419,15 @@ def test_the_console_render_job_writes_the_carnet_and_refuses_personal_ones_with
         "L’événement « Les Rouages de la Coopération » n’a pas de liste d’inscrits : importez-en une avant "
         "d’imprimer les carnets personnels.")
     assert jobs.finished_pdf(data_dir, "demo", "personal", booklet="carnet") is None
+
+
+def test_a_registrant_without_a_personal_code_gets_a_carnet_without_a_qr_code(app, demo, tmp_path):
+    ids = add_registrants(app, demo.id, [("Nadia Benali", "Collectif Est")])
+    with app.app_context():
+        db.session.get(Participant, ids[0]).badge = None
+        db.session.commit()
+    with app.test_request_context():
+        written = carnet.write_personal(db.session.get(Event, demo.id), tmp_path / "out")
+    assert pdf_pages(written[0])[1].casefold().startswith("ce carnet appartient à nadia benali collectif est")
+    assert decoded(written[0], tmp_path, 2, 2)[2] == []
+    assert "/p/" not in pdf_pages(written[0])[1]
