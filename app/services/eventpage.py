@@ -18,11 +18,11 @@ from .text import slugify
 # Labels of the programme's kinds of moment, as the event file names them.
 ITEM_KINDS = {"welcome": _l("Welcome"), "plenary": _l("Plenary"), "forum": _l("Forum"), "workshop": _l("Workshop"),
               "duo": _l("Duo feedback"), "round_table": _l("Round table"), "break": _l("Break"), "meal": _l("Meal"),
-              "visit": _l("Visit"), "festive": _l("Festivities"), "other": _l("Other")}
+              "visit": _l("Visit"), "festive": _l("Festivities")}
 # The built-in kinds of guest in the page's language; an event's own guest_kinds label their keys themselves.
 GUEST_KINDS = {"ptce": _l("PTCE"), "tiers-lieu": _l("Third place"), "projet-collectif": _l("Collective project"),
                "collectivite": _l("Local authority"), "reseau": _l("Network"), "entreprise": _l("Company"),
-               "etat": _l("State"), "autre": _l("Other")}
+               "etat": _l("State"), "autre": _l("Other kind of organisation")}
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 
 
@@ -81,12 +81,16 @@ def now_and_next(spec: dict, now: datetime | None = None) -> dict:
 
 
 def joinable(event: Event, now: datetime | None = None) -> list[Session]:
-    """Return the sessions a participant can join from the page: live ones open for posting or under way now.
+    """Return the sessions a participant can join from the page now, in programme order.
 
-    A retired session (dropped from the event file) never shows, whatever its state.
+    A session shows on its own day at the venue while posting is open (a late-running workshop stays), and during
+    its programme slot even while posting is still closed (a world café's welcome). On other days none shows: a
+    board is open from its import, weeks before the event. A retired session (dropped from the file) never shows.
     """
+    today = local_now(event.spec, now).date().isoformat()
     running = {i["key"] for i in now_and_next(event.spec, now)["now"] if i["key"]}
-    return [s for s in live_sessions(event) if s.is_open or s.key in running]
+    return [s for s in live_sessions(event)
+            if s.key in running or (s.is_open and s.settings.get("day") == today)]
 
 
 _DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(/\S*)?$", re.IGNORECASE)
@@ -137,7 +141,7 @@ def page(event: Event, formats: Mapping, now: datetime | None = None) -> dict:
             fmt = formats.get(item["workshop"]) if "workshop" in item else None
             kind = item.get("kind") or ("workshop" if fmt else None)
             items.append({**item, "anchor": next(anchors)["anchor"],
-                          "kind_label": str(ITEM_KINDS[kind]) if kind else None,
+                          "kind_label": str(ITEM_KINDS[kind]) if kind in ITEM_KINDS else None,
                           "format_label": str(fmt.title) if fmt else None,
                           "paragraphs": paragraphs(item.get("description")),
                           "code": codes.get(item.get("id")) if fmt else None,
