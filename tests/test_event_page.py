@@ -178,6 +178,17 @@ def test_an_english_event_gets_english_labels(client, app, tmp_path):
         assert french not in text
 
 
+def test_the_restitution_is_linked_once_published(client, app, demo):
+    from app.services.booklet import set_options
+
+    assert "/e/demo/restitution" not in client.get("/e/demo").get_data(as_text=True)
+    with app.app_context():
+        set_options(get_event("demo"), published=True, show_names=False, participant_photos=False)
+    page = client.get("/e/demo").get_data(as_text=True)
+    assert page.count('href="/e/demo/restitution"') == 2  # in the contents and at the end
+    assert "Lire la restitution" in text_of(page)
+
+
 def test_an_unknown_event_is_not_found(client, demo):
     assert client.get("/e/nowhere").status_code == 404
     assert client.get("/e/nowhere/sw.js").status_code == 404
