@@ -189,6 +189,17 @@ def test_the_restitution_is_linked_once_published(client, app, demo):
     assert "Lire la restitution" in text_of(page)
 
 
+def test_a_phone_that_joined_is_greeted_by_its_name(client, app, demo):
+    code = demo.sessions[0].code
+    assert "Bonjour" not in client.get("/e/demo").get_data(as_text=True)
+    ack = client.post(f"/api/sessions/{code}/join", json={"name": "Camille <b>M</b>"}).get_json()
+    client.set_cookie("rouages_participant", ack["participant"]["token"])
+    page = client.get("/e/demo").get_data(as_text=True)
+    assert "Bonjour Camille &lt;b&gt;M&lt;/b&gt;" in page
+    client.set_cookie("rouages_participant", "not-a-token")
+    assert "Bonjour" not in client.get("/e/demo").get_data(as_text=True)
+
+
 def test_an_unknown_event_is_not_found(client, demo):
     assert client.get("/e/nowhere").status_code == 404
     assert client.get("/e/nowhere/sw.js").status_code == 404

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import force_locale
 
 from ..services import eventpage
 from ..services.events import get_event
+from ..services.joining import participant_of_event
 
 bp = Blueprint("event", __name__)
 
@@ -30,8 +31,11 @@ def page(slug: str):
     from workshops import registry
 
     event = _event_or_404(slug)
+    # A phone that joined a session of this event (or claimed its badge) is greeted by the name it gave.
+    participant = participant_of_event(event.id, request.cookies.get("rouages_participant"))
     with force_locale(event.spec.get("language", "fr")):
         data = eventpage.page(event, registry())
+        data["greeting"] = participant.name if participant and participant.name else None
         data["clock"]["worker"] = {"url": url_for("event.worker", slug=slug), "scope": url_for("event.page", slug=slug)}
         response = Response(render_template("event.html", **data, web_link=eventpage.web_link,
                                             phone_link=eventpage.phone_link))
