@@ -57,7 +57,8 @@ export function render(date = new Date()) {
       ? fill(labels.at, { time: i.start })
       : fill(labels.on, { day: clock.days[i.date], time: i.start }))));
   }
-  const signature = JSON.stringify([now.map((i) => i.anchor), next.map((i) => i.anchor), at.day]);
+  // The server wrote the same signature for what it showed: a page still right is left alone (nothing re-read aloud).
+  const signature = [now.map((i) => i.anchor).join(","), next.map((i) => i.anchor).join(","), at.day].join("|");
   if (box.dataset.shown !== signature) {
     body.replaceChildren(...blocks);
     box.dataset.shown = signature;
