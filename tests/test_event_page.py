@@ -324,3 +324,10 @@ def test_midday_event_is_midday_at_every_hour():
         spec = eventfile.normalise(eventfile.load(text, registry()))
         assert _titles(now_and_next(spec, now)) == (["Atelier en cours"], ["Pause café"]), hour
         assert _titles(now_and_next(spec, now + timedelta(minutes=1))) == (["Atelier en cours"], ["Pause café"]), hour
+
+
+def test_an_event_without_guests_sheets_or_organisers_shows_its_programme_alone(client, event):
+    page = client.get("/e/petite-rencontre").get_data(as_text=True)
+    assert 'id="programme"' in page
+    for absent in ('id="guests"', 'id="sheets"', 'id="contacts"', 'href="#guests"', 'href="#sheets"'):
+        assert absent not in page
