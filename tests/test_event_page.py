@@ -130,6 +130,13 @@ def test_now_and_next_read_the_programme_in_the_events_time_zone():
         now_and_next(DEMO, datetime(2022, 6, 9, 14, 10))
 
 
+def test_next_compares_times_as_times_not_as_text():
+    spec = {"programme": [{"date": "2022-06-09", "items": [
+        {"start": "10:00", "end": "11:00", "title": "Dix heures"},
+        {"start": "9:30", "end": "10:00", "title": "Neuf heures et demie"}]}]}
+    assert _titles(now_and_next(spec, datetime(2022, 6, 9, 8, 0, tzinfo=PARIS))) == ([], ["Neuf heures et demie"])
+
+
 # The page through the application ---------------------------------------------------------------------------------
 
 def test_the_page_holds_every_programme_item_guest_sheet_and_organiser_of_the_demo(client, demo):

@@ -76,8 +76,9 @@ def now_and_next(spec: dict, now: datetime | None = None) -> dict:
         return {"now": [], "next": []}
     current = [i for i in items if i["date"] == today and _minutes(i["start"]) <= minute < _minutes(i["end"])]
     later = [i for i in items if (i["date"], _minutes(i["start"])) > (today, minute)]
-    soonest = min(((i["date"], i["start"]) for i in later), default=None)
-    return {"now": current, "next": [i for i in later if (i["date"], i["start"]) == soonest]}
+    # In minutes, not as text: the file may write 9:30 as well as 09:30.
+    soonest = min(((i["date"], _minutes(i["start"])) for i in later), default=None)
+    return {"now": current, "next": [i for i in later if (i["date"], _minutes(i["start"])) == soonest]}
 
 
 def joinable(event: Event, now: datetime | None = None) -> list[Session]:

@@ -26,9 +26,9 @@ export function nowAndNext(items, span, at) {
   if (at.day < span.start || at.day > span.end) return { now: [], next: [] };
   const now = items.filter((i) => i.date === at.day && minutes(i.start) <= at.minute && at.minute < minutes(i.end));
   const later = items.filter((i) => i.date > at.day || (i.date === at.day && minutes(i.start) > at.minute));
-  const first = later.reduce((best, i) => (!best || i.date < best.date || (i.date === best.date && i.start < best.start)
-    ? i : best), null);
-  return { now, next: first ? later.filter((i) => i.date === first.date && i.start === first.start) : [] };
+  const first = later.reduce((best, i) => (!best || i.date < best.date
+    || (i.date === best.date && minutes(i.start) < minutes(best.start)) ? i : best), null);
+  return { now, next: first ? later.filter((i) => i.date === first.date && minutes(i.start) === minutes(first.start)) : [] };
 }
 
 function fill(template, values) {
