@@ -123,7 +123,7 @@ def test_the_contents_point_to_the_right_pages_and_the_pdf_is_a_designed_documen
         assert title.strip().rstrip(".").strip()[:18].casefold() in text[int(number) - 1].casefold(), (title, number)
     reader = PdfReader(out)
     outline = [item.title for item in reader.outline if not isinstance(item, list)]
-    assert {"Accueil", "Le programme", "Les ateliers", "Fiches notions", "Glossaire", "Contacts"} <= set(outline)
+    assert {"Accueil", "Le programme", "Les ateliers", "Fiches thématiques", "Glossaire", "Contacts"} <= set(outline)
     assert reader.metadata.title == "Les Rouages de la Coopération · Carnet de bord"
     assert "Maison d’Economie Solidaire du Pays de Bray" in reader.metadata.author
     assert reader.trailer["/Root"]["/Lang"] == "fr"
