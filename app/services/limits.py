@@ -73,6 +73,7 @@ class Limits:
     joins: Buckets
     watches: Buckets
     photos: Buckets
+    badges: Buckets
 
     @classmethod
     def from_config(cls, config) -> Limits:
@@ -80,7 +81,8 @@ class Limits:
         return cls(posts=Buckets(config["LIMIT_POSTS_BURST"], config["LIMIT_POSTS_PER_MINUTE"]),
                    joins=Buckets(config["LIMIT_JOINS_BURST"], config["LIMIT_JOINS_PER_MINUTE"]),
                    watches=Buckets(config["LIMIT_WATCH_BURST"], config["LIMIT_WATCH_PER_MINUTE"]),
-                   photos=Buckets(config["LIMIT_PHOTOS_BURST"], config["LIMIT_PHOTOS_PER_MINUTE"]))
+                   photos=Buckets(config["LIMIT_PHOTOS_BURST"], config["LIMIT_PHOTOS_PER_MINUTE"]),
+                   badges=Buckets(config["LIMIT_BADGES_BURST"], config["LIMIT_BADGES_PER_MINUTE"]))
 
 
 def _limits() -> Limits:
@@ -133,3 +135,11 @@ def check_photo(participant_id: int) -> None:
     if wait:
         raise _refuse("too_many_photos", _l("You have sent many photos in a short time: try again in "
                                             "%(seconds)s seconds.", seconds=math.ceil(wait)), wait)
+
+
+def check_badge_lookup(address: str | None) -> None:
+    """Let one more personal code be looked up from this address, or refuse: codes cannot be tried in bulk."""
+    wait = _limits().badges.take(address or "")
+    if wait:
+        raise _refuse("too_many_requests", _l("Too many requests: try again in %(seconds)s seconds.",
+                                              seconds=math.ceil(wait)), wait)
