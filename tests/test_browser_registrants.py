@@ -11,12 +11,13 @@ from conftest import DATA
 from server import serving
 import test_browser
 from test_browser import open_console, shot
-from test_browser_cafe import axe  # noqa: F401  (the fixture)
+import test_browser_cafe
 
 from playwright.sync_api import expect  # noqa: E402  (after test_browser, which skips when chromium is missing)
 
 pytestmark = pytest.mark.browser
 browser, no_script_errors = test_browser.browser, test_browser.no_script_errors
+axe = test_browser_cafe.axe
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 LIST = "nom;structure;email\nCamille Morel;Maison d'Economie Solidaire;camille@mes.fr\nSacha Roux;Ville de Lille;\n"
 
