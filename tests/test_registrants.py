@@ -284,7 +284,7 @@ def test_the_console_page_imports_lists_and_resets(app, read, event, organiser):
     sent = http.post(path, data={"csrf_token": csrf(http, path), "file": (BytesIO(LIST.encode("utf-8-sig")), "l.csv")},
                      headers={"Accept-Language": "fr"}, follow_redirects=True)
     text = sent.get_data(as_text=True)
-    assert "3 ajoutées" in text and "3 inscrites, 0 QR codes activés" in text
+    assert "3 ajoutées" in text and "inscrites : 3 · QR activés : 0" in text
     badge = rows(read, event.slug)[0][5]
     phone = app.test_client()
     claim(phone, badge)
