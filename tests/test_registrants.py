@@ -107,6 +107,10 @@ def test_a_person_left_off_the_list_is_kept_with_their_ideas_but_leaves_the_list
     assert [r[:2] for r in rows(read, event.slug)] == [(1, "Alex Petit")]
     kept = read(lambda: db.session.scalar(select(Participant).where(Participant.badge == camille[5])))
     assert kept.registered_position is None and kept.token == camille[7]
+    # A phone holding the token is the person: their entry cannot be taken by name, nor their code by another phone.
+    assert kept.listed is False and kept.badge_claimed_at is not None
+    stranger = socket_client(app).emit("join", {"code": event.sessions[1].code, "name": "Camille Morel"}, callback=True)
+    assert stranger["participant"]["id"] != kept.id
     assert read(lambda: db.session.scalar(select(func.count(Post.id)).where(Post.participant_id == kept.id))) == 1
 
 
