@@ -1,4 +1,4 @@
-"""One booklet render, in a process of its own: `python -m carnet.job SLUG FORMAT --job ID --time-limit SECONDS`.
+"""One booklet render, in a process of its own: `python -m carnet.job SLUG FORMAT --booklet NAME --job ID --time-limit S`.
 
 Started by carnet.jobs.start with ROUAGES_DATA_DIR and ROUAGES_DATABASE_URL set to the server's, it creates its
 own application (no async runtime, no message queue), renders the PDF to a temporary file beside the others,
@@ -37,13 +37,13 @@ def _peak_memory_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def render(slug: str, fmt: str, where: jobs.Paths, status: dict, time_limit: float) -> dict:
+def render(slug: str, booklet: str, fmt: str, where: jobs.Paths, status: dict, time_limit: float) -> dict:
     """Render the booklet inside an application context; return the final status."""
     from flask_babel import gettext as _
 
     from app.services.events import get_event
 
-    from .restitution import write_pdf
+    from .builds import build
 
     event = get_event(slug)
     if event is None:
@@ -64,7 +64,7 @@ def render(slug: str, fmt: str, where: jobs.Paths, status: dict, time_limit: flo
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
-        pages = write_pdf(event, Path(temporary), a5=fmt == "a5", progress=progress)
+        pages = build(event, booklet, fmt, Path(temporary), progress=progress)
         signal.setitimer(signal.ITIMER_REAL, 0)
         os.chmod(temporary, 0o600)
         os.replace(temporary, where.pdf)
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one job; the exit status is 0 when the PDF was made."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("slug")
-    parser.add_argument("format", choices=jobs.FORMATS)
+    parser.add_argument("format")
+    parser.add_argument("--booklet", choices=sorted(jobs.BOOKLETS), default="restitution")
     parser.add_argument("--job", required=True)
     parser.add_argument("--time-limit", type=float, default=600.0)
     args = parser.parse_args(argv)
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     to_log.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[to_log])
     began = time.monotonic()
-    where = jobs.paths(os.environ["ROUAGES_DATA_DIR"], args.slug, args.format)
+    where = jobs.paths(os.environ["ROUAGES_DATA_DIR"], args.slug, args.format, args.booklet)
     status = {**jobs.read_status(where), "job": args.job, "pid": os.getpid()}
     try:
         from app import create_app
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app({"ASYNC_MODE": "threading", "MESSAGE_QUEUE": None, "AUTO_MIGRATE": False})
         with app.app_context():
             status["startup_seconds"] = round(time.monotonic() - began, 2)
-            status = render(args.slug, args.format, where, status, args.time_limit)
+            status = render(args.slug, args.booklet, args.format, where, status, args.time_limit)
     except Exception as error:  # the application itself could not start: the database is unreachable, say
         logging.getLogger("rouages").exception("The booklet job could not start")
         status = {**status, "state": "failed", "error": str(error), "message": str(error)}

@@ -3,7 +3,8 @@
 The live server runs on one event loop (gevent or eventlet): a render of several seconds of pure Python in it
 would stall every phone. So a render runs as `python -m carnet.job` (carnet/job.py), which creates its own
 application from the same data directory and database, writes the PDF beside the others and reports its
-progress in a small JSON file that any worker of the server reads. Files in DATA_DIR/booklets/, per booklet:
+progress in a small JSON file that any worker of the server reads. Files in DATA_DIR/booklets/, per booklet and
+format (here the A4 restitution):
 
 - `<slug>-restitution-a4.pdf`: the last finished PDF, replaced only by a complete new one;
 - `<slug>-restitution-a4.json`: the status of the last job, replaced atomically at each step;
@@ -31,8 +32,9 @@ from pathlib import Path
 
 import psutil
 
-FORMATS = ("a4", "a5")
-BOOKLET = "restitution"
+# Each booklet and the files it prints, the default first (what each one is: carnet/builds.py).
+BOOKLETS = {"restitution": ("a4", "a5"), "carnet": ("a5", "a4", "imposed", "print-shop", "personal"),
+            "badges": ("a4",), "table-tents": ("a4",)}
 # The server's own check kills a job this long after the job's own time limit has passed without it giving up.
 KILL_GRACE = 5.0
 NO_STATUS = {"state": "none", "job": None, "file": None}
@@ -48,12 +50,12 @@ class Paths:
     guard: Path
 
 
-def paths(data_dir: Path | str, slug: str, fmt: str) -> Paths:
-    """Return the files of the restitution of event `slug` in format `fmt`."""
-    if fmt not in FORMATS or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug or ""):
-        raise ValueError(f"no booklet for {slug!r} in {fmt!r}")
+def paths(data_dir: Path | str, slug: str, fmt: str, booklet: str = "restitution") -> Paths:
+    """Return the files of booklet `booklet` of event `slug` in format `fmt`."""
+    if fmt not in BOOKLETS.get(booklet, ()) or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug or ""):
+        raise ValueError(f"no {booklet!r} booklet for {slug!r} in {fmt!r}")
     folder = Path(data_dir) / "booklets"
-    stem = folder / f"{slug}-{BOOKLET}-{fmt}"
+    stem = folder / f"{slug}-{booklet}-{fmt}"
     return Paths(pdf=stem.with_suffix(".pdf"), status=stem.with_suffix(".json"), lock=stem.with_suffix(".lock"),
                  guard=stem.with_suffix(".guard"))
 
@@ -134,9 +136,10 @@ def _recover(where: Paths, status: dict, message: str) -> dict:
     return status
 
 
-def status(data_dir: Path | str, slug: str, fmt: str, *, stopped_message: str = "The render stopped.") -> dict:
+def status(data_dir: Path | str, slug: str, fmt: str, *, booklet: str = "restitution",
+           stopped_message: str = "The render stopped.") -> dict:
     """Return a booklet's status; a job whose process is gone is recorded as failed first."""
-    where = paths(data_dir, slug, fmt)
+    where = paths(data_dir, slug, fmt, booklet)
     current = read_status(where)
     if current.get("state") != "running" or running(current.get("pid")) or running(lock_owner(where)):
         return current
@@ -147,19 +150,19 @@ def status(data_dir: Path | str, slug: str, fmt: str, *, stopped_message: str = 
     return current
 
 
-def finished_pdf(data_dir: Path | str, slug: str, fmt: str) -> Path | None:
+def finished_pdf(data_dir: Path | str, slug: str, fmt: str, booklet: str = "restitution") -> Path | None:
     """Return the last finished PDF of a booklet, or None."""
-    pdf = paths(data_dir, slug, fmt).pdf
+    pdf = paths(data_dir, slug, fmt, booklet).pdf
     return pdf if pdf.is_file() else None
 
 
 def start(data_dir: Path | str, database_url: str, slug: str, fmt: str, *, time_limit: float, locale: str,
-          starting_message: str, stopped_message: str, time_limit_message: str) -> dict:
+          starting_message: str, stopped_message: str, time_limit_message: str, booklet: str = "restitution") -> dict:
     """Start rendering a booklet in another process, or join the job already rendering it; return its status.
 
     The returned status has `joined`: True when another request's job was already running.
     """
-    where = paths(data_dir, slug, fmt)
+    where = paths(data_dir, slug, fmt, booklet)
     with guarded(where):
         current = read_status(where)
         if running(lock_owner(where)):
@@ -173,13 +176,14 @@ def start(data_dir: Path | str, database_url: str, slug: str, fmt: str, *, time_
         last = current.get("file")  # the finished PDF stays downloadable while the next one renders
         started = {"job": job, "format": fmt, "state": "running", "message": str(starting_message), "page": None,
                    "started_at": now_iso(), "finished_at": None, "error": None, "pid": None,
-                   "file": last if finished_pdf(data_dir, slug, fmt) else None}
+                   "file": last if finished_pdf(data_dir, slug, fmt, booklet) else None}
         write_status(where, started)
         env = {**os.environ, "ROUAGES_DATA_DIR": str(data_dir), "ROUAGES_DATABASE_URL": database_url,
                "ROUAGES_LOCALE": locale}
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "carnet.job", slug, fmt, "--job", job, "--time-limit", str(time_limit)],
+                [sys.executable, "-m", "carnet.job", slug, fmt, "--booklet", booklet, "--job", job,
+                 "--time-limit", str(time_limit)],
                 env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         except OSError as error:
             os.close(fd)
@@ -224,11 +228,11 @@ def _release(where: Paths, pid: int, job: str, message: str) -> None:
         write_status(where, _stopped(current, message))
 
 
-def wait(data_dir: Path | str, slug: str, fmt: str, timeout: float = 120.0) -> dict:
+def wait(data_dir: Path | str, slug: str, fmt: str, timeout: float = 120.0, booklet: str = "restitution") -> dict:
     """Return a booklet's status once no job runs (for scripts and the command line)."""
     deadline = time.monotonic() + timeout
     while True:
-        current = status(data_dir, slug, fmt)
+        current = status(data_dir, slug, fmt, booklet=booklet)
         if current.get("state") != "running" or time.monotonic() > deadline:
             return current
         time.sleep(0.2)

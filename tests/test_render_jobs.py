@@ -47,7 +47,7 @@ def render_token(http: requests.Session, url: str) -> str:
 
 def start(http: requests.Session, url: str, a5: bool = False) -> dict:
     """Press « Générer la restitution (PDF) » as the page's script does; return the JSON answer."""
-    data = {"csrf_token": render_token(http, url), **({"a5": "y"} if a5 else {})}
+    data = {"csrf_token": render_token(http, url), **({"format": "a5"} if a5 else {})}
     answer = http.post(f"{url}{BASE}", data=data, headers={"Accept": "application/json"}, timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -102,7 +102,7 @@ def shared_server(tmp_path_factory, databases):
 def server(shared_server):
     """The module's server, with no booklet made or being made."""
     yield shared_server
-    for fmt in jobs.FORMATS:
+    for fmt in jobs.BOOKLETS["restitution"]:
         pid = jobs.lock_owner(jobs.paths(shared_server.data_dir, SLUG, fmt))
         if jobs.running(pid):
             psutil.Process(pid).wait(timeout=120)
@@ -153,7 +153,7 @@ def test_a5_render_is_a_file_of_its_own(server):
     assert round(float(reader.pages[0].mediabox.width)) == 420  # A5, in points
     missing = http.get(f"{server.url}{BASE}.pdf", params={"format": "a4"}, timeout=10)
     assert missing.status_code == 404
-    assert "Pas encore de PDF A4 de la restitution" in missing.text
+    assert "Pas encore de PDF « A4 » pour ce livret" in missing.text
     assert http.get(f"{server.url}{BASE}.pdf", params={"format": "a3"}, timeout=10).status_code == 400
 
 

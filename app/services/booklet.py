@@ -18,11 +18,13 @@ from .text import storable
 
 
 def photo_sections(event: Event) -> list[dict]:
-    """Return the restitution's sections a photo can be placed in, in booklet order: [{key, label}]."""
+    """Return the booklets' sections a photo can be placed in, in booklet order: [{key, label}]."""
     return ([{"key": "origin", "label": _l("Origin and context")},
              {"key": "programme", "label": _l("The programme as it happened")}]
             + [{"key": f"session:{s.key}", "label": s.title} for s in live_sessions(event)]
-            + [{"key": "perspectives", "label": _l("Perspectives")}])
+            + [{"key": "perspectives", "label": _l("Perspectives")},
+               # Not the restitution's: the logos on the cover of the Carnet de Bord, in this order.
+               {"key": "carnet-logos", "label": _l("Carnet de Bord: logos on the cover")}])
 
 
 def text_slots(event: Event) -> list[dict]:
