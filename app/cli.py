@@ -1,4 +1,4 @@
-"""The `rouages` command: serve, demo, events, registrants, exports, sessions and organiser accounts."""
+"""The `rouages` command: serve, demo, events, registrants, exports, sessions, print files and organiser accounts."""
 
 from __future__ import annotations
 
@@ -328,6 +328,52 @@ def restitution_command(slug: str, output: Path, a5: bool, tagged: bool):
     pages = write_pdf(found, output, a5=a5, progress=progress, tagged=tagged)
     click.echo("", err=True)
     click.echo(f"{output}: {pages} pages, {output.stat().st_size / 1e6:.1f} MB.")
+
+
+@cli.command("badges")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PDF file to write.")
+def badges_command(slug: str, output: Path):
+    """Write name badges for an event's registration list: eight per A4 sheet, in list order."""
+    from carnet.badges import write_badges
+
+    from .services.errors import ServiceError
+    from .services.events import get_event
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    try:
+        sheets = write_badges(found, output)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc.message)) from None
+    click.echo(f"{output}: {sheets} A4 sheet(s) of badges.")
+
+
+@cli.command("table-tents")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PDF file to write.")
+@click.option("--session", "session_key", default=None, help="Only this session's tables (its id in the event file).")
+def table_tents_command(slug: str, output: Path, session_key: str | None):
+    """Write a folding table tent for each world café table: one A4 page each."""
+    from carnet.table_tents import write_table_tents
+
+    from .services.errors import ServiceError
+    from .services.events import get_event, live_sessions
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    target = found
+    if session_key is not None:
+        target = next((s for s in live_sessions(found) if s.key == session_key), None)
+        if target is None:
+            raise click.ClickException(f"The event {slug!r} has no session {session_key!r}.")
+    try:
+        pages = write_table_tents(target, output)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc.message)) from None
+    click.echo(f"{output}: {pages} table tent(s), one A4 page each.")
 
 
 @cli.group()

@@ -41,6 +41,7 @@ def render(slug: str, booklet: str, fmt: str, where: jobs.Paths, status: dict, t
     """Render the booklet inside an application context; return the final status."""
     from flask_babel import gettext as _
 
+    from app.services.errors import ServiceError
     from app.services.events import get_event
 
     from .builds import build
@@ -70,6 +71,10 @@ def render(slug: str, booklet: str, fmt: str, where: jobs.Paths, status: dict, t
         os.replace(temporary, where.pdf)
     except TimeLimit:
         message = _("The render took longer than %(seconds)s s and was stopped.", seconds=round(time_limit))
+        return {**status, "state": "failed", "error": message, "message": message}
+    except ServiceError as error:  # refused with a reason for the organiser (no registration list, no tables)
+        logging.getLogger("rouages").info("The %s %s booklet of %s was refused: %s", fmt, booklet, slug, error.code)
+        message = str(error.message)
         return {**status, "state": "failed", "error": message, "message": message}
     except Exception as error:
         logging.getLogger("rouages").exception("The %s booklet of %s could not be made", fmt, slug)

@@ -8,11 +8,12 @@ import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from flask_babel import gettext as _
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -81,13 +82,18 @@ def _reporting(report: Callable[[str], None] | None):
         logger.setLevel(level)
 
 
-def write_pdf(html: str, output: Path, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
-              tagged: bool = False) -> int:
-    """Render HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets to a PDF; return its page count."""
+def write_pdf(html: str, output: Path | BinaryIO, *, roots: Iterable[Path] = (), progress: Callable[[str], None] | None = None,
+              tagged: bool = False, stylesheets: Iterable[Path] = ()) -> int:
+    """Render HTML whose assets are ``file:`` URLs under ``roots`` or the booklet assets to a PDF; return its page count.
+
+    ``stylesheets`` are files under the booklet assets applied after the document's own (the print-shop bleed, say).
+    """
     fetcher = SandboxFetcher([ASSETS, *roots])
+    fonts = FontConfiguration()
+    extra = [CSS(url=Path(sheet).resolve().as_uri(), url_fetcher=fetcher, font_config=fonts) for sheet in stylesheets]
     with _reporting(progress):
         document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher).render(
-            font_config=FontConfiguration(), pdf_tags=tagged)
+            stylesheets=extra, font_config=fonts, pdf_tags=tagged)
         # Photos arrive already downsampled for print (app/services/photos.py: print_file), embedded as they are.
         document.write_pdf(output, pdf_tags=tagged, pdf_variant="pdf/ua-1" if tagged else None)
     return len(document.pages)

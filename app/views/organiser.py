@@ -164,6 +164,24 @@ def table_cards(code: str):
     return render_template("organiser/table_cards.html", session=session, cards=cards)
 
 
+@bp.get("/console/s/<code>/table-tents.pdf")
+@login_required
+def table_tents(code: str):
+    """Download one folding A4 table tent per table of the session, as a PDF."""
+    # Imported here: WeasyPrint stays out of the server's memory until someone prints.
+    from carnet.table_tents import write_table_tents
+
+    session = session_or_404(code)
+    pdf = io.BytesIO()
+    try:
+        write_table_tents(session, pdf)
+    except ServiceError:
+        abort(404)  # a session without tables
+    pdf.seek(0)
+    return send_file(pdf, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{session.event.slug}-{session.key}-table-tents.pdf")
+
+
 @bp.post("/console/s/<code>/registrations")
 @login_required
 def registrations(code: str):
