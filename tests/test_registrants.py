@@ -185,14 +185,22 @@ def test_the_first_phone_owns_the_code_and_another_is_refused(app, read, event):
 
 def test_an_unknown_code_is_404_and_lookups_are_limited_per_address(tmp_path, databases, migrated_db):
     limited = create_app({**base_config(tmp_path, databases.copy_url(migrated_db, tmp_path)),
-                          "LIMIT_BADGES_BURST": 3, "LIMIT_BADGES_PER_MINUTE": 1})
+                          "LIMIT_BADGE_MISSES_BURST": 3, "LIMIT_BADGE_MISSES_PER_MINUTE": 1})
+    with limited.app_context():
+        event = db.session.get(Event, import_file(limited, DATA / "small.yaml").id)
+        import_registrants(event, LIST)
+        badge = registrants(event)[0].badge
     http = limited.test_client()
+    for _ in range(5):  # real codes cost nothing: a room scans its badges from one address
+        assert http.get(f"/p/{badge}").status_code == 200
     assert http.get("/p/AAAAAAAAAAAA").status_code == 404
     assert http.get("/p/no").status_code == 404
     assert http.get("/p/" + "%27" * 20).status_code == 404
-    refused = http.get("/p/BBBBBBBBBBBB", headers={"Accept-Language": "fr"})
-    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
-    assert "Trop de demandes" in refused.get_data(as_text=True)
+    for probe in ("/p/BBBBBBBBBBBB", f"/p/{badge}"):  # then even a real code waits: misses are what probing is
+        refused = http.get(probe, headers={"Accept-Language": "fr"})
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        assert "Trop de demandes" in refused.get_data(as_text=True)
+    assert http.get(f"/p/{badge}", environ_base={"REMOTE_ADDR": "127.0.0.2"}).status_code == 200
     with limited.app_context():
         db.engine.dispose()
 

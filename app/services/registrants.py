@@ -36,11 +36,12 @@ def personal_url(participant: Participant) -> str:
 
 
 def by_badge(badge, address: str | None) -> Participant:
-    """Return the person whose QR code this is, or refuse; every lookup counts against the client's address."""
+    """Return the person whose QR code this is, or refuse; unknown codes count against the client's address."""
     check_badge_lookup(address)
     found = db.session.scalar(select(Participant).where(Participant.badge == badge)) \
         if isinstance(badge, str) and _BADGE.match(badge) else None
     if found is None:
+        check_badge_lookup(address, missed=True)
         raise ServiceError("unknown_badge", _l("This personal code is unknown. Check the address, or ask the "
                                                "welcome desk."), 404)
     return found
