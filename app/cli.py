@@ -92,6 +92,7 @@ def _print_sessions(event) -> None:
     if warning:
         click.secho(f"Warning: {url} is a {warning.replace('_', '-')} address: phones will not reach it. "
                     "Set ROUAGES_PUBLIC_URL or connect this machine to the venue's network.", fg="yellow")
+    click.echo(f"Event page: {network.event_url(event.slug)}")
     for session in live_sessions(event):
         click.secho(f"\n{session.title}", bold=True)
         click.echo(f"  code {session.code}   join {network.join_url(session.code)}   wall {network.wall_url(session.code)}")
@@ -296,6 +297,7 @@ def sessions_command(slug: str, as_json: bool):
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    click.echo(f"Event page: {network.event_url(found.slug)}")
     for row in rows:
         click.echo(f"{row['code']}  {row['title']}\n        {row['join_url']}")
         for table in row["tables"]:

@@ -13,7 +13,7 @@ from .extensions import Packet, babel, csrf, db, login_manager, migrate, socketi
 
 PACKAGE = Path(__file__).resolve().parent
 LOCALES = ("fr", "en")
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; worker-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 

@@ -216,6 +216,10 @@ def test_axe_finds_no_serious_violation_on_any_page_type(axe, browser, cafe):
     phone.get_by_role("button", name="Envoyer").click()
     expect(phone.locator(".mine__state").first).to_have_text("Envoyée")
     axe(phone, "a phone while posting is open")
+    programme = browser.new_page(**PHONE)
+    programme.goto(f"{cafe.url}/e/cafe15")
+    expect(programme.locator("#programme")).to_be_visible()
+    axe(programme, "the event's page")
 
     posts = post_ideas(cafe, 30)
     for post in posts[:3]:

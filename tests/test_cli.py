@@ -214,7 +214,8 @@ def test_sessions_lists_each_tables_code_and_host_link(runner, read, tmp_path):
         {"key": "tables-sociales", "name": "Tables sociales", "code": tables[1][1], "host": None,
          "join_url": f"{PUBLIC_URL}/j/{tables[1][1]}", "host_url": f"{PUBLIC_URL}/h/{tables[1][2]}"}]
     plain = runner.invoke(cli, args=["sessions", "cafe"]).output.splitlines()
-    assert plain[2:] == [
+    assert plain[0] == f"Event page: {PUBLIC_URL}/e/cafe"
+    assert plain[3:] == [
         f"  {tables[0][1]}  Économie (host: Camille)", f"        join {PUBLIC_URL}/j/{tables[0][1]}",
         f"        host {PUBLIC_URL}/h/{tables[0][2]}",
         f"  {tables[1][1]}  Tables sociales", f"        join {PUBLIC_URL}/j/{tables[1][1]}",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from datetime import date
 from importlib import resources
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 import jsonschema
 import yaml
@@ -229,6 +231,27 @@ def guest_kinds(data: dict) -> dict[str, str]:
     return {**GUEST_KINDS, **data.get("guest_kinds", {})}
 
 
+# Where the programme's times are read when the file names no time zone: the events Rouages was made for.
+DEFAULT_TIMEZONE = "Europe/Paris"
+
+
+def timezone(data: dict) -> ZoneInfo:
+    """Return the time zone an event document's times are in."""
+    return ZoneInfo(data.get("timezone") or DEFAULT_TIMEZONE)
+
+
+@cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _timezone_problem(name: str) -> str | None:
+    # The list of names, not ZoneInfo(name): it also opens files such as "zone.tab" or "localtime".
+    if name in _timezone_names():
+        return None
+    return f"{name!r} is not a time zone: give an IANA name such as Europe/Paris, America/Montreal or Africa/Dakar"
+
+
 def _minutes(value: str) -> int:
     hours, minutes = value.split(":")
     return int(hours) * 60 + int(minutes)
@@ -237,6 +260,8 @@ def _minutes(value: str) -> int:
 def _semantic_problems(data: dict, formats: Mapping) -> list[tuple[tuple, str]]:
     """Checks the schema cannot express: times in order, unique keys, known frameworks and formats."""
     problems = []
+    if "timezone" in data and (message := _timezone_problem(data["timezone"])):
+        problems.append((("timezone",), message))
     frameworks = data.get("frameworks") or default_frameworks()
     known = {}
     for i, framework in enumerate(frameworks):

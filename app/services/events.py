@@ -170,6 +170,12 @@ def get_event(slug: str) -> Event | None:
     return db.session.scalar(select(Event).where(Event.slug == slug))
 
 
+def single_event() -> Event | None:
+    """Return the only event of this server, or None when there are none or several."""
+    found = db.session.scalars(select(Event).limit(2)).all()
+    return found[0] if len(found) == 1 else None
+
+
 def export_event(event: Event) -> str:
     """Return the event as an event file that re-imports to the same event."""
     return eventfile.dump(event.spec)

@@ -74,6 +74,11 @@ def join_url(code: str) -> str:
     return f"{public_url()}/j/{code}"
 
 
+def event_url(slug: str) -> str:
+    """Return the URL of an event's public page (programme, guests, sheets, join links)."""
+    return f"{public_url()}/e/{slug}"
+
+
 def wall_url(code: str) -> str:
     """Return the URL of a session's projector wall."""
     return f"{public_url()}/wall/{code}"

@@ -8,7 +8,7 @@ from flask_babel import format_date
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the application."""
-    from . import api, booklet, booklets, carnet, organiser, photos, public, registrants, restitution
+    from . import api, booklet, booklets, carnet, event, organiser, photos, public, registrants, restitution
 
     app.register_blueprint(public.bp)
     app.register_blueprint(organiser.bp)
@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(booklets.bp)
     app.register_blueprint(carnet.bp)
     app.register_blueprint(restitution.bp)
+    app.register_blueprint(event.bp)
     app.register_blueprint(photos.bp)
     app.register_blueprint(registrants.bp)
     organiser.init_login(app)

@@ -104,7 +104,7 @@ def console():
     events = list(db.session.scalars(select(Event).order_by(Event.title)))
     url = network.public_url()
     return render_template("organiser/console.html", events=events, live_sessions=live_sessions,
-                           public_url=url, warning=network.reachability_warning(url),
+                           public_url=url, warning=network.reachability_warning(url), event_url=network.event_url,
                            addresses=network.lan_addresses(), logout_form=FlaskForm())
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 
 from ..services import network, qr
 from ..services.errors import ServiceError
+from ..services.events import single_event
 from ..services.harvest import categories, harvest_of, table_for_host
 from ..services.joining import participant_by_token
 from ..services.sessions import normalise_code, resolve, session_payload
@@ -32,7 +33,7 @@ def home():
     code = normalise_code(request.args.get("code", ""))
     if code:
         return redirect(url_for("public.phone", code=code))
-    return render_template("home.html")
+    return render_template("home.html", event=single_event())
 
 
 @bp.get("/healthz")
