@@ -1,4 +1,4 @@
-"""The `rouages` command: serve, demo, events, exports, sessions, print files and organiser accounts."""
+"""The `rouages` command: serve, demo, events, registrants, exports, sessions, print files and organiser accounts."""
 
 from __future__ import annotations
 
@@ -427,6 +427,56 @@ def table_tents_command(slug: str, output: Path, session_key: str | None):
     except ServiceError as exc:
         raise click.ClickException(str(exc.message)) from None
     click.echo(f"{output}: {pages} table tent(s), one A4 page each.")
+
+
+@cli.group()
+def registrants():
+    """The event's registration list and each person's own QR code."""
+
+
+@registrants.command("import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def registrants_import(slug: str, file: Path):
+    """Make a CSV file (name, organisation, email, role) the event's registration list, keeping who is who."""
+    from .services.errors import ServiceError
+    from .services.events import get_event
+    from .services.registrations import import_registrants
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    try:
+        counts = import_registrants(found, file.read_bytes().decode("utf-8-sig", errors="replace"))
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo("{added} added, {updated} already known, {removed} no longer on the list, {skipped} lines skipped."
+               .format(**counts))
+
+
+@registrants.command("list")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def registrants_list(slug: str, as_json: bool):
+    """List the event's registrants in list order, with their personal URLs and whether a phone claimed them."""
+    from .services.events import get_event
+    from .services.registrants import personal_url
+    from .services.registrants import registrants as listed
+
+    found = get_event(slug)
+    if found is None:
+        raise click.ClickException(f"No event has the slug {slug!r}.")
+    rows = [{"position": p.registered_position, "name": p.name, "organisation": p.organisation, "email": p.email,
+             "role": p.role, "url": personal_url(p),
+             "claimed_at": p.badge_claimed_at.isoformat() + "Z" if p.badge_claimed_at else None}
+            for p in listed(found)]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        who = f"{row['name']} ({row['organisation']})" if row["organisation"] else row["name"]
+        state = f"claimed {row['claimed_at']}" if row["claimed_at"] else "not claimed"
+        click.echo(f"{row['position']:>4}  {who}\n      {row['url']}  [{state}]")
 
 
 REHEARSAL_EMAIL = "rehearsal@rouages.invalid"

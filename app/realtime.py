@@ -59,13 +59,17 @@ def handler(event: str, organiser_only: bool = False):
 
 
 def _joined() -> dict:
-    """Return {session code: participant id} for this connection."""
+    """Return {session code: (participant id, name, organisation, token)} for this connection."""
     return socket_session.setdefault("joined", {})
 
 
 def _participant(session) -> Participant:
-    """Return the participant this connection joined the session as, or refuse."""
-    return db.session.get(Participant, _author(session.code).id)
+    """Return the participant this connection joined the session as, or refuse if their token changed since."""
+    author = _author(session.code)
+    participant = db.session.get(Participant, author.id)
+    if participant is None or (author.token is not None and participant.token != author.token):
+        raise posting.identity_lost()
+    return participant
 
 
 def _author(code: str) -> posting.Author:
@@ -105,7 +109,7 @@ def on_join(data: dict) -> dict:
         data = {**data, "token": request.cookies["rouages_participant"]}
     participant, session, table = join_session(data, request.remote_addr)
     registry()[session.workshop].joined(session, participant)
-    _joined()[session.code] = (participant.id, participant.name, participant.organisation)
+    _joined()[session.code] = (participant.id, participant.name, participant.organisation, participant.token)
     socket_session.modified = True
     _follow(sessions.room(session.id), sessions.participant_room(participant.id))
     return {"participant": participant_payload(participant), "session": sessions.session_payload(session, table),

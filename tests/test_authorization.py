@@ -74,7 +74,9 @@ def test_discovery_reads_the_organiser_flag_of_every_event():
     assert {"join", "post", "watch", "vote", *HOST_EVENTS} <= set(OTHER_EVENTS)
     assert {("POST", "/console/s/<code>/registrations"), ("GET", "/console/"), ("GET", "/console/e/<slug>/booklet"),
             ("POST", "/console/e/<slug>/booklet/texts"), ("POST", "/console/e/<slug>/booklet/options"),
-            ("GET", "/console/e/<slug>/export.csv")} <= set(ORGANISER_PAGES)
+            ("GET", "/console/e/<slug>/export.csv"), ("GET", "/console/e/<slug>/registrants"),
+            ("POST", "/console/e/<slug>/registrants"),
+            ("POST", "/console/e/<slug>/registrants/<int:participant_id>/reset")} <= set(ORGANISER_PAGES)
 
 
 # The world: a world café with two tables, a host link each, posts, dots and a plan; a board in another event -----
@@ -123,6 +125,13 @@ def world(app, event, organiser):
 
         votes.open_vote(session, 5, 2)
         registry()["world_cafe"].compute_plan(db.session.get(Session, cafe.id), {})
+        # A registrant whose personal QR code a phone claimed: there is a code to reset.
+        from app.services.registrants import claim_badge
+        from app.services.registrations import import_registrants
+
+        import_registrants(db.session.get(Session, cafe.id).event, "nom;structure\nSacha Roux;Ville de Lille\n")
+        registrant = db.session.scalar(select(Participant).where(Participant.badge.is_not(None)))
+        registrant_id = claim_badge(registrant, None).id
         # Two photos of the café, placed in the same section: one can move, be edited or deleted.
         event_row = db.session.scalar(select(Event).where(Event.slug == "cafe"))
         author_row = db.session.scalar(select(Organiser))
@@ -133,7 +142,7 @@ def world(app, event, organiser):
             photo_ids.append(photo.id)
     yield SimpleNamespace(app=app, cafe=cafe, board=board, posts=posts, table_a=(key_a, code_a, token_a),
                           table_b=(key_b, token_b), author=author, participant_token=joined["participant"]["token"],
-                          other_token=other_token, photo_id=photo_ids[0])
+                          other_token=other_token, photo_id=photo_ids[0], registrant_id=registrant_id)
     for client in (author, other):
         if client.is_connected():
             client.disconnect()
@@ -208,8 +217,10 @@ def form_body(fields: dict, photo: bool = False) -> tuple[bytes, str]:
 
 def post_body(action: str, csrf_token: str) -> tuple[bytes | dict, str | None]:
     """The form each organiser POST page takes, valid, with the client's CSRF token."""
-    if action.endswith("/registrations"):
+    if action.endswith(("/registrations", "/registrants")):
         return registration_upload(csrf_token)
+    if action.endswith("/registrants/<int:participant_id>/reset"):
+        return {"csrf_token": csrf_token}, None
     if action.endswith("/booklet/texts"):
         return {"csrf_token": csrf_token, "action": "save", "body-origin": "Texte de l’organisateur"}, None
     if action.endswith("/booklet/options"):
@@ -231,8 +242,10 @@ def post_body(action: str, csrf_token: str) -> tuple[bytes | dict, str | None]:
 
 def organiser_post_worked(action: str, before: dict, after: dict) -> bool:
     """Tell whether an organiser's POST really changed what it is for, so that the refusals mean something."""
-    if action.endswith("/registrations"):
+    if action.endswith(("/registrations", "/registrants")):
         return len(after["participant"]) == len(before["participant"]) + 2
+    if action.endswith("/reset"):
+        return after["participant"] != before["participant"]
     if action.endswith("/booklet/texts"):
         return len(after["booklet_text"]) == len(before["booklet_text"]) + 1
     if "/photos" in action and not action.endswith("/settings"):
@@ -259,7 +272,8 @@ def test_organiser_actions_succeed_only_for_the_organiser(world, kind, method, a
     else:
         client = http_as(world, role)
         path = (action.replace("<code>", world.cafe.code).replace("<slug>", "cafe")
-                .replace("<int:photo_id>", str(world.photo_id)))
+                .replace("<int:photo_id>", str(world.photo_id))
+                .replace("<int:participant_id>", str(world.registrant_id)))
         body, content_type = (post_body(action, csrf_of(client)) if method == "POST" else (None, None))
         before = snapshot(app)
         with client.open(path, method=method, data=body, content_type=content_type) as response:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Attendance, Participant, Session, Table
+from ..models import Attendance, Participant, Session, Table, utcnow
 from .errors import ServiceError, optional_str, require_dict
 from .limits import check_new_participant
 from .registrations import claim
@@ -48,6 +48,12 @@ def join(data, address: str | None = None) -> tuple[Participant, Session, Table 
         check_new_participant(address)
         participant = Participant(event_id=session.event_id, token=secrets.token_urlsafe(24))
         db.session.add(participant)
+    elif participant.listed:
+        # A phone holds this listed person's token (given out by the organisers): nobody may take the entry by name
+        # now, nor claim their personal QR code.
+        participant.listed = False
+        if participant.badge is not None and participant.badge_claimed_at is None:
+            participant.badge_claimed_at = utcnow()
     if name is not None:
         participant.name = name
     if organisation is not None:

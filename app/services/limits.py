@@ -54,6 +54,14 @@ class Buckets:
             self._sweep(now)
         return 0.0
 
+    def waiting(self, key) -> float:
+        """Return 0 if `key` has a token left, else the seconds until one is back; spend nothing."""
+        if not self.active or key not in self.state:
+            return 0.0
+        tokens, stamp = self.state[key]
+        tokens = min(self.burst, tokens + (time.monotonic() - stamp) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
     def flooding(self, key) -> bool:
         """Whether `key` was refused more times in a row than its burst: no phone's outbox does that."""
         return self.refused.get(key, 0) > 2 * self.burst
@@ -73,6 +81,7 @@ class Limits:
     joins: Buckets
     watches: Buckets
     photos: Buckets
+    badge_misses: Buckets
 
     @classmethod
     def from_config(cls, config) -> Limits:
@@ -80,7 +89,9 @@ class Limits:
         return cls(posts=Buckets(config["LIMIT_POSTS_BURST"], config["LIMIT_POSTS_PER_MINUTE"]),
                    joins=Buckets(config["LIMIT_JOINS_BURST"], config["LIMIT_JOINS_PER_MINUTE"]),
                    watches=Buckets(config["LIMIT_WATCH_BURST"], config["LIMIT_WATCH_PER_MINUTE"]),
-                   photos=Buckets(config["LIMIT_PHOTOS_BURST"], config["LIMIT_PHOTOS_PER_MINUTE"]))
+                   photos=Buckets(config["LIMIT_PHOTOS_BURST"], config["LIMIT_PHOTOS_PER_MINUTE"]),
+                   badge_misses=Buckets(config["LIMIT_BADGE_MISSES_BURST"],
+                                        config["LIMIT_BADGE_MISSES_PER_MINUTE"]))
 
 
 def _limits() -> Limits:
@@ -133,3 +144,15 @@ def check_photo(participant_id: int) -> None:
     if wait:
         raise _refuse("too_many_photos", _l("You have sent many photos in a short time: try again in "
                                             "%(seconds)s seconds.", seconds=math.ceil(wait)), wait)
+
+
+def check_badge_lookup(address: str | None, missed: bool = False) -> None:
+    """Refuse a personal code's lookup from an address that tried too many unknown codes; count one more if `missed`.
+
+    Codes that exist cost nothing (a room scanning its badges at the doors); unknown ones are what probing is.
+    """
+    misses = _limits().badge_misses
+    wait = misses.take(address or "") if missed else misses.waiting(address or "")
+    if wait:
+        raise _refuse("too_many_requests", _l("Too many requests: try again in %(seconds)s seconds.",
+                                              seconds=math.ceil(wait)), wait)

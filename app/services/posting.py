@@ -78,6 +78,8 @@ class Author(NamedTuple):
     id: int
     name: str | None
     organisation: str | None
+    # The token the connection joined with: the writer checks it still names this participant (see registrants).
+    token: str | None = None
 
 
 def _existing(participant_id: int, client_id: str) -> Post | None:
@@ -116,7 +118,7 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
         raise
     pending = _Pending(session_id=target.session_id, code=target.code, participant_id=author.id,
                        author=author.name, organisation=author.organisation, client_id=client_id, text=text, tags=tags,
-                       opening=opening)
+                       opening=opening, token=author.token if isinstance(author, Author) else None)
     if db.session.registry.has() and db.session().in_transaction():
         # The writer uses its own connection: end this one's transaction so it holds no lock the writer waits on.
         db.session.commit()
@@ -136,6 +138,7 @@ class _Pending:
     text: str
     tags: dict
     opening: int | None = None
+    token: str | None = None
     rooms: list[str] = field(default_factory=list)
     payload: dict | None = None
     created: bool = False
@@ -271,6 +274,7 @@ class _GroupCommit:
             for key, pending in zip(keys, batch, strict=True):
                 if key not in stored and key not in new:
                     new[key] = pending
+            _drop_reset_authors(conn, new)
             by_session: dict[int, list[_Pending]] = {}
             for pending in new.values():
                 by_session.setdefault(pending.session_id, []).append(pending)
@@ -322,6 +326,28 @@ class _GroupCommit:
 
 
 _writer = _GroupCommit()
+
+
+def _drop_reset_authors(conn, new: dict[tuple[int, str], _Pending]) -> None:
+    """Refuse, in the writer's transaction, posts of connections whose participant's token changed since they joined.
+
+    An organiser resetting someone's personal QR code gives them a new token: the phone that held the code must
+    stop posting as them at once, even on a connection that joined before (it keeps who it joined as in memory).
+    """
+    tokens = {p.participant_id: p.token for p in new.values() if p.token is not None}
+    if not tokens:
+        return
+    current = dict(conn.execute(select(Participant.id, Participant.token).where(Participant.id.in_(tokens))).all())
+    for key, pending in list(new.items()):
+        if pending.token is not None and current.get(pending.participant_id) != pending.token:
+            pending.error = identity_lost()
+            del new[key]
+
+
+def identity_lost() -> ServiceError:
+    """Return the refusal of a connection whose participant's identity was given back by the organisers."""
+    return ServiceError("not_joined", _l("This phone no longer holds this identity: the organisers reset it. "
+                                         "Reload the page to join again."), 403)
 
 
 def _number(conn, session_id: int, posts: list[_Pending], condition):

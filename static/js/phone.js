@@ -467,6 +467,12 @@ socket.on("phase", (state) => {
   refreshSeat().catch(() => {});
 });
 socket.on("post", (post) => { if (post.code === code) vote.added(post); });
+// The organisers gave this person's own QR code back: this phone is no longer them and starts again as a new phone.
+socket.on("identity_reset", () => {
+  for (const name of ["token", "name", "organisation"]) localStorage.removeItem(storeKey(name));
+  document.cookie = "rouages_participant=; path=/; max-age=0; SameSite=Lax";
+  location.reload();
+});
 socket.on("vote_state", (state) => { if (state.code === code) vote.setState(state); });
 socket.on("host", (host) => { if (host.code === code) showHostLink(document.getElementById("host-link"), host); });
 socket.on("plan", (state) => {

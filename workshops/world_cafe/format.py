@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.services.errors import ServiceError
 from app.services.harvest import harvest_of, people, set_host
+from app.services.registrations import seat_registrants
 from app.services.sessions import attendees, live_tables, store_plan
 from app.services.text import slugify
 from workshops import Phase, WorkshopFormat, ideas
@@ -214,6 +215,8 @@ class WorldCafe(WorkshopFormat):
         tables = live_tables(session)
         if not tables:
             raise ServiceError("no_tables", _l("This world café has no table: add some to the event file."), 409)
+        # The event's registration list is seated too: people who registered find their tables in their carnet.
+        seat_registrants(session)
         people = [Person(str(p.id), (p.organisation or "").strip().lower() or None) for p in attendees(session)]
         if not people:
             raise ServiceError("nobody_joined", _l("Nobody has joined this workshop yet."), 409)
