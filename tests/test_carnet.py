@@ -192,11 +192,11 @@ def test_a_glossary_entry_without_a_definition_is_refused_with_its_place(app):
     assert "glossary" in str(error.value) and "definition" in str(error.value)
 
 
-def add_registrants(app, event_id: int, people: list[tuple[str, str | None]]) -> list[int]:
-    """Put people on the event's registration list, in this order, each with their own badge."""
+def add_registrants(app, event_id: int, people: list[tuple[str, str | None]], first: int = 1) -> list[int]:
+    """Put people on the event's registration list, in this order from place ``first``, each with their own badge."""
     with app.app_context():
         ids = []
-        for position, (name, organisation) in enumerate(people, start=1):
+        for position, (name, organisation) in enumerate(people, start=first):
             person = Participant(event_id=event_id, token=secrets.token_urlsafe(24), name=name,
                                  organisation=organisation, listed=True, registered_position=position,
                                  badge=secrets.token_urlsafe(9))
@@ -220,8 +220,10 @@ def seat(app, event_id: int, ids: list[int]) -> None:
 
 def test_personal_carnets_carry_the_persons_name_qr_code_and_tables(app, demo, tmp_path):
     people = [("Claire Dubois", "Tiers-lieu La Forge"), ("Karim Haddad", "Mairie de Bray"), ("Léa Martin", None)]
-    ids = add_registrants(app, demo.id, people)
-    seat(app, demo.id, ids[:2])
+    ids = add_registrants(app, demo.id, people[:2])
+    seat(app, demo.id, ids)
+    # Registered after the plan was made: no table yet.
+    ids += add_registrants(app, demo.id, people[2:], first=3)
     out = tmp_path / "carnets"
     with app.test_request_context():
         event = db.session.get(Event, demo.id)
