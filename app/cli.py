@@ -320,28 +320,28 @@ def restitution_command(slug: str, output: Path, a5: bool, tagged: bool):
     found = get_event(slug)
     if found is None:
         raise click.ClickException(f"No event has the slug {slug!r}.")
-    shown: list[str] = []
-
-    def progress(message: str) -> None:
-        if not shown or shown[-1] != message:
-            shown.append(message)
-            click.echo(f"\r{message:<40}", nl=False, err=True)
-
-    pages = write_pdf(found, output, a5=a5, progress=progress, tagged=tagged)
-    click.echo("", err=True)
+    pages = write_pdf(found, output, a5=a5, progress=_progress_printer(), tagged=tagged)
+    _progress_done()
     click.echo(f"{output}: {pages} pages, {output.stat().st_size / 1e6:.1f} MB.")
 
 
 def _progress_printer():
-    """Return a progress callback that shows each new message on one line of standard error."""
+    """Return a progress callback that shows each new message on one line of a terminal (nothing in a log file)."""
     shown: list[str] = []
+    terminal = sys.stderr.isatty()
 
     def progress(message: str) -> None:
-        if not shown or shown[-1] != message:
+        if terminal and (not shown or shown[-1] != message):
             shown.append(message)
             click.echo(f"\r{message:<40}", nl=False, err=True)
 
     return progress
+
+
+def _progress_done() -> None:
+    """End the terminal's progress line."""
+    if sys.stderr.isatty():
+        click.echo("", err=True)
 
 
 @cli.command("carnet")
@@ -372,14 +372,14 @@ def carnet_command(slug: str, output: Path, a4: bool, imposed: bool, print_shop:
             if output.exists() and not output.is_dir():
                 raise click.ClickException(f"{output} is a file: give a folder to write the carnets in.")
             written = write_personal(found, output, a4=a4, progress=progress)
-            click.echo("", err=True)
+            _progress_done()
             click.echo(f"{output}: {len(written) - 1} carnets and {written[-1].name}.")
             return
         fmt = "a4" if a4 else "imposed" if imposed else "print-shop" if print_shop else "a5"
         pages = build(found, "carnet", fmt, output, progress=progress)
     except (ServiceError, ValueError) as exc:
         raise click.ClickException(str(getattr(exc, "message", exc))) from None
-    click.echo("", err=True)
+    _progress_done()
     click.echo(f"{output}: {pages} pages, {output.stat().st_size / 1e6:.1f} MB.")
 
 

@@ -42,3 +42,34 @@ def test_the_console_renders_the_restitution_and_offers_the_pdf(browser, server,
         link.click()
     assert download.value.suggested_filename == "petite-rencontre-restitution-a4.pdf"
     assert download.value.path().read_bytes().startswith(b"%PDF-")
+
+
+def test_the_carnet_page_renders_the_imposed_carnet_and_offers_it(browser, server, axe):
+    """The organisers' carnet page: choose the office printer's file, generate it, download half as many pages."""
+    import io
+
+    from pypdf import PdfReader
+
+    page = browser.new_page()
+    page.goto(f"{server.url}/console/e/petite-rencontre/carnet")
+    page.get_by_label("Adresse e-mail").fill("orga@example.org")
+    page.get_by_label("Mot de passe").fill("correct-horse-battery")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Carnet de Bord", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Liste d’inscription")).to_be_visible()
+    axe(page, "the carnet page, nothing generated")
+    carnet = page.locator("section[data-render]").filter(has_text="Carnet de Bord (PDF)")
+    carnet.get_by_label("Fichier").select_option("imposed")
+    carnet.get_by_role("button", name="Générer le carnet (PDF)").click()
+    imposed = carnet.locator("[data-render-format='imposed']")
+    link = imposed.get_by_role("link", name=re.compile(r"Télécharger le PDF \(\d+ pages"))
+    expect(link).to_be_visible(timeout=120_000)
+    expect(carnet.locator("[data-render-format='a5'] .render__none")).to_have_text("Pas encore généré.")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "petite-rencontre-carnet-imposed.pdf"
+    sheets = PdfReader(io.BytesIO(download.value.path().read_bytes())).pages
+    assert len(sheets) >= 2 and round(float(sheets[0].mediabox.width)) == 842  # A4 landscape, two A5 pages a side
+    shown = int(re.search(r"\((\d+) pages", link.inner_text())[1])
+    assert shown == len(sheets)
+    axe(page, "the carnet page with the imposed file generated")
