@@ -214,27 +214,30 @@ def test_a_post_without_its_csrf_token_claims_nothing(app, read, event, client):
 
 # Joining by name: the same person as by the code ----------------------------------------------------------------
 
-def test_a_phone_giving_a_registrant_name_takes_their_code_with_it(app, read, event):
+def test_a_typed_name_never_takes_a_registrant_nor_their_code(app, read, event):
     import_list(read, event.slug)
-    badge = rows(read, event.slug)[1][5]
-    phone = app.test_client()
-    sock = socket_client(app, phone)
-    ack = sock.emit("join", {"code": event.sessions[1].code, "name": "helene dupre"}, callback=True)
-    me = ack["participant"]
-    assert me["organisation"] == "MES"
-    held = read(lambda: db.session.get(Participant, me["id"]))
-    assert (held.badge, held.registered_position, held.listed) == (badge, 2, False)
-    assert held.badge_claimed_at is not None
-    assert [r[1] for r in rows(read, event.slug)] == ["Camille Morel", "helene dupre", "Alex Petit"]
-    assert read(lambda: db.session.scalar(select(func.count(Participant.id)))) == 3  # the entry is gone
-    # The phone that gave the name now owns the code; another phone scanning it is refused.
-    phone.set_cookie("rouages_participant", me["token"])
-    assert "rouages-claim" in phone.get(f"/p/{badge}").get_data(as_text=True)
-    assert app.test_client().get(f"/p/{badge}").status_code == 409
-    # And a phone giving the same name later takes nothing: the code is someone's now.
-    other = socket_client(app).emit("join", {"code": event.sessions[1].code, "name": "Hélène Dupré"}, callback=True)
-    assert other["participant"]["id"] != me["id"]
-    assert read(lambda: db.session.get(Participant, other["participant"]["id"]).badge) is None
+    before = rows(read, event.slug)
+    code = event.sessions[1].code
+    phone = socket_client(app)
+    me = phone.emit("join", {"code": code}, callback=True)["participant"]
+    assert phone.emit("post", {"code": code, "client_id": "anon-00000001", "text": "Idée anonyme"},
+                      callback=True)["ok"]
+    # Giving Hélène's name (a namesake, or her badge read across the room), on the first join and on a rejoin.
+    for token in (None, me["token"]):
+        ack = phone.emit("join", {"code": code, "token": token, "name": "helene dupre", "organisation": "MES"},
+                         callback=True)
+        assert ack["ok"], ack
+        held = read(lambda: db.session.get(Participant, ack["participant"]["id"]))
+        assert (held.badge, held.registered_position, held.badge_claimed_at, held.email) == (None, None, None, None)
+    assert rows(read, event.slug) == before  # the list, badges, tokens and claims are untouched
+    assert read(lambda: db.session.scalar(select(Participant.listed).where(Participant.badge == before[1][5]))) is True
+    # The real Hélène scans her code: it is hers, and the phone's anonymous idea stays the phone's.
+    http = app.test_client()
+    assert claim(http, before[1][5]).status_code == 200
+    joined = socket_client(app, http).emit("join", {"code": code}, callback=True)
+    assert joined["participant"]["token"] == before[1][7] and joined["posts"] == []
+    assert read(lambda: db.session.scalar(select(Post.participant_id).where(Post.client_id == "anon-00000001"))) \
+        == me["id"]
 
 
 def test_a_claimed_code_is_not_taken_by_name(app, read, event, client):

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Attendance, Event, Participant, Session, utcnow
+from ..models import Attendance, Event, Participant, Session
 from .errors import ServiceError
 from .text import clean_line, person_key
 
@@ -198,24 +198,19 @@ def _attendees(session: Session, *criteria) -> list[Participant]:
 
 
 def claim(session: Session, phone: Participant) -> list[Session]:
-    """Seat a phone in place of the unclaimed entry that bears its name, if exactly one does.
+    """Seat a phone in place of the unclaimed entry of this session's own list that bears its name, if exactly one does.
 
-    The entries are this session's list and the event's registration list. The phone keeps its identity (token,
-    ideas, dots); the entry's attendances and its seats in rotation plans pass to it, and so do a registrant's
-    place in the list, e-mail, role and own QR code, which the phone then holds as if it had scanned it. The entry
-    is deleted. Returns the sessions whose plan changed, to send out once committed.
+    Only entries without a personal QR code are matched: a registrant (on the event's registration list, with a
+    code) is only ever claimed by scanning that code, never by a name anyone can type. The phone keeps its identity
+    (token, ideas, dots); the entry's attendances and its seats in rotation plans pass to it. The entry is deleted.
+    Returns the sessions whose plan changed, to send out once committed.
     """
     wanted, organisation_key = person_key(phone.name), person_key(phone.organisation)
     if not wanted or phone.listed:
         return []
-    candidates = _attendees(session, Participant.listed.is_(True))
-    ids = {p.id for p in candidates}
-    candidates += [p for p in db.session.scalars(select(Participant).where(
-        Participant.event_id == session.event_id, Participant.listed.is_(True),
-        Participant.registered_position.is_not(None))) if p.id not in ids]
-    matches = [p for p in candidates if person_key(p.name) == wanted and p.id != phone.id
-               # Someone who already is a registrant is never merged with another one: namesakes stay two people.
-               and (phone.badge is None or p.badge is None)]
+    candidates = _attendees(session, Participant.listed.is_(True), Participant.badge.is_(None),
+                            Participant.registered_position.is_(None), Participant.id != phone.id)
+    matches = [p for p in candidates if person_key(p.name) == wanted]
     if organisation_key:
         matches = [p for p in matches if person_key(p.organisation) == organisation_key] or [
             p for p in matches if not p.organisation]
@@ -223,18 +218,13 @@ def claim(session: Session, phone: Participant) -> list[Session]:
         return []
     entry = matches[0]
     # A conditional update, so that two phones giving the same name at once cannot both take the entry.
-    taken = db.session.execute(update(Participant).where(Participant.id == entry.id, Participant.listed.is_(True))
+    taken = db.session.execute(update(Participant).where(Participant.id == entry.id, Participant.listed.is_(True),
+                                                         Participant.badge.is_(None))
                                .values(listed=False).execution_options(synchronize_session=False))
     if taken.rowcount != 1:
         return []
-    if not phone.organisation:
+    if not phone.organisation and phone.registered_position is None:
         phone.organisation = entry.organisation
-    if entry.badge is not None:
-        badge = entry.badge
-        phone.registered_position, phone.email, phone.role = entry.registered_position, entry.email, entry.role
-        entry.badge, entry.registered_position = None, None
-        db.session.flush()  # the badge is unique: the entry lets go of it first
-        phone.badge, phone.badge_claimed_at = badge, utcnow()
     own = {a.session_id: a for a in db.session.scalars(select(Attendance).where(Attendance.participant_id == phone.id))}
     theirs = list(db.session.scalars(select(Attendance).where(Attendance.participant_id == entry.id)))
     for attendance in theirs:
