@@ -240,6 +240,21 @@ def test_a_typed_name_never_takes_a_registrant_nor_their_code(app, read, event):
         == me["id"]
 
 
+def test_a_name_typed_on_a_registrant_phone_leaves_their_listed_name_for_the_next_import(app, read, event):
+    import_list(read, event.slug)
+    helene = rows(read, event.slug)[1]  # no e-mail: the next import knows her by name and organisation
+    http = app.test_client()
+    assert claim(http, helene[5]).status_code == 200
+    claimed = rows(read, event.slug)[1]
+    ack = socket_client(app, http).emit("join", {"code": event.sessions[1].code, "name": "Léna", "organisation": "X"},
+                                        callback=True)
+    assert ack["ok"] and ack["participant"]["token"] == helene[7]
+    assert ack["participant"]["name"] == "Hélène Dupré" and ack["participant"]["organisation"] == "MES"
+    assert import_list(read, event.slug) == {"added": 0, "updated": 3, "skipped": 1, "removed": 0}
+    assert rows(read, event.slug)[1] == claimed  # same badge, same claim, same token
+    assert read(lambda: db.session.scalar(select(func.count(Participant.id)))) == 3
+
+
 def test_a_claimed_code_is_not_taken_by_name(app, read, event, client):
     import_list(read, event.slug)
     *_rest, token = rows(read, event.slug)[0]

@@ -54,10 +54,13 @@ def join(data, address: str | None = None) -> tuple[Participant, Session, Table 
         participant.listed = False
         if participant.badge is not None and participant.badge_claimed_at is None:
             participant.badge_claimed_at = utcnow()
-    if name is not None:
-        participant.name = name
-    if organisation is not None:
-        participant.organisation = organisation
+    # A registrant's name is the registration list's: what a phone types never replaces it (the next import
+    # recognises people by name and organisation when there is no e-mail).
+    if participant.registered_position is None:
+        if name is not None:
+            participant.name = name
+        if organisation is not None:
+            participant.organisation = organisation
     db.session.flush()
     # Someone on the session's registration list, giving their name, takes their place on it.
     replanned = claim(session, participant) if name is not None else []
