@@ -68,8 +68,15 @@ def _participant(session) -> Participant:
     author = _author(session.code)
     participant = db.session.get(Participant, author.id)
     if participant is None or (author.token is not None and participant.token != author.token):
+        _forget(session.code)
         raise posting.identity_lost()
     return participant
+
+
+def _forget(code: str) -> None:
+    """Forget this connection's join of a session: its next events are refused before any limit is counted."""
+    if _joined().pop(code, None) is not None:
+        socket_session.modified = True
 
 
 def _author(code: str) -> posting.Author:
@@ -144,7 +151,12 @@ def on_seating(data: dict) -> dict:
 def on_post(data: dict) -> dict:
     """A phone posts an idea to a session it joined (through a table's code, the table's tags are imposed)."""
     target = sessions.post_target(data.get("code"))
-    post, _created = posting.create_post(target, _author(target.code), data)
+    try:
+        post, _created = posting.create_post(target, _author(target.code), data)
+    except ServiceError as error:
+        if error.code == "not_joined":
+            _forget(target.code)
+        raise
     return {"post": post}
 
 

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Attendance, Event, Participant, Post, Session
 from app.services import eventfile
 from app.services.errors import ServiceError
-from app.services.registrants import personal_url, registrants
+from app.services.registrants import personal_url, registrants, reset_badge
 from app.services.registrations import import_csv, import_registrants
 from conftest import DATA, base_config, import_file, login, socket_client
 from server import serving
@@ -205,6 +205,35 @@ def test_an_unknown_code_is_404_and_lookups_are_limited_per_address(tmp_path, da
         db.engine.dispose()
 
 
+def test_a_reset_phone_cannot_spend_the_new_owner_post_allowance(tmp_path, databases, migrated_db):
+    limited = create_app({**base_config(tmp_path, databases.copy_url(migrated_db, tmp_path)),
+                          "LIMIT_POSTS_BURST": 3, "LIMIT_POSTS_PER_MINUTE": 1})
+    with limited.app_context():
+        event = db.session.get(Event, import_file(limited, DATA / "small.yaml").id)
+        import_registrants(event, LIST)
+        person = registrants(event)[0]
+        badge, person_id, code = person.badge, person.id, event.sessions[1].code
+    old_http = limited.test_client()
+    assert claim(old_http, badge).status_code == 200
+    old = socket_client(limited, old_http)
+    assert old.emit("join", {"code": code}, callback=True)["participant"]["id"] == person_id
+    with limited.app_context():
+        reset_badge(db.session.get(Participant, person_id))
+    refused = [old.emit("post", {"code": code, "client_id": f"old-{n:08d}", "text": "Encore"}, callback=True)
+               for n in range(10)]
+    assert [r["error"]["code"] for r in refused] == ["not_joined"] * 10 and old.is_connected()
+    new_http = limited.test_client()
+    assert claim(new_http, badge).status_code == 200
+    new = socket_client(limited, new_http)
+    assert new.emit("join", {"code": code}, callback=True)["participant"]["id"] == person_id
+    sent = [new.emit("post", {"code": code, "client_id": f"new-{n:08d}", "text": f"Idée {n}"}, callback=True)
+            for n in range(3)]
+    assert all(a["ok"] for a in sent), sent
+    with limited.app_context():
+        assert db.session.scalar(select(func.count(Post.id)).where(Post.participant_id == person_id)) == 3
+        db.engine.dispose()
+
+
 def test_a_post_without_its_csrf_token_claims_nothing(app, read, event, client):
     import_list(read, event.slug)
     badge = rows(read, event.slug)[0][5]
@@ -227,7 +256,7 @@ def test_a_typed_name_never_takes_a_registrant_nor_their_code(app, read, event):
         ack = phone.emit("join", {"code": code, "token": token, "name": "helene dupre", "organisation": "MES"},
                          callback=True)
         assert ack["ok"], ack
-        held = read(lambda: db.session.get(Participant, ack["participant"]["id"]))
+        held = read(lambda held_id=ack["participant"]["id"]: db.session.get(Participant, held_id))
         assert (held.badge, held.registered_position, held.badge_claimed_at, held.email) == (None, None, None, None)
     assert rows(read, event.slug) == before  # the list, badges, tokens and claims are untouched
     assert read(lambda: db.session.scalar(select(Participant.listed).where(Participant.badge == before[1][5]))) is True

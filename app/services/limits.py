@@ -107,18 +107,18 @@ def _refuse(code: str, message, wait: float) -> ServiceError:
     return error
 
 
-def check_post(participant_id: int) -> None:
-    """Let a participant post, or refuse: a person types a few ideas a minute, plus the outbox's resends.
+def check_post(author) -> None:
+    """Let an author (a participant, with the token they post with) post, or refuse: a few ideas a minute, plus resends.
 
     A refusal of a client that keeps sending regardless is marked `flood`: its connection is then closed, so the
     events it has queued are dropped instead of each costing the server a refusal (see realtime.handler).
     """
     posts = _limits().posts
-    wait = posts.take(participant_id)
+    wait = posts.take(author)
     if wait:
         error = _refuse("too_many_posts", _l("You are sending ideas very fast: your idea will be sent again in "
                                              "%(seconds)s seconds.", seconds=math.ceil(wait)), wait)
-        error.flood = posts.flooding(participant_id)
+        error.flood = posts.flooding(author)
         raise error
 
 

@@ -100,7 +100,8 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
     Whether posting is open is checked by the writer, in the transaction that stores the post.
     """
     data = require_dict(data)
-    limits.check_post(author.id)
+    # Counted per identity held: the refused posts of a phone whose code was reset never spend the new owner's.
+    limits.check_post((author.id, author.token))
     client_id = check_client_id(data.get("client_id"))
     opening = check_opening(data.get("opening"))
     try:
