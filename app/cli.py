@@ -441,13 +441,14 @@ def registrants_import(slug: str, file: Path):
     """Make a CSV file (name, organisation, email, role) the event's registration list, keeping who is who."""
     from .services.errors import ServiceError
     from .services.events import get_event
-    from .services.registrations import import_registrants
+    from .services.registrations import import_registrants, read_list
 
     found = get_event(slug)
     if found is None:
         raise click.ClickException(f"No event has the slug {slug!r}.")
     try:
-        counts = import_registrants(found, file.read_bytes().decode("utf-8-sig", errors="replace"))
+        with file.open("rb") as stream:
+            counts = import_registrants(found, read_list(stream))
     except ServiceError as error:
         raise click.ClickException(str(error.message)) from None
     click.echo("{added} added, {updated} already known, {removed} no longer on the list, {skipped} lines skipped."

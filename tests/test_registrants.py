@@ -18,7 +18,7 @@ from app.models import Attendance, Event, Participant, Post, Session
 from app.services import eventfile
 from app.services.errors import ServiceError
 from app.services.registrants import personal_url, registrants, reset_badge
-from app.services.registrations import import_csv, import_registrants
+from app.services.registrations import MAX_BYTES, import_csv, import_registrants
 from conftest import DATA, base_config, import_file, login, socket_client
 from server import serving
 from test_server import organiser_cookie
@@ -369,6 +369,29 @@ def test_the_console_page_imports_lists_and_resets(app, read, event, organiser):
     assert http.post(f"{path}/999999/reset", data={"csrf_token": csrf(http, path)}).status_code == 404
 
 
+def test_lists_saved_by_french_excel_are_read_and_oversized_files_refused_whole(app, read, event, organiser):
+    from io import BytesIO
+
+    http = app.test_client()
+    login(http)
+    path = f"/console/e/{event.slug}/registrants"
+
+    def send(content: bytes) -> str:
+        return http.post(path, data={"csrf_token": csrf(http, path), "file": (BytesIO(content), "l.csv")},
+                         headers={"Accept-Language": "fr"}, follow_redirects=True).get_data(as_text=True)
+
+    assert "3 ajoutées" in send(LIST.encode("cp1252"))
+    imported = rows(read, event.slug)
+    assert [(r[1], r[4]) for r in imported] == [("Camille Morel", "Animatrice"), ("Hélène Dupré", None),
+                                                ("Alex Petit", "Élu")]
+    longer = (LIST + "Sacha Roux;Ville de Lille;;\n").encode("utf-8")
+    page = send(longer + b" " * (MAX_BYTES - len(longer) + 1))
+    assert "Le fichier dépasse 2 Mo : ce ne peut pas être une liste de personnes." in page
+    page = send(b"nom\nCamille \x81\n")  # a byte that is neither UTF-8 nor Windows-1252
+    assert "Ce fichier n’est ni du texte UTF-8 ni du Windows-1252" in page
+    assert rows(read, event.slug) == imported
+
+
 def test_the_cli_imports_and_lists_with_personal_urls(runner, read, event, tmp_path):
     source = tmp_path / "inscrits.csv"
     source.write_text(LIST, encoding="utf-8-sig")
@@ -387,6 +410,16 @@ def test_the_cli_imports_and_lists_with_personal_urls(runner, read, event, tmp_p
     refused = runner.invoke(cli, args=["registrants", "import", event.slug, str(bad)])
     assert refused.exit_code == 1 and "Ligne 2 : « sacha@ »" in refused.output
     assert runner.invoke(cli, args=["registrants", "list", "nope"]).exit_code == 1
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes((LIST + "Sacha Roux;Ville de Lille;;Élue\n").encode("cp1252"))
+    done = runner.invoke(cli, args=["registrants", "import", event.slug, str(excel)])
+    assert done.output.strip() == "1 added, 3 already known, 0 no longer on the list, 1 lines skipped."
+    assert [r[1] for r in rows(read, event.slug)][-2:] == ["Alex Petit", "Sacha Roux"]
+    huge = tmp_path / "huge.csv"
+    huge.write_bytes(b"nom\nLou\n" + b" " * MAX_BYTES)
+    refused = runner.invoke(cli, args=["registrants", "import", event.slug, str(huge)])
+    assert refused.exit_code == 1 and "Le fichier dépasse 2 Mo" in refused.output
+    assert len(rows(read, event.slug)) == 4
 
 
 # A real server: concurrent claims, and a reset that cuts the old phone off ---------------------------------------

@@ -123,3 +123,27 @@ def test_a_list_imported_after_phones_joined_skips_them_whatever_the_case_or_acc
     join(socket_client(app), cafe.code, name="camille martin", organisation="TIERS-LIEU DE BRAY")
     assert import_list(read, cafe.id) == {"added": 3, "skipped": 1}
     assert read(lambda: db.session.scalar(select(func.count(Participant.id)))) == 4
+
+
+def test_the_session_list_upload_reads_french_excel_and_refuses_oversized_files(app, read, cafe, client, organiser):
+    import io
+    import re
+
+    from app.services.registrations import MAX_BYTES
+    from conftest import login
+
+    login(client)
+    page = client.get(f"/console/s/{cafe.code}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+
+    def send(content: bytes) -> str:
+        return client.post(f"/console/s/{cafe.code}/registrations", follow_redirects=True,
+                           headers={"Accept-Language": "fr"},
+                           data={"csrf_token": token, "file": (io.BytesIO(content), "liste.csv")}).get_data(as_text=True)
+
+    assert "4 personnes ajoutées" in send(LIST.encode("cp1252"))
+    listed = people(read, cafe.id)
+    assert [p[1] for p in listed] == ["Camille Martin", "Hélène Dupré", "Alex Petit", "Alex Petit"]
+    assert "Le fichier dépasse 2 Mo" in send(b"nom\nL\xe9a Roux\n" + b" " * MAX_BYTES)
+    assert "ni du texte UTF-8 ni du Windows-1252" in send(b"nom\nL\x81a\n")
+    assert people(read, cafe.id) == listed

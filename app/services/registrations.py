@@ -20,6 +20,29 @@ ORGANISATION_COLUMNS = ("organisation", "organization", "structure", "organisme"
 EMAIL_COLUMNS = ("email", "e-mail", "mail", "courriel", "adresse e-mail", "adresse mail", "adresse électronique")
 ROLE_COLUMNS = ("role", "rôle", "fonction", "qualité")
 MAX_ROWS = 5000
+MAX_BYTES = 2_000_000  # far more than MAX_ROWS people take: a larger file is the wrong file
+
+
+def read_list(stream) -> str:
+    """Return the text of an uploaded CSV list (a binary stream), refusing a file over MAX_BYTES rather than cut it."""
+    raw = stream.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise ServiceError("list_too_large", _l("The file is larger than %(size)s MB: it cannot be a list of people.",
+                                                size=MAX_BYTES // 1_000_000), 413)
+    return decode_list(raw)
+
+
+def decode_list(raw: bytes) -> str:
+    """Return a CSV list's text: UTF-8 (with or without a byte-order mark), else Windows-1252 (Excel in French)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ServiceError("unreadable_list", _l("This file is neither UTF-8 nor Windows-1252 text: save it as "
+                                                 "“CSV UTF-8” and try again.")) from None
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:

@@ -21,7 +21,7 @@ from ..models import Event, Organiser
 from ..services import accounts, exports, network
 from ..services.events import live_sessions
 from ..services.errors import ServiceError
-from ..services.registrations import import_csv
+from ..services.registrations import import_csv, read_list
 from ..services.sessions import attendees, live_tables, session_payload
 from .public import session_or_404
 
@@ -191,9 +191,8 @@ def registrations(code: str):
     if not form.validate_on_submit():
         flash(_l("Choose a CSV file."), "error")
     else:
-        raw = form.file.data.read(2_000_000)
         try:
-            counts = import_csv(session, raw.decode("utf-8-sig", errors="replace"))
+            counts = import_csv(session, read_list(form.file.data))
         except ServiceError as error:
             flash(error.message, "error")
         else:

@@ -17,7 +17,7 @@ from ..models import Event, Participant
 from ..services import registrants as service
 from ..services.errors import ServiceError
 from ..services.events import get_event, live_sessions
-from ..services.registrations import import_registrants
+from ..services.registrations import import_registrants, read_list
 from . import errors
 
 bp = Blueprint("registrants", __name__)
@@ -121,9 +121,8 @@ def upload(slug: str):
     if not form.validate_on_submit():
         flash(_l("Choose a CSV file."), "error")
     else:
-        raw = form.file.data.read(2_000_000)
         try:
-            counts = import_registrants(event, raw.decode("utf-8-sig", errors="replace"))
+            counts = import_registrants(event, read_list(form.file.data))
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
