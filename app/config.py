@@ -64,8 +64,8 @@ LIMITS = {
     "LIMIT_CONNECTS_PER_MINUTE": 600,
     "LIMIT_PHOTOS_BURST": 10,            # photos a participant may send at once
     "LIMIT_PHOTOS_PER_MINUTE": 1,        # then one a minute: 10 per 10 minutes at most
-    "LIMIT_BADGE_MISSES_BURST": 30,      # unknown personal QR codes tried from one address (a real QR code never misses)
-    "LIMIT_BADGE_MISSES_PER_MINUTE": 30,  # then this many a minute; a code has 72 random bits, none can be guessed
+    "LIMIT_BADGE_MISSES_BURST": 300,     # unknown personal QR codes tried from one address (a real QR code never misses)
+    "LIMIT_BADGE_MISSES_PER_MINUTE": 300,  # then this many a minute; a code has 72 random bits, none can be guessed
     "PHOTO_MAX_BYTES": 15_000_000,       # one uploaded photo (a phone's full-size JPEG is 3 to 8 MB)
     "PHOTO_MAX_PIXELS": 40_000_000,      # its pixels, checked before decoding (a bomb is small but huge)
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,  # any other request body (a registration CSV)

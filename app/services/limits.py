@@ -54,14 +54,6 @@ class Buckets:
             self._sweep(now)
         return 0.0
 
-    def waiting(self, key) -> float:
-        """Return 0 if `key` has a token left, else the seconds until one is back; spend nothing."""
-        if not self.active or key not in self.state:
-            return 0.0
-        tokens, stamp = self.state[key]
-        tokens = min(self.burst, tokens + (time.monotonic() - stamp) * self.rate)
-        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
-
     def flooding(self, key) -> bool:
         """Whether `key` was refused more times in a row than its burst: no phone's outbox does that."""
         return self.refused.get(key, 0) > 2 * self.burst
@@ -146,13 +138,9 @@ def check_photo(participant_id: int) -> None:
                                             "%(seconds)s seconds.", seconds=math.ceil(wait)), wait)
 
 
-def check_badge_lookup(address: str | None, missed: bool = False) -> None:
-    """Refuse a personal code's lookup from an address that tried too many unknown codes; count one more if `missed`.
-
-    Codes that exist cost nothing (a room scanning its badges at the doors); unknown ones are what probing is.
-    """
-    misses = _limits().badge_misses
-    wait = misses.take(address or "") if missed else misses.waiting(address or "")
+def check_badge_lookup(address: str | None) -> None:
+    """Count one unknown personal code tried from an address, or refuse it: unknown codes are what probing is."""
+    wait = _limits().badge_misses.take(address or "")
     if wait:
         raise _refuse("too_many_requests", _l("Too many requests: try again in %(seconds)s seconds.",
                                               seconds=math.ceil(wait)), wait)
