@@ -95,6 +95,43 @@ def test_the_page_reloads_from_its_offline_copy_when_the_network_is_gone(browser
         page.goto(f"{server.url}/console/")
 
 
+def test_the_greeting_comes_from_the_phone_and_the_offline_copy_names_nobody(browser, server):
+    page = browser.new_page(**PHONE)
+    page.goto(f"{server.url}/static/css/base.css")  # this origin, before the page's worker exists
+    # What an earlier version of the worker kept (with a name in it), and another event's copy, which stays.
+    page.evaluate("""async () => {
+        await (await caches.open('rouages-event:/e/demo')).put('/e/demo', new Response('Bonjour Léonie'));
+        await (await caches.open('rouages-event:0123456789abcdef:/e/demo')).put('/e/demo', new Response('x'));
+        await (await caches.open('rouages-event:0123456789abcdef:/e/autre')).put('/e/autre', new Response('y'));
+        localStorage.setItem('rouages.name.demo', 'Léonie <b>V</b> $&');
+    }""")
+    page.goto(f"{server.url}/e/demo")
+    greeting = page.locator("#greeting")
+    expect(greeting).to_have_text("Bonjour Léonie <b>V</b> $&")
+    assert greeting.locator("b").count() == 0
+    expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=15_000)
+    kept = page.evaluate("""async () => {
+        const out = {};
+        for (const name of await caches.keys()) {
+            const cache = await caches.open(name);
+            out[name] = await Promise.all((await cache.keys()).map(async (r) => (await cache.match(r)).text()));
+        }
+        return out;
+    }""")
+    names = sorted(kept)
+    assert names[0] == "rouages-event:0123456789abcdef:/e/autre" and len(names) == 2
+    assert names[1].startswith("rouages-event:") and names[1].endswith(":/e/demo")
+    assert not any("Léonie" in text for text in kept[names[1]])
+    # Another person on this phone (or after a reset, when the phone page forgets the name): no one is greeted.
+    page.evaluate("() => localStorage.removeItem('rouages.name.demo')")
+    page.context.set_offline(True)
+    server.kill()
+    assert page.reload().from_service_worker
+    expect(page.locator("#programme")).to_contain_text("World café des cinq fonctions")
+    expect(greeting).to_be_hidden()
+    assert "Léonie" not in page.content()
+
+
 def test_now_and_next_follow_the_device_clock_in_the_venues_time_zone(browser, server):
     # A phone set to New York at 8:10 there is 14:10 at the venue, in Paris: the world café is on.
     page = browser.new_page(**PHONE, timezone_id="America/New_York")

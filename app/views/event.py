@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from ..services import eventpage
 from ..services.events import get_event
-from ..services.joining import participant_of_event
 
 bp = Blueprint("event", __name__)
 
@@ -31,11 +32,9 @@ def page(slug: str):
     from workshops import registry
 
     event = _event_or_404(slug)
-    # A phone that joined a session of this event (or claimed its badge) is greeted by the name it gave.
-    participant = participant_of_event(event.id, request.cookies.get("rouages_participant"))
     with force_locale(event.spec.get("language", "fr")):
         data = eventpage.page(event, registry())
-        data["greeting"] = participant.name if participant and participant.name else None
+        data["hello"] = _("Hello %(name)s")  # filled on the phone (static/js/event.js)
         data["clock"]["worker"] = {"url": url_for("event.worker", slug=slug), "scope": url_for("event.page", slug=slug)}
         response = Response(render_template("event.html", **data, web_link=eventpage.web_link,
                                             phone_link=eventpage.phone_link))
@@ -49,8 +48,14 @@ def worker(slug: str):
     """The page's service worker, served under the event's path so that its scope can cover /e/<slug>."""
     _event_or_404(slug)
     keep = [url_for("event.page", slug=slug), *(url_for("static", filename=name) for name in ASSETS)]
-    script = (Path(current_app.static_folder) / "js" / "event-sw.js").read_text("utf-8")
-    response = Response(f"const KEEP = {json.dumps(keep)};\n{script}", mimetype="text/javascript")
+    static = Path(current_app.static_folder)
+    script = (static / "js" / "event-sw.js").read_text("utf-8")
+    # A new release is a new version of the worker, which drops the copies the previous one kept.
+    version = hashlib.sha256(script.encode())
+    for name in ASSETS:
+        version.update((static / name).read_bytes())
+    response = Response(f"const KEEP = {json.dumps(keep)};\nconst VERSION = {json.dumps(version.hexdigest()[:16])};\n"
+                        f"{script}", mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = url_for("event.page", slug=slug)
     response.headers["Cache-Control"] = "no-cache"
     return response

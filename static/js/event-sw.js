@@ -1,17 +1,28 @@
 // The event page's service worker: keeps the page and what it loads, serves them when the network is gone.
-// The server puts `const KEEP = [...]` (the page's path, then its CSS and JS) in front of this file.
-/* global KEEP */
+// The server puts `const KEEP = [...]` (the page's path, then its CSS and JS) and `const VERSION = "..."` (changed
+// by each release of these files) in front of this file.
+/* global KEEP, VERSION */
 
 const PAGE = KEEP[0];
 const KEPT = new Set(KEEP);
-const CACHE = `rouages-event:${PAGE}`;
+const PREFIX = "rouages-event:";
+const CACHE = `${PREFIX}${VERSION}:${PAGE}`;
+
+// Whether a cache is one this event's page kept before this version: those of other events are left alone.
+function older(name) {
+  if (name === CACHE || !name.startsWith(PREFIX)) return false;
+  const rest = name.slice(PREFIX.length);
+  return rest === PAGE || rest.slice(rest.indexOf(":") + 1) === PAGE;
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(KEEP)).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
-  event.waitUntil(self.clients.claim());
+  event.waitUntil(caches.keys()
+    .then((names) => Promise.all(names.filter(older).map((name) => caches.delete(name))))
+    .then(() => self.clients.claim()));
 });
 
 // Network first, so the programme shown is the latest when online; the kept copy only when the network fails.

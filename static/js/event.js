@@ -32,7 +32,23 @@ export function nowAndNext(items, span, at) {
 }
 
 function fill(template, values) {
-  return Object.entries(values).reduce((text, [name, value]) => text.replaceAll(`%(${name})s`, value), template);
+  // A function, so that a value holding « $& » is written as it is.
+  return Object.entries(values).reduce((text, [name, value]) => text.replaceAll(`%(${name})s`, () => value), template);
+}
+
+// The name this phone gave (the phone page and a claimed QR code keep it): the server's page names nobody, so the
+// copy kept for offline reading does not either.
+function greet() {
+  const line = document.getElementById("greeting");
+  if (!line) return;
+  let name = "";
+  try {
+    name = (localStorage.getItem(`rouages.name.${line.dataset.slug}`) || "").trim();
+  } catch {
+    // Storage refused (a private window): no greeting.
+  }
+  line.textContent = name ? fill(line.dataset.hello, { name }) : "";
+  line.hidden = !name;
 }
 
 function block(label, items, index, when) {
@@ -101,6 +117,9 @@ if (box && body && clock) {
   schedule();
   document.addEventListener("visibilitychange", () => { if (!document.hidden) render(); });
 }
+greet();
+// Another tab of this phone joined, changed its name or lost its identity: the greeting follows.
+window.addEventListener("storage", greet);
 openTarget();
 window.addEventListener("hashchange", openTarget);
 keepForOffline();
