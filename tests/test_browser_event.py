@@ -132,6 +132,14 @@ def test_the_greeting_comes_from_the_phone_and_the_offline_copy_names_nobody(bro
     assert "Léonie" not in page.content()
 
 
+def test_a_malformed_address_still_keeps_the_page_for_offline_reading(browser, server):
+    page = browser.new_page(**PHONE)
+    page.goto(f"{server.url}/e/demo#100%")
+    expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=15_000)
+    page.evaluate("() => { location.hash = 'sheet-scic'; }")  # the page still opens what a link points to
+    expect(page.locator("#sheet-scic details")).to_have_attribute("open", "")
+
+
 def test_now_and_next_follow_the_device_clock_in_the_venues_time_zone(browser, server):
     # A phone set to New York at 8:10 there is 14:10 at the venue, in Paris: the world café is on.
     page = browser.new_page(**PHONE, timezone_id="America/New_York")

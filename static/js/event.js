@@ -94,7 +94,12 @@ function schedule() {
 
 // A link to a guest or a sheet opens its folded part.
 function openTarget() {
-  const id = decodeURIComponent(location.hash.slice(1));
+  let id;
+  try {
+    id = decodeURIComponent(location.hash.slice(1));
+  } catch {
+    return; // a malformed address (« #100% »): nothing to open
+  }
   const target = id && document.getElementById(id);
   if (!target) return;
   const details = target.matches("details") ? target : target.querySelector("details") || target.closest("details");
