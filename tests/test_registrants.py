@@ -394,6 +394,25 @@ def test_lists_saved_by_french_excel_are_read_and_oversized_files_refused_whole(
     assert rows(read, event.slug) == imported
 
 
+def test_the_console_says_when_a_code_was_activated_in_the_event_time_zone(app, read, organiser):
+    from datetime import datetime
+
+    text = (DATA / "small.yaml").read_text("utf-8").replace("slug: petite-rencontre", "slug: loin\ntimezone: Pacific/Auckland")
+    import_file(app, text)
+    import_list(read, "loin")
+
+    def activate():
+        person = registrants(db.session.scalar(select(Event).where(Event.slug == "loin")))[0]
+        person.badge_claimed_at = datetime(2026, 6, 9, 22, 30)  # stored in UTC: 10:30 the next morning in Auckland
+        db.session.commit()
+
+    read(activate)
+    http = app.test_client()
+    login(http)
+    page = http.get("/console/e/loin/registrants", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "QR activé le 10 juin à 10:30" in page
+
+
 def test_the_cli_imports_and_lists_with_personal_urls(runner, read, event, tmp_path):
     source = tmp_path / "inscrits.csv"
     source.write_text(LIST, encoding="utf-8-sig")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from zoneinfo import ZoneInfo
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from flask_wtf.file import FileField, FileRequired
 
 from ..extensions import db
 from ..models import Event, Participant
+from ..services import eventfile
 from ..services import registrants as service
 from ..services.errors import ServiceError
 from ..services.events import get_event, live_sessions
@@ -91,11 +93,11 @@ def _event_or_404(slug: str) -> Event:
     return event
 
 
-def _activated(participant: Participant) -> str | None:
-    """Say when a person's code was claimed, in the server's local time, as the organisers read it."""
+def _activated(participant: Participant, zone: ZoneInfo) -> str | None:
+    """Say when a person's code was claimed, in the event's time zone, as the organisers at the venue read it."""
     if participant.badge_claimed_at is None:
         return None
-    moment = participant.badge_claimed_at.replace(tzinfo=UTC).astimezone()
+    moment = participant.badge_claimed_at.replace(tzinfo=UTC).astimezone(zone)
     return _l("QR activated on %(day)s at %(time)s", day=format_date(moment.date(), "d MMMM"),
               time=moment.strftime("%H:%M"))
 
@@ -106,8 +108,9 @@ def console(slug: str):
     """The event's registration list: import it, see whose code is activated, reset one."""
     event = _event_or_404(slug)
     people = service.registrants(event)
+    zone = eventfile.timezone(event.spec)
     return render_template("organiser/registrants.html", event=event, people=people, form=RegistrantsForm(),
-                           reset_form=FlaskForm(), activated={p.id: _activated(p) for p in people},
+                           reset_form=FlaskForm(), activated={p.id: _activated(p, zone) for p in people},
                            claimed=sum(p.badge_claimed_at is not None for p in people),
                            personal_url=service.personal_url, logout_form=FlaskForm())
 
