@@ -231,9 +231,13 @@ def test_a_reset_phone_cannot_spend_the_new_owner_post_allowance(tmp_path, datab
     sent = [new.emit("post", {"code": code, "client_id": f"new-{n:08d}", "text": f"Idée {n}"}, callback=True)
             for n in range(3)]
     assert all(a["ok"] for a in sent), sent
+    old.disconnect()
+    new.disconnect()
     with limited.app_context():
         assert db.session.scalar(select(func.count(Post.id)).where(Post.participant_id == person_id)) == 3
         db.engine.dispose()
+    if "rouages.post_engine" in limited.extensions:  # the post writer's own connection, on SQLite
+        limited.extensions["rouages.post_engine"].dispose()
 
 
 def test_a_post_without_its_csrf_token_claims_nothing(app, read, event, client):
