@@ -107,11 +107,11 @@ def route(participant: Participant, sessions: list) -> list[dict]:
     return out
 
 
-def personal(participant: Participant, sessions: list) -> dict:
+def personal(participant: Participant, sessions: list, anchor: str | None = None) -> dict:
     """Return what a person's own pages print: who they are, their own QR code (if they have one) and their tables."""
     url = registrants.personal_url(participant) if participant.badge else None
     return {"name": participant.name or "", "organisation": participant.organisation, "url": url,
-            "qr": qr_image(url) if url else None, "route": route(participant, sessions)}
+            "qr": qr_image(url) if url else None, "route": route(participant, sessions), "anchor": anchor}
 
 
 def _lang(event: Event) -> str:
@@ -132,7 +132,7 @@ def personal_html(event: Event, people: list[Participant], a4: bool = False) -> 
         data = context(event, a4)
         sessions = live_sessions(event)
         return environment().get_template("carnet/personal.html").render(
-            **data, people=[personal(p, sessions) for p in people])
+            **data, people=[personal(p, sessions, anchor=f"person-{n}") for n, p in enumerate(people)])
 
 
 def padding(pages: int) -> int:
@@ -192,14 +192,24 @@ def write_personal(event: Event, out_dir: Path, a4: bool = False, progress: Call
         with force_locale(_lang(event)):
             write_pdf(event, common_path, a4=a4, progress=progress)
             laid_out = render.document(personal_html(event, people, a4), roots=_roots(event), progress=progress)
-            if len(laid_out.pages) != PERSONAL_PAGES * len(people):
-                raise RuntimeError(f"personal pages overflow: {len(laid_out.pages)} pages for {len(people)} people")
+            check_personal_pages(laid_out, people)
             render.save(laid_out, personal_path, progress=progress)
         return assemble(common_path, personal_path, [out_dir / personal_name(p) for p in people], out_dir / MERGED_NAME,
                         progress=progress)
     finally:
         common_path.unlink(missing_ok=True)
         personal_path.unlink(missing_ok=True)
+
+
+def check_personal_pages(laid_out, people: list[Participant]) -> None:
+    """Refuse (ServiceError ``personal_overflow``, naming the person) pages where someone's did not fit their two."""
+    found = {anchor: n for n, page in enumerate(laid_out.pages) for anchor in page.anchors}
+    for k, person in enumerate(people):
+        after = found.get(f"person-{k + 1}", len(laid_out.pages))
+        if found.get(f"person-{k}") != PERSONAL_PAGES * k or after != PERSONAL_PAGES * (k + 1):
+            raise ServiceError("personal_overflow", _l(
+                "The personal pages of %(name)s do not fit on their two pages: shorten their name or organisation, "
+                "or seat them at fewer world café tables.", name=person.name or f"#{person.registered_position}"))
 
 
 def assemble(common: Path, personal: Path, outputs: list[Path], merged: Path,
