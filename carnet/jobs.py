@@ -23,6 +23,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -202,6 +203,8 @@ def start(data_dir: Path | str, database_url: str, slug: str, fmt: str, *, time_
         fd = os.open(where.lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         for leftover in where.pdf.parent.glob(f".{where.pdf.stem}-*.part"):  # from a job killed mid-write
             leftover.unlink(missing_ok=True)
+        for leftover in where.pdf.parent.glob(f".{where.pdf.stem}-*.build"):  # carnet/builds.py's work folders
+            shutil.rmtree(leftover, ignore_errors=True)
         job = uuid.uuid4().hex
         last = current.get("file")  # the finished PDF stays downloadable while the next one renders
         started = {"job": job, "format": fmt, "state": "running", "message": str(starting_message), "page": None,

@@ -487,3 +487,18 @@ def test_personal_pages_that_cannot_fit_are_refused_naming_the_person(app, demo,
     with app.test_request_context(), pytest.raises(ServiceError) as refused:
         carnet.write_personal(db.session.get(Event, demo.id), tmp_path / "out")
     assert refused.value.code == "personal_overflow" and "Bo Chen Chen" in str(refused.value.message)
+
+
+def test_the_imposed_file_is_built_in_a_folder_the_next_render_sweeps(app, demo, tmp_path):
+    from carnet import jobs
+    from carnet.builds import build
+
+    where = jobs.paths(tmp_path, "demo", "imposed", "carnet")
+    where.pdf.parent.mkdir()
+    output = where.pdf.parent / f".{where.pdf.stem}-k3y.part"  # as carnet/job.py names its output
+    seen = set()
+    with app.test_request_context():
+        build(db.session.get(Event, demo.id), "carnet", "imposed", output,
+              progress=lambda _m: seen.update(p.name for p in where.pdf.parent.glob(f".{where.pdf.stem}-*.build")))
+    assert seen and all(name.startswith(".demo-carnet-imposed-k3y-") for name in seen)
+    assert not list(where.pdf.parent.glob("*.build")) and output.is_file()

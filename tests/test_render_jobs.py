@@ -195,8 +195,11 @@ def test_stale_lock_of_a_dead_process_is_recovered(server):
     where.lock.write_text(f"{server.process.pid}\n")
     half = where.pdf.parent / f".{where.pdf.stem}-killed.part"
     half.write_bytes(b"%PDF-1.7 cut")
+    work = where.pdf.parent / f".{where.pdf.stem}-killed-x1y2.build"  # carnet/builds.py's folder of a killed render
+    (work / "a5.pdf").parent.mkdir()
+    (work / "a5.pdf").write_bytes(b"%PDF-1.7 cut")
     started = start(http, server.url)
-    assert not half.exists()
+    assert not half.exists() and not work.exists()
     assert started["joined"] is False and started["job"] != "crashed"
     done, _ = until_over(http, server.url)
     assert done["state"] == "done" and done["job"] == started["job"]
