@@ -218,7 +218,8 @@ def seat(app, event_id: int, ids: list[int]) -> None:
         registry()["world_cafe"].compute_plan(cafe, {})
 
 
-def test_personal_carnets_carry_the_persons_name_qr_code_and_tables(app, demo, tmp_path):
+def test_personal_carnets_carry_the_persons_name_qr_code_and_tables(app, demo, tmp_path, monkeypatch):
+    monkeypatch.setattr(carnet, "PERSONAL_BATCH", 2)  # three people: their own pages laid out in two documents
     people = [("Claire Dubois", "Tiers-lieu La Forge"), ("Karim Haddad", "Mairie de Bray"), ("Léa Martin", None)]
     ids = add_registrants(app, demo.id, people[:2])
     seat(app, demo.id, ids)
