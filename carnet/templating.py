@@ -30,8 +30,9 @@ def environment() -> Environment:
     formats = registry().items()
     sections = {slug: FileSystemLoader(fmt.booklet_template().parent) for slug, fmt in formats}
     pages = {f"carnet-{slug}": FileSystemLoader(fmt.carnet_template().parent) for slug, fmt in formats}
+    # Escaping on for every template, whatever its name ends with (a plug-in's page may be ``carnet.j2``).
     env = current_app.jinja_env.overlay(loader=ChoiceLoader([FileSystemLoader(TEMPLATES), PrefixLoader(sections),
-                                                             PrefixLoader(pages)]))
+                                                             PrefixLoader(pages)]), autoescape=True)
     env.filters["markdown"] = to_html
     env.filters["day"] = day
     return env

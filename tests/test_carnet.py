@@ -503,3 +503,22 @@ def test_the_imposed_file_is_built_in_a_folder_the_next_render_sweeps(app, demo,
               progress=lambda _m: seen.update(p.name for p in where.pdf.parent.glob(f".{where.pdf.stem}-*.build")))
     assert seen and all(name.startswith(".demo-carnet-imposed-k3y-") for name in seen)
     assert not list(where.pdf.parent.glob("*.build")) and output.is_file()
+
+
+def test_a_plug_in_note_page_is_escaped_whatever_its_file_name(app, tmp_path, monkeypatch):
+    from carnet.templating import carnet_page, environment
+
+    page = tmp_path / "probe" / "carnet.j2"
+    page.parent.mkdir()
+    page.write_text("<h2>{{ session.title }}</h2>")
+
+    class Probe(registry()["board"].__class__):
+        slug = "probe"
+
+        def carnet_template(self):
+            return page
+
+    monkeypatch.setitem(registry(), "probe", Probe())
+    with app.test_request_context():
+        html = environment().get_template(carnet_page("probe")).render(session={"title": "<script>x()</script>"})
+    assert html == "<h2>&lt;script&gt;x()&lt;/script&gt;</h2>"
