@@ -160,6 +160,12 @@ def write_pdf(event: Event, output: Path, a4: bool = False, progress: Callable[[
         if extra:
             laid_out = render.document(booklet_html(event, a4, participant, notes=1 + extra), roots=_roots(event),
                                        progress=progress, stylesheets=sheets)
+        if len(laid_out.pages) % 4:
+            # The padding's note pages changed the pages before them (an entry of the contents moved, say): a file
+            # that cannot be folded into a booklet is refused rather than printed.
+            raise ServiceError("carnet_not_foldable", _l(
+                "The carnet has %(pages)s pages, which cannot be folded into a booklet (a multiple of four is "
+                "needed).", pages=len(laid_out.pages)))
         pages = render.save(laid_out, Path(output), progress=progress)
     if print_shop:
         set_print_boxes(Path(output))
