@@ -522,3 +522,25 @@ def test_a_plug_in_note_page_is_escaped_whatever_its_file_name(app, tmp_path, mo
     with app.test_request_context():
         html = environment().get_template(carnet_page("probe")).render(session={"title": "<script>x()</script>"})
     assert html == "<h2>&lt;script&gt;x()&lt;/script&gt;</h2>"
+
+
+def test_the_bookmarks_list_each_workshop_once_and_each_day_with_its_theme(app, demo, tmp_path):
+    out = tmp_path / "carnet.pdf"
+    write(app, demo.id, out)
+    reader = PdfReader(out)
+
+    def titles(items) -> list[str]:
+        return [t for item in items for t in (titles(item) if isinstance(item, list) else [item.title])]
+
+    found = titles(reader.outline)
+    for session in demo.sessions:
+        assert found.count(session.title) == 1, (session.title, found)
+    spec = eventfile.load(demo_text(), registry())
+    with app.test_request_context():
+        from flask_babel import force_locale
+
+        from carnet.templating import day
+
+        with force_locale("fr"):
+            days = [f"{day(d['date'])} · {d['title']}" for d in spec["programme"] if d.get("title")]
+    assert days and all(label in found for label in days), found
