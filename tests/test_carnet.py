@@ -550,3 +550,17 @@ def test_the_bookmarks_list_each_workshop_once_and_each_day_with_its_theme(app, 
         with force_locale("fr"):
             days = [f"{day(d['date'])} · {d['title']}" for d in spec["programme"] if d.get("title")]
     assert days and all(label in found for label in days), found
+
+
+def test_a_bare_event_gets_a_carnet_that_promises_nothing_it_lacks(app, tmp_path):
+    bare = import_file(app, "slug: nu\ntitle: Rencontre nue\nprogramme:\n  - date: \"2026-06-09\"\n    items:\n"
+                            "      - start: \"09:00\"\n        end: \"12:00\"\n        title: Discussions libres\n")
+    out = tmp_path / "carnet.pdf"
+    pages = write(app, bare.id, out)
+    text = pdf_pages(out)
+    whole = "\n".join(text)
+    assert pages % 4 == 0 and "Discussions libres" in whole
+    assert "Chaque atelier a sa page" not in text[1] and "Les pages à la fin du carnet sont à vous" in text[1]
+    contents = next(page for page in text if page.startswith("Sommaire"))
+    assert "Contacts" not in contents and "Contacts" not in whole
+    assert all(page.strip() for page in text)
