@@ -564,3 +564,22 @@ def test_a_bare_event_gets_a_carnet_that_promises_nothing_it_lacks(app, tmp_path
     contents = next(page for page in text if page.startswith("Sommaire"))
     assert "Contacts" not in contents and "Contacts" not in whole
     assert all(page.strip() for page in text)
+
+
+@pytest.mark.parametrize("a4", [False, True], ids=["A5", "A4"])
+def test_a_world_cafe_of_twelve_tables_takes_notes_on_one_page(app, tmp_path, a4):
+    spec = eventfile.load(demo_text(), registry())
+    spec["slug"] = f"douze-tables-{'a4' if a4 else 'a5'}"
+    cafe = next(i for day in spec["programme"] for i in day["items"] if i.get("id") == "world-cafe-fonctions")
+    themes = [table["theme"] for table in cafe["settings"]["tables"]]
+    cafe["settings"]["tables"] = [{"theme": themes[n % len(themes)], "name": f"Table numéro {n + 1} du grand salon"}
+                                  for n in range(12)]
+    imported = import_file(app, eventfile.dump(spec))
+    out = tmp_path / "carnet.pdf"
+    write(app, imported.id, out, a4=a4)
+    text = pdf_pages(out)
+    notes = [n for n, page in enumerate(text) if page.startswith(f"MES NOTES {cafe['title']}")]
+    assert len(notes) == 1
+    page = text[notes[0]]
+    assert "Table numéro 1 du grand salon" in page and "Table numéro 12 du grand salon" in page
+    assert "Table numéro" not in text[notes[0] + 1]  # nothing ran onto the next page
