@@ -563,6 +563,7 @@ def test_a_bare_event_gets_a_carnet_that_promises_nothing_it_lacks(app, tmp_path
     assert "Chaque atelier a sa page" not in text[1] and "Les pages à la fin du carnet sont à vous" in text[1]
     contents = next(page for page in text if page.startswith("Sommaire"))
     assert "Contacts" not in contents and "Contacts" not in whole
+    assert "Accueil" not in contents  # no welcome text, no description: no empty Welcome page
     assert all(page.strip() for page in text)
 
 
