@@ -441,13 +441,16 @@ def test_a_registrant_without_a_personal_code_gets_a_carnet_without_a_qr_code(ap
     assert "/p/" not in pdf_pages(written[0])[1]
 
 
-def cafes_event(app, slug: str, extra: int, rounds: int):
+def cafes_event(app, slug: str, extra: int, rounds: int, long_tables: bool = False):
     """The demo event with ``extra`` more world cafés, every world café of ``rounds`` rounds, imported."""
     spec = eventfile.load(demo_text(), registry())
     spec["slug"] = slug
     day = next(d for d in spec["programme"] if any(i.get("id") == "world-cafe-fonctions" for i in d["items"]))
     cafe = next(i for i in day["items"] if i.get("id") == "world-cafe-fonctions")
     cafe["settings"]["rounds"] = rounds
+    if long_tables:  # names as long as a table's name may be (80 characters)
+        for n, table in enumerate(cafe["settings"]["tables"]):
+            table["name"] = f"{n + 1}. La table des coopérations territoriales et des tiers-lieux du Pays de Bray"[:80]
     for n in range(extra):
         day["items"].append({**cafe, "id": f"world-cafe-{n}", "title": f"{cafe['title']} : la reprise numéro {n + 2}",
                              "start": f"{18 + n}:00", "end": f"{18 + n}:45"})
@@ -489,11 +492,14 @@ def test_personal_pages_fit_their_two_pages_with_many_world_cafes_and_long_names
     assert owner.count("→") == (extra + 1) * (rounds - 1)
 
 
-def test_personal_pages_that_cannot_fit_are_refused_naming_the_person(app, demo, tmp_path):
-    add_registrants(app, demo.id, [("Ana Sousa", "Réseau Est"), ("Bo " + "Chen " * 400, "x " * 2000)])
+def test_personal_pages_that_cannot_fit_are_refused_naming_the_person(app, tmp_path):
+    event = cafes_event(app, "trop-long", 3, 10, long_tables=True)
+    ids = add_registrants(app, event.id, [("Ana Sousa", "Réseau Est"), ("W" * 80, "Organisation " * 9)])
+    seat_everywhere(app, event.id, ids)
     with app.test_request_context(), pytest.raises(ServiceError) as refused:
-        carnet.write_personal(db.session.get(Event, demo.id), tmp_path / "out")
-    assert refused.value.code == "personal_overflow" and "Bo Chen Chen" in str(refused.value.message)
+        carnet.write_personal(db.session.get(Event, event.id), tmp_path / "out")
+    assert refused.value.code == "personal_overflow" and "Ana Sousa" in str(refused.value.message)
+    assert not list((tmp_path / "out").glob("*.pdf")) and not list((tmp_path / "out").glob(".*"))
 
 
 def test_the_imposed_file_is_built_in_a_folder_the_next_render_sweeps(app, demo, tmp_path):
