@@ -17,7 +17,7 @@ from app.services.errors import ServiceError
 from app.services.registrants import personal_url, registrants
 
 from . import render
-from .restitution import environment
+from .templating import environment
 
 PER_SHEET = 8
 

@@ -30,7 +30,9 @@ def build(event, booklet: str, fmt: str, output: Path, progress: Callable | None
         return carnet.write_pdf(event, output, a4=fmt == "a4", progress=progress)
     if fmt == "print-shop":
         return carnet.write_pdf(event, output, print_shop=True, progress=progress)
-    with tempfile.TemporaryDirectory(dir=output.parent, prefix=".build-") as work:
+    # Named after the output (a render job's is `.<stem>-<random>.part`), so that the job's start sweeps what a
+    # killed render left here too.
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.stem.lstrip('.')}-", suffix=".build") as work:
         if fmt == "imposed":
             from .imposition import impose_saddle_stitch
 

@@ -30,6 +30,8 @@ __all__ = ["booklet_html", "context", "environment", "personal_html", "write_pdf
 
 # The pages every carnet starts with and a person's own carnet replaces: the cover and the page facing it.
 PERSONAL_PAGES = 2
+# People whose own pages are laid out in one document: WeasyPrint keeps a whole layout in memory.
+PERSONAL_BATCH = 50
 # A logo is printed at most this wide; it is downsampled for it before layout. The cover shows six at most.
 LOGO_WIDTH_MM = 40
 MAX_LOGOS = 6
@@ -107,11 +109,11 @@ def route(participant: Participant, sessions: list) -> list[dict]:
     return out
 
 
-def personal(participant: Participant, sessions: list) -> dict:
+def personal(participant: Participant, sessions: list, anchor: str | None = None) -> dict:
     """Return what a person's own pages print: who they are, their own QR code (if they have one) and their tables."""
     url = registrants.personal_url(participant) if participant.badge else None
     return {"name": participant.name or "", "organisation": participant.organisation, "url": url,
-            "qr": qr_image(url) if url else None, "route": route(participant, sessions)}
+            "qr": qr_image(url) if url else None, "route": route(participant, sessions), "anchor": anchor}
 
 
 def _lang(event: Event) -> str:
@@ -132,7 +134,7 @@ def personal_html(event: Event, people: list[Participant], a4: bool = False) -> 
         data = context(event, a4)
         sessions = live_sessions(event)
         return environment().get_template("carnet/personal.html").render(
-            **data, people=[personal(p, sessions) for p in people])
+            **data, people=[personal(p, sessions, anchor=f"person-{n}") for n, p in enumerate(people)])
 
 
 def padding(pages: int) -> int:
@@ -158,6 +160,12 @@ def write_pdf(event: Event, output: Path, a4: bool = False, progress: Callable[[
         if extra:
             laid_out = render.document(booklet_html(event, a4, participant, notes=1 + extra), roots=_roots(event),
                                        progress=progress, stylesheets=sheets)
+        if len(laid_out.pages) % 4:
+            # The padding's note pages changed the pages before them (an entry of the contents moved, say): a file
+            # that cannot be folded into a booklet is refused rather than printed.
+            raise ServiceError("carnet_not_foldable", _l(
+                "The carnet has %(pages)s pages, which cannot be folded into a booklet (a multiple of four is "
+                "needed).", pages=len(laid_out.pages)))
         pages = render.save(laid_out, Path(output), progress=progress)
     if print_shop:
         set_print_boxes(Path(output))
@@ -178,8 +186,9 @@ def write_personal(event: Event, out_dir: Path, a4: bool = False, progress: Call
 
     Without a registration list, refuse (ServiceError ``no_registrants``) and write nothing.
 
-    The common pages are laid out once and every person's cover and facing page in one more document; each
-    person's PDF is then assembled from the two, so a person costs two pages of layout, not a whole carnet.
+    The common pages are laid out once and every person's cover and facing page in a few more documents, of
+    ``PERSONAL_BATCH`` people each (memory stays flat however long the list); each person's PDF is then assembled
+    from them, so a person costs two pages of layout, not a whole carnet.
     """
     people = registrants.registrants(event)
     if not people:
@@ -187,25 +196,45 @@ def write_personal(event: Event, out_dir: Path, a4: bool = False, progress: Call
                                                 "printing personal carnets.", title=event.title))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    common_path, personal_path = out_dir / ".common.pdf", out_dir / ".personal.pdf"
+    common_path = out_dir / ".common.pdf"
+    parts: list[Path] = []
     try:
         with force_locale(_lang(event)):
             write_pdf(event, common_path, a4=a4, progress=progress)
-            laid_out = render.document(personal_html(event, people, a4), roots=_roots(event), progress=progress)
-            if len(laid_out.pages) != PERSONAL_PAGES * len(people):
-                raise RuntimeError(f"personal pages overflow: {len(laid_out.pages)} pages for {len(people)} people")
-            render.save(laid_out, personal_path, progress=progress)
-        return assemble(common_path, personal_path, [out_dir / personal_name(p) for p in people], out_dir / MERGED_NAME,
+            for first in range(0, len(people), PERSONAL_BATCH):
+                group = people[first:first + PERSONAL_BATCH]
+                laid_out = render.document(personal_html(event, group, a4), roots=_roots(event), progress=progress)
+                check_personal_pages(laid_out, group)
+                parts.append(out_dir / f".personal-{len(parts)}.pdf")
+                render.save(laid_out, parts[-1], progress=progress)
+                del laid_out  # before the next batch is laid out
+        return assemble(common_path, parts, [out_dir / personal_name(p) for p in people], out_dir / MERGED_NAME,
                         progress=progress)
     finally:
         common_path.unlink(missing_ok=True)
-        personal_path.unlink(missing_ok=True)
+        for part in parts:
+            part.unlink(missing_ok=True)
 
 
-def assemble(common: Path, personal: Path, outputs: list[Path], merged: Path,
+def check_personal_pages(laid_out, people: list[Participant]) -> None:
+    """Refuse (ServiceError ``personal_overflow``, naming the person) pages where someone's did not fit their two."""
+    found = {anchor: n for n, page in enumerate(laid_out.pages) for anchor in page.anchors}
+    for k, person in enumerate(people):
+        after = found.get(f"person-{k + 1}", len(laid_out.pages))
+        if found.get(f"person-{k}") != PERSONAL_PAGES * k or after != PERSONAL_PAGES * (k + 1):
+            raise ServiceError("personal_overflow", _l(
+                "The personal pages of %(name)s do not fit on their two pages: shorten their name or organisation, "
+                "or seat them at fewer world café tables.", name=person.name or f"#{person.registered_position}"))
+
+
+def assemble(common: Path, personal: list[Path], outputs: list[Path], merged: Path,
              progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write each person's carnet (the common one with their pages first) and the merged file, in list order."""
-    base, personal_reader = common.read_bytes(), PdfReader(personal)
+    """Write each person's carnet (the common one with their pages first) and the merged file, in list order.
+
+    ``personal`` holds everyone's own pages, ``PERSONAL_PAGES`` a person, in list order across the files.
+    """
+    base = common.read_bytes()
+    personal_pages = [page for path in personal for page in PdfReader(path).pages]
     for n, output in enumerate(outputs):
         if progress is not None:
             progress(_("Assembling carnet %(n)s of %(total)s…", n=n + 1, total=len(outputs)))
@@ -213,7 +242,7 @@ def assemble(common: Path, personal: Path, outputs: list[Path], merged: Path,
         # byte, only the person's pages are written (a third of the time of copying every page into a new file).
         writer = PdfWriter(io.BytesIO(base), incremental=True)
         for k in range(PERSONAL_PAGES):
-            writer.insert_page(personal_reader.pages[PERSONAL_PAGES * n + k], k)
+            writer.insert_page(personal_pages[PERSONAL_PAGES * n + k], k)
         for _k in range(PERSONAL_PAGES):
             writer.remove_page(PERSONAL_PAGES)
         with output.open("wb") as stream:
@@ -224,7 +253,7 @@ def assemble(common: Path, personal: Path, outputs: list[Path], merged: Path,
     writer = PdfWriter()
     for n in range(len(outputs)):
         for k in range(PERSONAL_PAGES * n, PERSONAL_PAGES * (n + 1)):
-            writer.add_page(personal_reader.pages[k])
+            writer.add_page(personal_pages[k])
         for k in range(PERSONAL_PAGES, pages):
             writer.add_page(common_reader.pages[k])
     writer.add_metadata({key: value for key, value in (common_reader.metadata or {}).items() if isinstance(value, str)})

@@ -1,4 +1,4 @@
-"""Booklet renders in a process of their own, one at a time per booklet, followed through a status file.
+"""Booklet renders in a process of their own, one at a time per data directory, followed through a status file.
 
 The live server runs on one event loop (gevent or eventlet): a render of several seconds of pure Python in it
 would stall every phone. So a render runs as `python -m carnet.job` (carnet/job.py), which creates its own
@@ -11,6 +11,10 @@ format (here the A4 restitution):
 - `<slug>-restitution-a4.lock`: exists while a job runs, created with O_EXCL, holding the job process's pid;
 - `<slug>-restitution-a4.guard`: taken with flock() around every look at the lock, so that two workers never
   both find it stale and both start a job.
+
+A render takes a few hundred MB and a core: on the organiser's laptop that also runs the live event, one at a time.
+A request for the booklet being rendered joins its job; a request for another one while it runs is refused, and
+`.renders.guard` (taken around every start) keeps two workers from starting two different ones at once.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -86,10 +91,9 @@ def write_status(where: Paths, status: dict) -> None:
 
 
 @contextmanager
-def guarded(where: Paths):
-    """Hold the booklet's guard: one process at a time looks at and changes its lock."""
-    where.guard.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with open(where.guard, "a") as guard:
+def _flocked(path: Path):
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(path, "a") as guard:
         # Held for a few milliseconds (a read, at most a process start): blocking the event loop that long is fine.
         fcntl.flock(guard, fcntl.LOCK_EX)
         try:
@@ -98,13 +102,35 @@ def guarded(where: Paths):
             fcntl.flock(guard, fcntl.LOCK_UN)
 
 
-def lock_owner(where: Paths) -> int | None:
-    """Return the pid written in the lock, or None when there is no lock or it holds no pid."""
+def guarded(where: Paths):
+    """Hold the booklet's guard: one process at a time looks at and changes its lock."""
+    return _flocked(where.guard)
+
+
+def _pid_in(lock: Path) -> int | None:
     try:
-        text = where.lock.read_text().strip()
+        text = lock.read_text().strip()
     except FileNotFoundError:
         return None
     return int(text) if text.isdigit() else None
+
+
+def lock_owner(where: Paths) -> int | None:
+    """Return the pid written in the lock, or None when there is no lock or it holds no pid."""
+    return _pid_in(where.lock)
+
+
+def rendering(data_dir: Path | str) -> dict | None:
+    """Return the booklet a live job is rendering in this data directory ({slug, booklet, format}), or None."""
+    for lock in sorted((Path(data_dir) / "booklets").glob("*.lock")):
+        if not running(_pid_in(lock)):
+            continue
+        for booklet, formats in BOOKLETS.items():
+            for fmt in formats:
+                if lock.stem.endswith(f"-{booklet}-{fmt}"):
+                    return {"slug": lock.stem.removesuffix(f"-{booklet}-{fmt}"), "booklet": booklet, "format": fmt}
+        return {"slug": lock.stem, "booklet": None, "format": None}
+    return None
 
 
 def running(pid: int | None) -> bool:
@@ -160,18 +186,25 @@ def start(data_dir: Path | str, database_url: str, slug: str, fmt: str, *, time_
           starting_message: str, stopped_message: str, time_limit_message: str, booklet: str = "restitution") -> dict:
     """Start rendering a booklet in another process, or join the job already rendering it; return its status.
 
-    The returned status has `joined`: True when another request's job was already running.
+    The returned status has `joined`: True when another request's job was already running. While a job renders
+    another booklet or format, nothing starts: the status returned is the booklet's own with `state` "busy" and
+    `busy` naming what renders ({slug, booklet, format}).
     """
     where = paths(data_dir, slug, fmt, booklet)
-    with guarded(where):
+    with _flocked(where.guard.parent / ".renders.guard"), guarded(where):
         current = read_status(where)
         if running(lock_owner(where)):
             return {**current, "joined": True}
+        other = rendering(data_dir)
+        if other is not None:
+            return {**current, "state": "busy", "busy": other, "joined": False}
         if where.lock.exists():  # its process is gone: a crash, a kill, a restart of the machine
             current = _recover(where, current, stopped_message)
         fd = os.open(where.lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         for leftover in where.pdf.parent.glob(f".{where.pdf.stem}-*.part"):  # from a job killed mid-write
             leftover.unlink(missing_ok=True)
+        for leftover in where.pdf.parent.glob(f".{where.pdf.stem}-*.build"):  # carnet/builds.py's work folders
+            shutil.rmtree(leftover, ignore_errors=True)
         job = uuid.uuid4().hex
         last = current.get("file")  # the finished PDF stays downloadable while the next one renders
         started = {"job": job, "format": fmt, "state": "running", "message": str(starting_message), "page": None,

@@ -18,7 +18,7 @@ from app.services.events import live_sessions
 from app.services.sessions import live_tables
 
 from . import render
-from .restitution import environment
+from .templating import environment
 
 
 def themes(table: Table, frameworks: list[dict]) -> list[dict]:

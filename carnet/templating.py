@@ -16,10 +16,14 @@ from .markdown import to_html
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
+# The plain note-taking page, for formats that do not shape their own.
+CORE_NOTES = "carnet/notes.html"
+
+
 def carnet_page(slug: str) -> str:
-    """Return the name under which a format's note-taking page of the carnet is loaded."""
-    fmt = registry()[slug]
-    return f"carnet-{slug}/{fmt.carnet_template().name}"
+    """Return the name under which a format's note-taking page of the carnet is loaded (the core's plain one if none)."""
+    page = registry()[slug].carnet_template()
+    return CORE_NOTES if page is None else f"carnet-{slug}/{page.name}"
 
 
 def environment() -> Environment:
@@ -29,9 +33,11 @@ def environment() -> Environment:
     """
     formats = registry().items()
     sections = {slug: FileSystemLoader(fmt.booklet_template().parent) for slug, fmt in formats}
-    pages = {f"carnet-{slug}": FileSystemLoader(fmt.carnet_template().parent) for slug, fmt in formats}
+    pages = {f"carnet-{slug}": FileSystemLoader(page.parent) for slug, fmt in formats
+             if (page := fmt.carnet_template()) is not None}
+    # Escaping on for every template, whatever its name ends with (a plug-in's page may be ``carnet.j2``).
     env = current_app.jinja_env.overlay(loader=ChoiceLoader([FileSystemLoader(TEMPLATES), PrefixLoader(sections),
-                                                             PrefixLoader(pages)]))
+                                                             PrefixLoader(pages)]), autoescape=True)
     env.filters["markdown"] = to_html
     env.filters["day"] = day
     return env

@@ -73,3 +73,33 @@ def test_the_carnet_page_renders_the_imposed_carnet_and_offers_it(browser, serve
     shown = int(re.search(r"\((\d+) pages", link.inner_text())[1])
     assert shown == len(sheets)
     axe(page, "the carnet page with the imposed file generated")
+
+
+def test_the_carnet_page_says_another_pdf_is_being_made(browser, server, tmp_path):
+    """While a render runs, asking for another file says which one renders, in place, and starts nothing."""
+    import os
+    import signal
+
+    from carnet import jobs
+
+    database = server.env.get("ROUAGES_DATABASE_URL") or f"sqlite:///{server.data_dir / 'rouages.db'}"
+    running = jobs.start(server.data_dir, database, "petite-rencontre", "a4", time_limit=120, locale="fr",
+                         starting_message="…", stopped_message="arrêté", time_limit_message="trop long")
+    os.kill(running["pid"], signal.SIGSTOP)
+    try:
+        page = browser.new_page()
+        page.goto(f"{server.url}/console/e/petite-rencontre/carnet")
+        page.get_by_label("Adresse e-mail").fill("orga@example.org")
+        page.get_by_label("Mot de passe").fill("correct-horse-battery")
+        page.get_by_role("button", name="Se connecter").click()
+        carnet = page.locator("section[data-render]").filter(has_text="Carnet de Bord (PDF)")
+        carnet.get_by_role("button", name="Générer le carnet (PDF)").click()
+        a5 = carnet.locator("[data-render-format='a5']")
+        expect(a5).to_have_attribute("data-render-state", "busy")
+        expect(a5.locator(".render__progress--error")).to_contain_text(
+            "Un autre PDF est en cours de génération (Livret de restitution (PDF), A4, petite-rencontre)")
+        page.screenshot(path=str(tmp_path / "busy.png"), full_page=True)
+        assert not jobs.paths(server.data_dir, "petite-rencontre", "a5", "carnet").status.exists()
+    finally:
+        os.kill(running["pid"], signal.SIGCONT)
+    assert jobs.wait(server.data_dir, "petite-rencontre", "a4")["state"] == "done"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -194,8 +195,11 @@ def test_stale_lock_of_a_dead_process_is_recovered(server):
     where.lock.write_text(f"{server.process.pid}\n")
     half = where.pdf.parent / f".{where.pdf.stem}-killed.part"
     half.write_bytes(b"%PDF-1.7 cut")
+    work = where.pdf.parent / f".{where.pdf.stem}-killed-x1y2.build"  # carnet/builds.py's folder of a killed render
+    (work / "a5.pdf").parent.mkdir()
+    (work / "a5.pdf").write_bytes(b"%PDF-1.7 cut")
     started = start(http, server.url)
-    assert not half.exists()
+    assert not half.exists() and not work.exists()
     assert started["joined"] is False and started["job"] != "crashed"
     done, _ = until_over(http, server.url)
     assert done["state"] == "done" and done["job"] == started["job"]
@@ -307,3 +311,36 @@ def test_render_under_eventlet_runs_and_is_reaped(tmp_path, server_env):
         assert TITLE in pdf_of(http.get(f"{srv.url}{BASE}.pdf", timeout=10).content).pages[0].extract_text()
         job.wait(timeout=30)
         assert not psutil.pid_exists(started["pid"])
+
+
+def test_a_second_booklet_waits_for_the_running_render(server):
+    """One render at a time per data directory: another format is refused while one runs, then starts."""
+    database = server.env.get("ROUAGES_DATABASE_URL") or f"sqlite:///{server.data_dir / 'rouages.db'}"
+    started = jobs.start(server.data_dir, database, SLUG, "a4", time_limit=120, locale="fr", starting_message="…",
+                         stopped_message="arrêté", time_limit_message="trop long")
+    os.kill(started["pid"], signal.SIGSTOP)  # held mid-render, so that the second press surely finds it running
+    try:
+        http = signed_in(server.url)
+        data = {"csrf_token": render_token(http, server.url), "format": "a5"}
+        answer = http.post(f"{server.url}{BASE}", data=data, headers={"Accept": "application/json"}, timeout=10)
+        assert answer.status_code == 409, answer.text
+        busy = answer.json()
+        assert busy["state"] == "busy" and busy["format"] == "a5" and busy["label"] == (
+            f"Un autre PDF est en cours de génération (Livret de restitution (PDF), A4, {SLUG})\u00a0: réessayez "
+            "dans un instant.")
+        a5 = jobs.paths(server.data_dir, SLUG, "a5")
+        assert not a5.lock.exists() and not a5.status.exists()
+        assert [p.pid for p in job_processes(server.process.pid)] == []  # nothing started by the server
+        # Without JavaScript: the same refusal, on the page the form lands on.
+        landed = http.post(f"{server.url}{BASE}", data=data, timeout=10)
+        assert "Un autre PDF est en cours de génération" in html.unescape(landed.text)
+        # The same booklet and format still joins the running job.
+        joined = jobs.start(server.data_dir, database, SLUG, "a4", time_limit=120, locale="fr", starting_message="…",
+                            stopped_message="arrêté", time_limit_message="trop long")
+        assert joined["joined"] is True and joined["job"] == started["job"]
+    finally:
+        os.kill(started["pid"], signal.SIGCONT)
+    assert jobs.wait(server.data_dir, SLUG, "a4")["state"] == "done"
+    after = start(http, server.url, a5=True)
+    assert after["state"] == "running" and after["joined"] is False
+    assert until_over(http, server.url, "a5")[0]["state"] == "done"

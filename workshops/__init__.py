@@ -26,10 +26,6 @@ BUILTIN = (
 )
 
 
-# The carnet's plain note-taking page, for formats that do not shape their own.
-CORE_NOTES = Path(__file__).resolve().parent.parent / "carnet" / "templates" / "carnet" / "notes.html"
-
-
 @dataclass(frozen=True)
 class Phase:
     """One step of a workshop, advanced from the console."""
@@ -108,15 +104,15 @@ class WorkshopFormat(ABC):
         """
         return Path(inspect.getfile(type(self))).parent / "booklet.html"
 
-    def carnet_template(self) -> Path:
-        """Return the Jinja template of the session's note-taking page in the participants' carnet.
+    def carnet_template(self) -> Path | None:
+        """Return the Jinja template of the session's note-taking page in the participants' carnet, or None.
 
         It receives ``session``, ``notes`` (the session's ``frameworks`` with their items, its ``tables`` as
-        {name, tags}, its ``harvest`` categories and its format ``settings``) and the booklet's helpers. The default
-        is the core's plain lined page; a format ships its own as ``carnet.html`` in its folder.
+        {name, tags}, its ``harvest`` categories and its format ``settings``) and the booklet's helpers. A format
+        ships its own as ``carnet.html`` in its folder; None (no such file) prints the core's plain lined page.
         """
         own = Path(inspect.getfile(type(self))).parent / "carnet.html"
-        return own if own.is_file() else CORE_NOTES
+        return own if own.is_file() else None
 
     def settings_problems(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
         """Check an item's settings against the schema, then the format's own rules."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -89,13 +89,22 @@ def render_status(slug: str, booklet: str, fmt: str, status: dict | None = None)
     file = status.get("file") if jobs.finished_pdf(_data_dir(), slug, fmt, booklet) else None
     shown["file"] = file and {**file, "url": url_for("booklets.pdf", slug=slug, booklet=booklet, format=fmt),
                               "label": _download_label(file)}
-    if status.get("state") == "running":
+    if status.get("state") == "busy":
+        shown["label"] = _busy_label(status["busy"])
+    elif status.get("state") == "running":
         shown["label"] = status.get("message") or _("Starting…")
     elif status.get("state") == "failed":
         shown["label"] = _("Failed: %(error)s", error=status.get("error") or "")
     else:
         shown["label"] = ""
     return shown
+
+
+def _busy_label(other: dict) -> str:
+    """« Another PDF is being made (Carnet de Bord (PDF), A5, demo): try again in a moment. »"""
+    names = FORMAT_NAMES.get(other["booklet"], {}).get(other["format"])
+    what = ", ".join(str(part) for part in (TITLES.get(other["booklet"]), names and names[0], other["slug"]) if part)
+    return _("Another PDF is being made (%(what)s): try again in a moment.", what=what)
 
 
 def _download_label(file: dict) -> str:
@@ -122,7 +131,9 @@ def start(slug: str, booklet: str):
                         time_limit_message=_("The render took longer than %(seconds)s s and was stopped.",
                                              seconds=limit))
     if request.accept_mimetypes.best == "application/json":
-        return jsonify(render_status(event.slug, booklet, fmt, status))
+        return jsonify(render_status(event.slug, booklet, fmt, status)), 409 if status["state"] == "busy" else 200
+    if status["state"] == "busy":
+        flash(_busy_label(status["busy"]), "error")
     return redirect(url_for("booklets.page", slug=event.slug, booklet=booklet, format=fmt), 303)
 
 

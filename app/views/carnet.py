@@ -27,4 +27,4 @@ def page(slug: str):
     logos = db.session.scalar(select(func.count()).select_from(Photo).where(
         Photo.event_id == event.id, Photo.section == "carnet-logos", Photo.status == "shown"))
     return render_template("organiser/carnet.html", event=event, registered=registered, logos=logos,
-                           event_url=f"{network.public_url()}/e/{event.slug}", logout_form=FlaskForm())
+                           event_url=network.event_url(event.slug), logout_form=FlaskForm())

@@ -7,7 +7,7 @@ function show(line, status) {
   line.dataset.renderState = status.state;
   const progress = line.querySelector(".render__progress");
   progress.textContent = status.label || "";
-  progress.classList.toggle("render__progress--error", status.state === "failed");
+  progress.classList.toggle("render__progress--error", status.state === "failed" || status.state === "busy");
   const link = line.querySelector(".render__download");
   if (status.file) {
     link.href = status.file.url;
@@ -52,14 +52,15 @@ for (const section of document.querySelectorAll("[data-render]")) {
       const response = await fetch(form.action, {
         method: "POST", body: new FormData(form), headers: { Accept: "application/json" },
       });
-      const status = response.ok ? await response.json() : null;
+      // 409: another PDF is being made; the answer says which, shown on the line asked for.
+      const status = response.ok || response.status === 409 ? await response.json() : null;
       const line = status && section.querySelector(`[data-render-format="${status.format}"]`);
       if (!line) {
         form.submit();
         return;
       }
       show(line, status);
-      follow(line);
+      if (status.state === "running") follow(line);
     } catch {
       form.submit();
     } finally {
