@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -13,6 +14,10 @@ from ..extensions import db
 from ..models import Event, Session, Table
 from . import eventfile
 from .sessions import derive_frameworks, forget_post_targets, new_join_code, set_posting
+
+
+# The event file's slug pattern: what no event can have is looked up nowhere (PostgreSQL refuses NUL outright).
+_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
 def demo_text() -> str:
@@ -166,7 +171,9 @@ def sync_tables(session: Session, wanted: list[dict]) -> None:
 
 
 def get_event(slug: str) -> Event | None:
-    """Return the event with this slug."""
+    """Return the event with this slug, or None (also for text that cannot be a slug)."""
+    if not isinstance(slug, str) or len(slug) > 60 or not _SLUG.fullmatch(slug):
+        return None
     return db.session.scalar(select(Event).where(Event.slug == slug))
 
 

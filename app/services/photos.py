@@ -40,8 +40,6 @@ PRINT_DPI = 250
 WEB_WIDTHS = (480, 1200)
 # What an upload is stored as: a random token and .jpg; a derived copy adds .w<pixels>.
 _NAME = re.compile(r"^([A-Za-z0-9_-]{16,64})\.jpg$")
-# An event file's slug (app/data's schema): anything else names no event and never reaches the database.
-_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass
@@ -351,12 +349,6 @@ def print_file(photo: Photo, width_mm: float) -> Path:
         raise ValueError("width_mm must be positive")
     return resized(photo, print_width(width_mm))
 
-
-def event_by_slug(slug) -> Event | None:
-    """Return the event with this slug, if any."""
-    if not isinstance(slug, str) or len(slug) > 60 or not _SLUG.fullmatch(slug):
-        return None
-    return db.session.scalar(select(Event).where(Event.slug == slug))
 
 
 def by_filename(event: Event, filename: str) -> Photo | None:

@@ -11,6 +11,7 @@ from workshops import registry
 from ..extensions import csrf, db
 from ..services import limits, photos, posting, sessions, storage
 from ..services.errors import ServiceError, whole_number
+from ..services.events import get_event
 from ..services.joining import join, participant_of_event, participant_payload, require_participant
 from ..services.posting import post_payload
 from . import errors
@@ -131,7 +132,7 @@ def send_photo(slug: str):
 
     The participant is the phone's token cookie (or a `token` field); the photo waits for the organisers' review.
     """
-    event = photos.event_by_slug(slug)
+    event = get_event(slug)
     if event is None:
         raise ServiceError("unknown_event", _l("This event does not exist."), 404)
     if not event.participant_photos:

@@ -13,6 +13,7 @@ from ..models import Event
 from ..services import photos
 from ..services.booklet import photo_sections
 from ..services.errors import ServiceError
+from ..services.events import get_event
 from . import errors
 
 bp = Blueprint("photos", __name__)
@@ -22,7 +23,7 @@ _FORM_OVERHEAD = 64 * 1024
 
 def event_or_404(slug: str) -> Event:
     """Return the event with this slug, or answer 404."""
-    event = photos.event_by_slug(slug)
+    event = get_event(slug)
     if event is None:
         abort(404)
     return event
@@ -54,7 +55,7 @@ def refused(error: ServiceError):
     """Show a refusal on the photos page (nothing was changed)."""
     db.session.rollback()
     slug = (request.view_args or {}).get("slug")
-    if not request.path.startswith("/console/") or photos.event_by_slug(slug) is None:
+    if not request.path.startswith("/console/") or get_event(slug) is None:
         return errors.page(404)
     flash(error.message, "error")
     return redirect(url_for("photos.console", slug=slug), 303)
