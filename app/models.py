@@ -244,3 +244,21 @@ class Photo(db.Model):
     section: Mapped[str | None] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FormatRecord(db.Model):
+    """A piece of a format's own state in a session (a diagnostic team's answers, say), kept as JSON under a key.
+
+    ``rev`` grows by one at each write: a client says which revision it last saw, so that two phones editing the
+    same record at once never overwrite each other silently (app/services/records.py).
+    """
+
+    __tablename__ = "format_record"
+    __table_args__ = (UniqueConstraint("session_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(120))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    rev: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

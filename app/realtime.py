@@ -306,4 +306,21 @@ def _register_format_actions() -> None:
             handler(f"{fmt.slug}.{name}", organiser_only=True)(run)
 
 
+def _register_participant_actions() -> None:
+    """Expose each format's participant actions as events named `<slug>.<action>`, for phones that joined the session."""
+    for fmt in registry().values():
+        for name, action in fmt.participant_actions().items():
+            def run(data: dict, action=action, slug=fmt.slug) -> dict:
+                session = sessions.get_session(data.get("code"))
+                if session.workshop != slug:
+                    raise ServiceError("wrong_format", _l("This action does not belong to this workshop's format."))
+                author = _author(session.code)
+                limits.check_action((author.id, author.token))
+                return action(session, _participant(session), data)
+
+            run.__doc__ = action.__doc__
+            handler(f"{fmt.slug}.{name}")(run)
+
+
 _register_format_actions()
+_register_participant_actions()

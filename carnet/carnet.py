@@ -73,7 +73,8 @@ def workshops(event: Event) -> list[dict]:
         url = network.join_url(session.code)
         tables = [{"key": t.key, "name": t.name, "tags": t.tags} for t in live_tables(session)]
         notes = {"frameworks": frameworks_of(session), "tables": tables,
-                 "harvest": session.settings.get("harvest", []), "settings": session.settings.get("format", {})}
+                 "harvest": session.settings.get("harvest", []), "settings": session.settings.get("format", {}),
+                 "format": fmt.carnet_notes(session)}
         out.append({"session": session, "anchor": f"session-{session.key}", "format": fmt.title,
                     "how": two_sentences(item.get("description")) or str(fmt.description),
                     "url": url, "qr": qr_image(url), "template": carnet_page(session.workshop), "notes": notes})

@@ -23,6 +23,7 @@ from app.services import eventfile
 BUILTIN = (
     "workshops.board",
     "workshops.world_cafe",
+    "workshops.diagnostic",
 )
 
 
@@ -89,6 +90,31 @@ class WorkshopFormat(ABC):
         """
         return {}
 
+    def participant_actions(self) -> dict:
+        """Return the actions a participant's phone may take: {name: fn(session, participant, payload) -> ack fields}.
+
+        Each becomes the Socket.IO event ``<slug>.<name>``, taken only by a phone that joined the session, counted
+        against the same rate as posting. ``payload`` is the event's object as sent: the function validates it and
+        raises ``ServiceError`` for anything it refuses, changing nothing.
+        """
+        return {}
+
+    def documents(self) -> dict:
+        """Return the files a participant's phone may download: {name: fn(session, participant) -> data}.
+
+        Each is served as ``/j/<code>/documents/<name>.pdf`` to the phone whose cookie joined the session: the core
+        lays out the format's template ``templates/<name>.html`` (loaded as ``<slug>/<name>.html``) with ``data``.
+        The function raises ``ServiceError`` when this participant has nothing to download.
+        """
+        return {}
+
+    def rehearsal(self, payload: dict, phase: str, rng) -> list[tuple[str, dict]]:
+        """Return the participant actions one rehearsal phone sends in `phase`: [(name, data without code)].
+
+        ``payload`` is the session as the phone's join received it; ``rng`` a ``random.Random``. None by default.
+        """
+        return []
+
     def joined(self, session, participant) -> None:
         """React to a participant joining the session (after the join is stored); nothing by default."""
         return None
@@ -113,6 +139,10 @@ class WorkshopFormat(ABC):
         """
         own = Path(inspect.getfile(type(self))).parent / "carnet.html"
         return own if own.is_file() else None
+
+    def carnet_notes(self, session) -> dict:
+        """Return what the format's carnet page needs beyond the core's notes; it receives it as ``notes.format``."""
+        return {}
 
     def settings_problems(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
         """Check an item's settings against the schema, then the format's own rules."""

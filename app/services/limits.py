@@ -70,6 +70,7 @@ class Limits:
     """Every rate limit of one application, from its settings."""
 
     posts: Buckets
+    actions: Buckets
     joins: Buckets
     watches: Buckets
     photos: Buckets
@@ -78,7 +79,9 @@ class Limits:
     @classmethod
     def from_config(cls, config) -> Limits:
         """Build the limits from the LIMIT_* settings (app/config.py)."""
+        # A format's participant actions (a diagnostic's answers) weigh what a post does: the same figures.
         return cls(posts=Buckets(config["LIMIT_POSTS_BURST"], config["LIMIT_POSTS_PER_MINUTE"]),
+                   actions=Buckets(config["LIMIT_POSTS_BURST"], config["LIMIT_POSTS_PER_MINUTE"]),
                    joins=Buckets(config["LIMIT_JOINS_BURST"], config["LIMIT_JOINS_PER_MINUTE"]),
                    watches=Buckets(config["LIMIT_WATCH_BURST"], config["LIMIT_WATCH_PER_MINUTE"]),
                    photos=Buckets(config["LIMIT_PHOTOS_BURST"], config["LIMIT_PHOTOS_PER_MINUTE"]),
@@ -111,6 +114,17 @@ def check_post(author) -> None:
         error = _refuse("too_many_posts", _l("You are sending ideas very fast: your idea will be sent again in "
                                              "%(seconds)s seconds.", seconds=math.ceil(wait)), wait)
         error.flood = posts.flooding(author)
+        raise error
+
+
+def check_action(author) -> None:
+    """Let a participant take one more of a format's actions (answering a diagnostic, say), or refuse, as posts are."""
+    actions = _limits().actions
+    wait = actions.take(author)
+    if wait:
+        error = _refuse("too_many_requests", _l("Too many requests: try again in %(seconds)s seconds.",
+                                                seconds=math.ceil(wait)), wait)
+        error.flood = actions.flooding(author)
         raise error
 
 

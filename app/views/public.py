@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+
+from carnet.documents import participant_pdf
 
 from ..services import network, qr
 from ..services.errors import ServiceError
@@ -54,6 +58,26 @@ def phone(code: str):
     participant = participant_by_token(session, request.cookies.get("rouages_participant"))
     return render_template("phone.html", session=session, table=table, payload=session_payload(session, table),
                            participant=participant)
+
+
+_DOCUMENT = re.compile(r"^[a-z0-9_-]{1,40}$")
+
+
+@bp.get("/j/<code>/documents/<name>.pdf")
+def document(code: str, name: str):
+    """A document of the session's format for the participant this phone's cookie names (a team's wheel, say)."""
+    session, _table = table_or_404(code)
+    if not _DOCUMENT.match(name):
+        abort(404)
+    participant = participant_by_token(session, request.cookies.get("rouages_participant"))
+    if participant is None:
+        abort(403)
+    try:
+        pdf = participant_pdf(session, participant, name)
+    except ServiceError as error:
+        abort(error.status if error.status >= 400 else 400)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{session.key}-{name}.pdf"', "Cache-Control": "no-store"})
 
 
 @bp.get("/h/<token>")
