@@ -360,3 +360,37 @@ def test_records_refuse_a_stale_revision_and_keep_the_current_data(app, diag):
         records.put(session, "axb", {}, 0)
         assert [r.key for r in records.find(session, "a_")] == ["a_b"]  # "_" is no wildcard
         assert records.delete(session, "k") and not records.delete(session, "k")
+
+
+def _pdf_page_with(path, needle: str) -> tuple[int, str]:
+    """Return the number (from 1) and text of the first page of a PDF whose text holds `needle`."""
+    for number, page in enumerate(PdfReader(path).pages, start=1):
+        text = " ".join(page.extract_text().split())
+        if needle in text:
+            return number, text
+    raise AssertionError(f"no page of {path} holds {needle!r}")
+
+
+def test_the_carnet_prints_a_worksheet_and_the_restitution_the_rooms_wheel(app, diag, tmp_path):
+    code, _board = diag
+    _run(app, code, REALISTIC)
+    from app.models import Event
+    from carnet import carnet, restitution
+
+    with app.test_request_context():
+        event = db.session.scalar(db.select(Event).where(Event.slug == "forum-diag"))
+        carnet.write_pdf(event, tmp_path / "carnet.pdf")
+        restitution.write_pdf(event, tmp_path / "restitution.pdf")
+    number, text = _pdf_page_with(tmp_path / "carnet.pdf", "Une structure porteuse reconnue")
+    for expected in ("Le diagnostic des Rouages", "À lancer", "Rayonnement", "Gestion de projet",
+                     "Une structure porteuse reconnue coordonne le collectif", "Le projet est évalué à dates fixes"):
+        assert expected in text, expected
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", str(number), "-l", str(number), str(tmp_path / "carnet.pdf"),
+                    str(tmp_path / "carnet")], check=True)
+    number, text = _pdf_page_with(tmp_path / "restitution.pdf", "cooperations placed their gears")
+    for expected in ("4 cooperations placed their gears on the grid.", "Support", "Structuration",
+                     "Lister ce que chaque membre peut mettre en commun."):
+        assert expected in text, expected
+    assert not any(team in text for team in ("Fabrique", "Bray", "Terres", "Bourg"))
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", str(number), "-l", str(number),
+                    str(tmp_path / "restitution.pdf"), str(tmp_path / "restitution")], check=True)

@@ -266,8 +266,8 @@ class Diagnostic(WorkshopFormat):
         return []
 
     def phases(self, settings: dict) -> list[Phase]:
-        """Teams answer, then the room looks at the wheels together."""
-        return [Phase("answer", _l("Self-diagnosis"), posting=True), Phase("share", _l("Sharing"), posting=False)]
+        """Teams answer, then the room looks at the wheels together; answers are not posts, so posting stays closed."""
+        return [Phase("answer", _l("Self-diagnosis"), posting=False), Phase("share", _l("Sharing"), posting=False)]
 
     def participant_actions(self) -> dict:
         """A phone names its team, reads its team's diagnostic and answers one function at a time."""
@@ -313,7 +313,7 @@ class Diagnostic(WorkshopFormat):
 
     def answer(self, session, participant, payload: dict) -> dict:
         """Store the team's stage and indicators for one function, if nobody changed it since revision `rev`."""
-        if not session.is_open:
+        if session.phase != "answer":
             raise ServiceError("answers_closed", _l("The diagnostic is closed: answers can no longer change."), 409)
         team = team_of(session, participant)
         if team is None:
