@@ -23,9 +23,12 @@ import aiohttp
 import socketio
 import yaml
 
+from workshops import registry
+
 CALL_TIMEOUT = 20.0  # seconds to wait for an ack
 BROADCAST_TIMEOUT = 10.0  # seconds a phone waits for a broadcast it must receive (a step, the vote, its host link)
 CONNECT_TIMEOUT = 15.0
+ACTION_TURNS = 4  # times a phone asks its session's format for more actions in one step
 RETRIES = 8  # attempts at a join, a post or a connection that a rate limit or a busy database refused
 CONNECT_CONCURRENCY = 20
 JOIN_CONCURRENCY = 20
@@ -176,6 +179,7 @@ class Tally:
     posts: int = 0
     votes: int = 0
     harvests: int = 0
+    actions: int = 0  # a format's own participant actions acked (a diagnostic's team and answers)
     steps: int = 0
     retried: int = 0  # requests a rate limit refused and the crowd sent again after the wait it was told
     seconds: float = 0.0
@@ -487,13 +491,15 @@ class Run:
                 self.tally.steps += 1
                 if phase["posting"]:
                     await self.post_round(phase)
+                await self.format_actions(phase)
                 if phase["key"] == "harvest" and self.hosts:
                     await self.harvest()
                 if phase["key"] == "vote":
                     await self.vote()
             if self.hosts and not self.harvested:
                 await self.harvest()
-            if not self.voted:
+            # A session that takes no posts (a diagnostic) has nothing to vote on.
+            if not self.voted and self.tally.posts:
                 if self.is_open:
                     await self.organise("session_open", {"open": False})
                 await self.vote()
@@ -576,6 +582,35 @@ class Run:
             self.is_open = (await self.organise("session_open", {"open": True}))["is_open"]
         hosted = {phone.index: key for key, (phone, _page, _token) in self.hosts.items()}
         await asyncio.gather(*(self.post_ideas(p, phase, hosted.get(p.index)) for p in self.members))
+
+    async def format_actions(self, phase: dict) -> None:
+        """Every phone takes the participant actions the session's format rehearses in this step, if any."""
+        fmt = registry().get(self.info["workshop"])
+        if fmt is not None and fmt.participant_actions():
+            await asyncio.gather(*(self.act(fmt, phone, phase) for phone in self.members))
+
+    async def act(self, fmt, phone: Phone, phase: dict) -> None:
+        """Send a phone's actions, asking the format for more with the acks so far, until it has none."""
+        rng = self.crowd.rng(self.tally.key, phase["key"], "actions", phone.index)
+        acks: dict[str, dict] = {}
+        for _turn in range(ACTION_TURNS):
+            actions = fmt.rehearsal({**self.info, "acks": acks}, phase["key"], rng)
+            if not actions:
+                return
+            for name, data in actions:
+                for attempt in range(RETRIES):
+                    ack = await phone.client.call(f"{fmt.slug}.{name}", {"code": self.code, **data})
+                    retry = (ack.get("error") or {}).get("retry_after")
+                    if ack.get("ok") or retry is None or attempt == RETRIES - 1:
+                        break
+                    self.tally.retried += 1
+                    await asyncio.sleep(retry)
+                acks[name] = ack
+                error = ack.get("error") or {}
+                if ack.get("ok"):
+                    self.tally.actions += 1
+                elif error.get("code") != "stale_record":  # a teammate's change came first: theirs stands, as on a phone
+                    self.fail(f"participant {phone.index + 1} {fmt.slug}.{name}: {_error(ack)}")
 
     async def seat(self, phone: Phone, phase: dict, hosted: str | None, rng: random.Random) -> dict | None:
         """Ask where the phone is seated, or say where it sits (a host at their table, a few people elsewhere)."""

@@ -363,19 +363,20 @@ class Diagnostic(WorkshopFormat):
                 "result": team_result(session, team[0], team[1]["name"], grid)}
 
     def rehearsal(self, payload: dict, phase: str, rng) -> list[tuple[str, dict]]:
-        """A rehearsal phone joins one of a few teams, then answers every function with a random stage."""
-        if phase != "answer":
+        """A rehearsal phone names one of a few teams, then answers every function of the grid it was sent."""
+        acks = payload.get("acks", {})
+        if phase != "answer" or "answer" in acks:
             return []
-        state = payload.get("diagnostic") or {}
-        grid = state.get("grid")
-        actions: list[tuple[str, dict]] = [("team", {"name": rng.choice(REHEARSAL_TEAMS)})]
-        if not grid:
-            return actions
-        for function in grid["functions"]:
-            indicators = [i["key"] for i in function["indicators"] if rng.random() < 0.5]
-            actions.append(("answer", {"function": function["key"], "stage": rng.choice(grid["stages"])["key"],
-                                       "indicators": indicators, "rev": None}))
-        return actions
+        team = acks.get("team")
+        if team is None:
+            return [("team", {"name": rng.choice(REHEARSAL_TEAMS)})]
+        if not team.get("ok"):
+            return []
+        revs = {f["key"]: f["rev"] for f in team["result"]["functions"]}
+        return [("answer", {"function": function["key"], "stage": rng.choice(team["grid"]["stages"])["key"],
+                            "indicators": [i["key"] for i in function["indicators"] if rng.random() < 0.5],
+                            "rev": revs.get(function["key"], 0)})
+                for function in team["grid"]["functions"]]
 
     def synthesise(self, session) -> dict:
         """Return the teams' diagnostics put together, anonymously: per function the stages reached and the mean.
