@@ -394,3 +394,25 @@ def test_the_carnet_prints_a_worksheet_and_the_restitution_the_rooms_wheel(app, 
     assert not any(team in text for team in ("Fabrique", "Bray", "Terres", "Bourg"))
     subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", str(number), "-l", str(number),
                     str(tmp_path / "restitution.pdf"), str(tmp_path / "restitution")], check=True)
+
+
+def test_migration_0015_goes_down_to_0014_and_up_again_keeping_the_rest(app, diag, read):
+    from pathlib import Path
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    code, _board = diag
+    phone = joined_phone(app, code, "Alice")
+    assert call(phone, "diagnostic.team", code=code, name="Coop A")["ok"]
+    directory = str(Path(__file__).resolve().parent.parent / "app" / "migrations")
+    with app.app_context():
+        db.session.remove()
+        downgrade(directory=directory, revision="0014")
+        assert "format_record" not in inspect(db.engine).get_table_names()
+        upgrade(directory=directory)
+        assert "format_record" in inspect(db.engine).get_table_names()
+        db.session.remove()
+    assert stored(read, code) == {}
+    assert read(lambda: db.session.scalar(db.select(Session.title).where(Session.code == code))) == \
+        "Le diagnostic des Rouages"
