@@ -322,5 +322,21 @@ def _register_participant_actions() -> None:
             handler(f"{fmt.slug}.{name}")(run)
 
 
+def _register_screen_actions() -> None:
+    """Expose each format's screen reads as events named `<slug>.<read>`, for anyone who knows the session's code."""
+    for fmt in registry().values():
+        for name, action in fmt.screen_actions().items():
+            def run(data: dict, action=action, slug=fmt.slug) -> dict:
+                limits.check_watch(request.sid)
+                session = sessions.get_session(data.get("code"))
+                if session.workshop != slug:
+                    raise ServiceError("wrong_format", _l("This action does not belong to this workshop's format."))
+                return action(session, data)
+
+            run.__doc__ = action.__doc__
+            handler(f"{fmt.slug}.{name}")(run)
+
+
 _register_format_actions()
 _register_participant_actions()
+_register_screen_actions()

@@ -416,3 +416,15 @@ def test_migration_0015_goes_down_to_0014_and_up_again_keeping_the_rest(app, dia
     assert stored(read, code) == {}
     assert read(lambda: db.session.scalar(db.select(Session.title).where(Session.code == code))) == \
         "Le diagnostic des Rouages"
+
+
+def test_any_screen_reads_the_anonymous_overview_and_nothing_more(app, diag):
+    code, board = diag
+    _run(app, code, {"Coop A": {"animation": "emergence"}})
+    wall = socket_client(app)
+    ack = call(wall, "diagnostic.overview", code=code)
+    assert ack["ok"] and ack["aggregate"]["teams"] == 1
+    assert ack["aggregate"]["functions"][0]["stages"][1]["count"] == 1
+    assert "Coop A" not in str(ack)
+    assert call(wall, "diagnostic.overview", code=board)["error"]["code"] == "wrong_format"
+    assert call(wall, "diagnostic.overview", code="ZZZZZZ")["ok"] is False

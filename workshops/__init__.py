@@ -99,6 +99,15 @@ class WorkshopFormat(ABC):
         """
         return {}
 
+    def screen_actions(self) -> dict:
+        """Return what any screen may read of the session: {name: fn(session, payload) -> ack fields}.
+
+        Each becomes the Socket.IO event ``<slug>.<name>`` for anyone who knows the session's code (a wall is
+        neither signed in nor joined), rate-limited like ``watch``. It must change nothing and return only what a
+        public wall may show.
+        """
+        return {}
+
     def documents(self) -> dict:
         """Return the files a participant's phone may download: {name: fn(session, participant) -> data}.
 

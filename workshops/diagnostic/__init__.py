@@ -277,6 +277,14 @@ class Diagnostic(WorkshopFormat):
         """The console lists the teams and how far each has got."""
         return {"teams": self.teams}
 
+    def screen_actions(self) -> dict:
+        """A wall reads the room's anonymous wheel when it opens; later changes reach it as they happen."""
+        return {"overview": self.overview}
+
+    def overview(self, session, payload: dict) -> dict:
+        """Return the teams' diagnostics put together, with no team's name."""
+        return {"aggregate": aggregate(session)}
+
     def documents(self) -> dict:
         """A team's member downloads the team's wheel as one page."""
         return {"wheel": self.wheel_document}
