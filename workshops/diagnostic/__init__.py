@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from app.services import records
 from app.services.errors import ServiceError, whole_number
 from app.services.text import clean_line, person_key
+from app.views.strings import N_, NP_
 from workshops import Phase, WorkshopFormat, ideas
 
 from . import grid as defaults
@@ -210,6 +211,25 @@ class Diagnostic(WorkshopFormat):
     description = _l("Teams of one cooperation place each function on the reference grid's stages and tick the "
                      "indicators they have; each team gets its wheel and next steps, the room an anonymous wheel.")
     settings_schema = SETTINGS_SCHEMA
+    strings = (
+        NP_("%(count)s team answered", "%(count)s teams answered"),
+        NP_("%(count)s team", "%(count)s teams"),
+        NP_("Team %(team)s · %(count)s person · %(answered)s of %(total)s functions answered",
+            "Team %(team)s · %(count)s people · %(answered)s of %(total)s functions answered"),
+        N_("A teammate changed this at the same time: here is their answer. Change it again if you disagree."),
+        N_("Already in place:"),
+        N_("Answered"),
+        N_("Choose a stage first."),
+        N_("Function"),
+        N_("No team has answered yet."),
+        N_("People"),
+        N_("Saved."),
+        N_("Saving…"),
+        N_("Stage reached"),
+        N_("Still to put in place:"),
+        N_("Team"),
+        N_("The diagnostic is closed: your answers are kept as they are."),
+    )
     example = {"id": "diagnostic", "start": "17:00", "end": "18:00",
                "title": "Le diagnostic des Rouages de la Coopération", "workshop": "diagnostic",
                "question": "Où en sont les rouages de votre coopération ?"}
