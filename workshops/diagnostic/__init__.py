@@ -222,6 +222,7 @@ class Diagnostic(WorkshopFormat):
         N_("Choose a stage first."),
         N_("Function"),
         N_("No team has answered yet."),
+        N_("Not connected: try again in a moment."),
         N_("People"),
         N_("Saved."),
         N_("Saving…"),

@@ -74,10 +74,10 @@ def wheel_svg(functions: list[dict], levels: list[str], title: str, description:
         anchor = "middle" if abs(cos) < 0.3 else ("start" if cos > 0 else "end")
         lines = _label_lines(str(f["label"]))
         # Labels above the wheel grow upwards, those below it downwards, so none crosses the shape.
-        first = y - 18 * (len(lines) - 1) if sin < -0.3 else (y + 14 if sin > 0.3 else y + 5 - 9 * (len(lines) - 1))
-        spans = "".join(f'<tspan x="{x}" y="{round(first + 18 * n, 1)}">{escape(line)}</tspan>'
+        first = y - 21 * (len(lines) - 1) if sin < -0.3 else (y + 16 if sin > 0.3 else y + 6 - 10 * (len(lines) - 1))
+        spans = "".join(f'<tspan x="{x}" y="{round(first + 21 * n, 1)}">{escape(line)}</tspan>'
                         for n, line in enumerate(lines))
-        parts.append(f'<text class="wheel-label" text-anchor="{anchor}" font-size="16" font-weight="600" '
+        parts.append(f'<text class="wheel-label" text-anchor="{anchor}" font-size="19" font-weight="600" '
                      f'fill="#1d2127">{spans}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
