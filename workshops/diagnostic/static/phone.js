@@ -88,6 +88,8 @@ export function mount(ctx) {
       note(key, t("A teammate changed this at the same time: here is their answer. Change it again if you disagree."));
     } else {
       note(key, ack.error ? ack.error.message : "");
+      // Refused for now (too many changes in a row): sent again once the server says it may be.
+      if (ack.error && ack.error.retry_after) pending[key] = setTimeout(() => send(key), ack.error.retry_after * 1000);
     }
   }
 
