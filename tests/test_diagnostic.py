@@ -428,3 +428,48 @@ def test_any_screen_reads_the_anonymous_overview_and_nothing_more(app, diag):
     assert "Coop A" not in str(ack)
     assert call(wall, "diagnostic.overview", code=board)["error"]["code"] == "wrong_format"
     assert call(wall, "diagnostic.overview", code="ZZZZZZ")["ok"] is False
+
+
+def test_generated_payloads_get_clean_acks_and_store_only_answers_of_the_grid(app, diag, read):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    code, _board = diag
+    # Rate limits would turn most generated requests into refusals before any validation runs.
+    app.config.update(LIMIT_POSTS_BURST=0, LIMIT_POSTS_PER_MINUTE=0, LIMIT_WATCH_BURST=0, LIMIT_WATCH_PER_MINUTE=0)
+    app.extensions.pop("rouages.limits", None)
+    phone = joined_phone(app, code, "Alice")
+    assert call(phone, "diagnostic.team", code=code, name="Coop A")["ok"]
+    grid = build_grid({}, default_frameworks())
+    stages = [s["key"] for s in grid["stages"]]
+    indicators = {f["key"]: [i["key"] for i in f["indicators"]] for f in grid["functions"]}
+    nasty = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(), st.text(max_size=30),
+                      st.lists(st.text(max_size=5), max_size=4), st.dictionaries(st.text(max_size=3), st.integers()))
+    def mostly(valid):
+        return st.one_of(valid, valid, valid, nasty)
+
+    required = {"code": mostly(st.just(code)), "function": mostly(st.sampled_from(FUNCTIONS)),
+                "stage": mostly(st.sampled_from(stages)), "rev": mostly(st.integers(0, 3))}
+    optional = {"indicators": mostly(st.lists(st.sampled_from(indicators["animation"]), max_size=5, unique=True)),
+                "name": mostly(st.sampled_from(["Coop A", "coop a"])), "junk": nasty}
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(event=st.sampled_from(["diagnostic.answer"] * 3 + ["diagnostic.team", "diagnostic.state",
+                                                               "diagnostic.overview"]),
+           payload=st.fixed_dictionaries(required, optional=optional))
+    def run(event, payload):
+        ack = phone.emit(event, payload, callback=True)
+        assert isinstance(ack, dict) and isinstance(ack.get("ok"), bool), ack
+        if not ack["ok"]:
+            assert set(ack) == {"ok", "error"} and ack["error"]["message"], ack
+            assert ack["error"]["code"] != "internal_error", (event, payload, ack)
+
+    run()
+    found = stored(read, code)
+    assert any(key.startswith("answer:") for key in found)  # valid answers got through: the refusals were chosen
+    for key, (data, rev) in found.items():
+        assert rev >= 1
+        if key.startswith("answer:"):
+            function = key.rsplit(":", 1)[1]
+            assert function in indicators and data["stage"] in stages
+            assert set(data["indicators"]) <= set(indicators[function])

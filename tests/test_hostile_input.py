@@ -403,7 +403,8 @@ def test_discovery_finds_the_protocol_events():
     documented = {"join", "post", "watch", "session_open", "phase_set", "timer_start", "timer_stop", "post_hide",
                   "post_restore", "vote_open", "vote_close", "vote_reveal", "vote", "host_join", "harvest_save",
                   "host_merge", "host_unmerge", "post_merge", "post_unmerge"}
-    actions = {f"{fmt.slug}.{name}" for fmt in registry().values() for name in fmt.actions()}
+    actions = {f"{fmt.slug}.{name}" for fmt in registry().values()
+               for name in [*fmt.actions(), *fmt.participant_actions(), *fmt.screen_actions()]}
     assert documented | actions <= set(EVENTS)
     assert any(rule.startswith("/api/") for rule, _endpoint, _methods in RULES)
 
