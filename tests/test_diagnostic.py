@@ -388,6 +388,9 @@ def test_the_carnet_prints_a_worksheet_and_the_restitution_the_rooms_wheel(app, 
     subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", str(number), "-l", str(number), str(tmp_path / "carnet.pdf"),
                     str(tmp_path / "carnet")], check=True)
     number, text = _pdf_page_with(tmp_path / "restitution.pdf", "cooperations placed their gears")
+    # The session's opener counts cooperations, not ideas (it has none).
+    _number, opener = _pdf_page_with(tmp_path / "restitution.pdf", "Où en sont les rouages de votre coopération ?")
+    assert "4 cooperations" in opener and "idea" not in opener
     for expected in ("4 cooperations placed their gears on the grid.", "Support", "Structuration",
                      "Lister ce que chaque membre peut mettre en commun."):
         assert expected in text, expected

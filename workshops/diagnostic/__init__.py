@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from app.services import records
@@ -415,6 +415,7 @@ class Diagnostic(WorkshopFormat):
         grid = grid_of(session)
         found = aggregate(session, grid)
         return {"format": self.slug, "title": session.title, "question": session.question, "total": len(ideas(session)),
+                "figures": ngettext("%(num)s cooperation", "%(num)s cooperations", found["teams"]),
                 "teams": found["teams"], "stages": grid["stages"], "functions": found["functions"],
                 "common_weakest": found["common_weakest"], "wheel": found["wheel"]}
 
