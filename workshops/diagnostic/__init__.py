@@ -173,9 +173,14 @@ def aggregate(session, grid: dict | None = None) -> dict:
     """Return the teams' diagnostics put together, with no team's name: per function its stages and mean."""
     grid = grid or grid_of(session)
     stages = [s["key"] for s in grid["stages"]]
+    # One read of every answer, grouped by team: this runs after each answer of the room.
+    by_team: dict[str, dict[str, dict]] = {}
+    for record in records.find(session, "answer:"):
+        team, _, function = record.key[len("answer:"):].rpartition(":")
+        by_team.setdefault(team, {})[function] = {**record.data, "rev": record.rev}
     results = []
-    for team in team_keys(session):
-        functions = scores(grid, answers_of(session, team))
+    for answers in by_team.values():
+        functions = scores(grid, answers)
         if any(f["stage"] is not None for f in functions):
             results.append(functions)
     weak = Counter(f["key"] for functions in results for f in weakest(functions))
