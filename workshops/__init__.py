@@ -23,6 +23,7 @@ from app.services import eventfile
 BUILTIN = (
     "workshops.board",
     "workshops.world_cafe",
+    "workshops.keep_stop_create",
 )
 
 
@@ -81,6 +82,13 @@ class WorkshopFormat(ABC):
     def tags(self, item: dict, event: dict) -> list[dict]:
         """Return the frameworks a post is tagged with: [{"framework": key, "required": bool}]."""
         return item.get("tags", [])
+
+    def frameworks(self, item: dict, event: dict, derived: list[dict]) -> list[dict]:
+        """Return the frameworks a post is tagged with, items included; by default ``derived``, what ``tags`` names.
+
+        A format may shape its own (a grid's topics and columns given as a plain list in its settings).
+        """
+        return derived
 
     def actions(self) -> dict:
         """Return the format's own console actions: {name: fn(session, payload) -> ack fields}.

@@ -92,7 +92,7 @@ def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
             "title": item["title"],
             "workshop": item["workshop"],
             "question": item.get("question"),
-            "settings": {"tags": tags, "frameworks": derive_frameworks(spec, tags),
+            "settings": {"tags": tags, "frameworks": fmt.frameworks(item, spec, derive_frameworks(spec, tags)),
                          "format": item.get("settings", {}), "phases": phases,
                          "harvest": fmt.harvest(item, spec), "actions": sorted(fmt.actions()),
                          "day": day["date"], "start": item["start"], "end": item["end"], "room": item.get("room")},
