@@ -25,8 +25,8 @@ SETTINGS_SCHEMA = {
                                                               "relation when the event has it)."},
         "topics": {"type": "array", "minItems": 1, "maxItems": 12, "uniqueItems": True,
                    "items": {"type": "string", "minLength": 1, "maxLength": 80},
-                   "description": "Items of topic_framework to use, in order; without a topic framework, the topics' "
-                                  "own labels."},
+                   "description": "With topic_framework, the items to use, in order; without it, the topics' own "
+                                  "labels."},
         "column_framework": {"type": "string", "description": "Framework whose items are the grid's columns (default: "
                                                                "practice when the event has it, else keep/stop/create)."},
         "columns": {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string", "minLength": 1,
@@ -47,8 +47,10 @@ def _by_key(event: dict) -> dict:
 def topics_of(settings: dict, event: dict) -> tuple[dict | None, list[tuple[tuple, str]]]:
     """Return the grid's rows as a framework {key, label, items}, or None and the problems found."""
     frameworks = _by_key(event)
-    key = settings.get("topic_framework") or (TOPIC_FRAMEWORK if TOPIC_FRAMEWORK in frameworks else None)
     wanted = settings.get("topics")
+    # Topics listed without a framework are the grid's own labels; a framework alone gives all its items.
+    key = settings.get("topic_framework") or (
+        TOPIC_FRAMEWORK if TOPIC_FRAMEWORK in frameworks and not wanted else None)
     if key is None:
         if not wanted:
             return None, [(("settings", "topics"), f"this event has no {TOPIC_FRAMEWORK!r} framework: list the "
@@ -177,8 +179,10 @@ class KeepStopCreate(WorkshopFormat):
                  "host": None} for topic in topics["items"]]
 
     def phases(self, settings: dict) -> list[Phase]:
-        """Collecting (timed when the settings say so), the vote, the end."""
-        return [Phase("collect", _l("Collecting ideas"), minutes=settings.get("minutes")),
+        """Welcome, collecting (timed when the settings say so), the vote, the end."""
+        # Posting opens when the facilitator starts the collecting, which starts its countdown too.
+        return [Phase("welcome", _l("Welcome"), posting=False),
+                Phase("collect", _l("Collecting ideas"), minutes=settings.get("minutes")),
                 Phase("vote", _l("Vote"), posting=False), Phase("done", _l("Done"), posting=False)]
 
     def synthesise(self, session) -> dict:
