@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.services.sessions import frameworks_of
 from app.services.text import slugify
+from app.views.strings import N_, NP_
 from workshops import Phase, WorkshopFormat, ideas
 
 # The topics and columns an event's own frameworks give when the settings name none (the seed's second day).
@@ -137,6 +138,19 @@ class KeepStopCreate(WorkshopFormat):
     title = _l("Keep / stop / create")
     description = _l("Participants sort practices into a grid: for each topic, what to keep, to stop and to create.")
     settings_schema = SETTINGS_SCHEMA
+    strings = (
+        N_("%(topic)s, %(column)s"),
+        N_("Ideas per cell"),
+        N_("Total"),
+        N_("Pick your idea's box in the grid"),
+        N_("Your idea, for this topic, is something…"),
+        N_("Your idea goes in: %(topic)s › %(column)s"),
+        N_("Choose a box, then write your idea."),
+        NP_("%(count)s idea", "%(count)s ideas"),
+        NP_("%(count)s dot", "%(count)s dots"),
+        NP_("said %(count)s time", "said %(count)s times"),
+        NP_("%(count)s more idea not shown", "%(count)s more ideas not shown"),
+    )
     example = {"id": "ateliers-relations", "start": "11:30", "end": "12:45",
                "title": "Ateliers, renouveler les relations entre collectivités et coopérations",
                "workshop": "keep_stop_create",
