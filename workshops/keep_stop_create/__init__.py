@@ -146,8 +146,8 @@ class KeepStopCreate(WorkshopFormat):
         N_("Your idea, for this topic, is something…"),
         N_("Your idea goes in: %(topic)s › %(column)s"),
         N_("Choose a box, then write your idea."),
-        NP_("%(count)s idea", "%(count)s ideas"),
-        NP_("%(count)s dot", "%(count)s dots"),
+        NP_("%(count)s idea in all", "%(count)s ideas in all"),
+        NP_("%(num)s dot", "%(num)s dots"),
         NP_("said %(count)s time", "said %(count)s times"),
         NP_("%(count)s more idea not shown", "%(count)s more ideas not shown"),
     )

@@ -18,7 +18,8 @@ export function mount(ctx) {
   ]));
 
   function render(state) {
-    const count = (topic, column) => state.posts.filter((post) => (!topic || post.tags[topics.key] === topic.key)
+    const posts = state.posts.filter((post) => !post.hidden);
+    const count = (topic, column) => posts.filter((post) => (!topic || post.tags[topics.key] === topic.key)
       && (!column || post.tags[columns.key] === column.key)).length;
     const cell = (value, attrs = {}) => el("td", { ...attrs, class: value ? "ksc-counts__n" : "ksc-counts__n ksc-counts__n--none",
       text: formatNumber(value) });
@@ -30,7 +31,7 @@ export function mount(ctx) {
     foot.replaceChildren(el("tr", {}, [
       el("th", { scope: "row", text: t("Total") }),
       ...columns.items.map((column) => cell(count(null, column))),
-      cell(state.posts.length),
+      cell(posts.length),
     ]));
   }
 

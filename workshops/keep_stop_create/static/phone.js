@@ -31,10 +31,9 @@ export function mount(ctx) {
     const column = columns.items.find((item) => item.key === chosen.column);
     summary.textContent = topic && column ? t("Your idea goes in: %(topic)s › %(column)s", { topic: topic.label, column: column.label })
       : t("Choose a box, then write your idea.");
-    const tags = {};
-    if (chosen.topic) tags[topics.key] = chosen.topic;
-    if (chosen.column) tags[columns.key] = chosen.column;
-    form.setTags(tags);
+    // Both are the grid's to choose: the core's own choices stay hidden, and a cell not picked yet is null, so
+    // sending without one says what is missing.
+    form.setTags({ [topics.key]: chosen.topic, [columns.key]: chosen.column });
   }
 
   root.addEventListener("change", (event) => {

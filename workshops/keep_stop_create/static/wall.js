@@ -20,6 +20,8 @@ export function mount(ctx) {
 
   const inCell = (post, topic, column) => post.tags[topics.key] === topic.key && post.tags[columns.key] === column.key;
 
+  const dotsLabel = (count) => t("%(num)s dots", { count, num: count });
+
   function card(post, dots) {
     const id = post.id ?? post.post_id; // a revealed vote's results name the idea post_id
     const isNew = !first && !seen.has(id);
@@ -28,7 +30,7 @@ export function mount(ctx) {
     return el("li", { class: `ksc-card${isNew ? " ksc-card--new" : ""}`, dataset: { seq: post.seq } }, [
       el("p", { class: "ksc-card__text", text: post.text }),
       merged || dots ? el("p", { class: "ksc-card__meta" }, [
-        dots ? el("span", { class: "ksc-card__dots", text: t("%(count)s dots", { count: dots }) }) : null,
+        dots ? el("span", { class: "ksc-card__dots", text: dotsLabel(dots) }) : null,
         merged ? el("span", { class: "ksc-card__merged", text: t("said %(count)s times", { count: merged + 1 }) }) : null,
       ]) : null,
     ]);
@@ -38,8 +40,15 @@ export function mount(ctx) {
   function fit(list, more, count) {
     const limit = list.clientHeight;
     const items = [...list.children];
-    // Offsets, not client rectangles: a card sliding in has a transform that must not count.
-    const over = items.findIndex((item) => item.offsetTop + item.offsetHeight > limit + 1);
+    // Offsets, not client rectangles: a card sliding in has a transform that must not count. Offsets are whole
+    // pixels, so a card is kept only if it fits with two pixels to spare.
+    const fits = (item) => item.offsetTop + item.offsetHeight <= limit - 2;
+    // A cell never shows nothing while it has ideas: its newest is cut to two lines, or one, rather than left out.
+    for (const lines of [2, 1]) {
+      if (!items.length || fits(items[0])) break;
+      items[0].dataset.lines = lines;
+    }
+    const over = items.findIndex((item) => !fits(item));
     const shown = over === -1 ? items.length : over;
     for (const item of items.slice(shown)) item.remove();
     const hidden = count - shown;
@@ -58,7 +67,7 @@ export function mount(ctx) {
         && (!preset || post.tags[topics.key] === preset)).length;
       heads.push(el("h2", { class: "ksc-grid__column", dataset: { column: column.key } }, [
         el("span", { class: "ksc-grid__label", text: column.label }),
-        el("span", { class: "ksc-grid__count", text: t("%(count)s ideas", { count }) }),
+        el("span", { class: "ksc-grid__count", text: t("%(count)s ideas in all", { count }) }),
       ]));
     }
     const body = [];
@@ -66,7 +75,7 @@ export function mount(ctx) {
       const total = state.posts.filter((post) => post.tags[topics.key] === topic.key).length;
       body.push(el("h2", { class: "ksc-grid__topic", dataset: { topic: topic.key } }, [
         el("span", { class: "ksc-grid__label", text: topic.label }),
-        el("span", { class: "ksc-grid__count", text: t("%(count)s ideas", { count: total }) }),
+        el("span", { class: "ksc-grid__count", text: t("%(count)s ideas in all", { count: total }) }),
       ]));
       for (const column of columns.items) {
         const mine = posts.filter((post) => inCell(post, topic, column));
@@ -77,8 +86,8 @@ export function mount(ctx) {
           dataset: { topic: topic.key, column: column.key } }, [
           el("p", { class: "ksc-cell__head" }, [
             el("span", { class: "ksc-cell__count", text: revealed
-              ? t("%(count)s dots", { count: mine.reduce((sum, post) => sum + post.dots, 0) })
-              : t("%(count)s ideas", { count: mine.length }) }),
+              ? dotsLabel(mine.reduce((sum, post) => sum + post.dots, 0))
+              : t("%(count)s ideas in all", { count: mine.length }) }),
             more,
           ]),
           list,
@@ -90,7 +99,18 @@ export function mount(ctx) {
     grid.replaceChildren(...heads, ...body);
     for (const [list, more, count] of cells) fit(list, more, count);
     first = false;
+    last = state;
+    measured = cells.map(([list]) => list.clientHeight);
+    // The grid keeps its size while its rows settle (a font or stylesheet arriving): fit again if a cell moved.
+    cancelAnimationFrame(check);
+    check = requestAnimationFrame(() => {
+      if (cells.some(([list], n) => list.isConnected && list.clientHeight !== measured[n])) render(last);
+    });
   }
 
-  return { render };
+  let last = null;
+  let measured = [];
+  let check = null;
+  if (document.fonts) document.fonts.ready.then(() => { if (last) render(last); });
+  return { render, ranksResults: true };
 }
