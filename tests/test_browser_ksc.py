@@ -10,6 +10,7 @@ import pytest
 import requests
 import socketio
 
+from app.rehearsal import builtin_corpus
 import test_browser
 import test_browser_cafe
 from conftest import DATA
@@ -39,6 +40,11 @@ SENTENCES = [
     "Le millefeuille administratif",
     "Un comité de financeurs",
 ]
+
+CORPUS: dict[tuple[str, str], list[str]] = {}
+for _text in builtin_corpus().ideas:
+    if set(_text.tags) == {"relation", "practice"}:
+        CORPUS.setdefault((_text.tags["relation"], _text.tags["practice"]), []).append(_text.text)
 
 
 @pytest.fixture
@@ -74,7 +80,10 @@ def fill(server, per_cell: dict[tuple[str, str], int]) -> list[dict]:
                 phone.connect(server.url, transports=["websocket"], wait_timeout=10)
                 _ok(phone.call("join", {"code": code, "name": f"Atelier {topic} {start}"}, timeout=10))
                 for n in range(start, min(start + 8, count)):
-                    text = f"{SENTENCES[(n + len(stored)) % len(SENTENCES)]} ({n + 1})"
+                    # The newest ideas of a cell, those on screen, are the corpus's for that cell.
+                    own = CORPUS[(topic, column)]
+                    text = own[count - 1 - n] if count - 1 - n < len(own) else \
+                        f"{SENTENCES[(n + len(stored)) % len(SENTENCES)]} ({n + 1})"
                     ack = _ok(phone.call("post", {"code": code, "client_id": f"{topic}-{column}-{n:04d}",
                                                   "text": text, "tags": {"practice": column}}, timeout=10))
                     stored.append(ack["post"])
