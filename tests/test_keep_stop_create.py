@@ -298,3 +298,32 @@ def test_the_ateliers_run_through_every_phase_with_real_clients(server, tmp_path
                 assert -1 not in places and places == sorted(places), (size, cell["ideas"])
         subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / f"page-{size}")], check=True)
         assert list(tmp_path.glob(f"page-{size}*.png"))
+
+
+def test_ideas_left_outside_a_grid_that_shrank_are_kept_and_printed_apart(app, phone):
+    from app.models import Session
+    from carnet.restitution import environment
+
+    imported = import_file(app, ATELIERS)
+    code = next(s.code for s in imported.sessions if s.key == "ateliers-relations")
+    with app.test_request_context():
+        sessions.set_phase(sessions.get_session(code), "collect")
+        db.session.commit()
+    assert phone.emit("join", {"code": code, "name": "Inès"}, callback=True)["ok"]
+    for n, (topic, column) in enumerate([("foncier", "a_creer"), ("scic", "a_maintenir")]):
+        assert phone.emit("post", {"code": code, "client_id": f"shrink-{n:04d}", "text": f"Idée {topic}",
+                                   "tags": {"relation": topic, "practice": column}}, callback=True)["ok"]
+    # The organisers keep two topics only: the idea on land stays stored, outside the grid.
+    source = ATELIERS.read_text("utf-8").replace("          qr: topic\n", "          qr: topic\n"
+                                                 "          topic_framework: relation\n"
+                                                 "          topics: [formalisation, scic]\n", 1)
+    import_file(app, source)
+    with app.test_request_context():
+        session = db.session.get(Session, sessions.get_session(code).id)
+        data = registry()["keep_stop_create"].synthesise(session)
+        html = environment().get_template("keep_stop_create/booklet.html").render(
+            data=data, session=session, show_names=False)
+    assert [t["key"] for t in data["topics"]] == ["formalisation", "scic"]
+    assert [i["text"] for i in data["other"]] == ["Idée foncier"] and data["total"] == 2
+    assert [c["total"] for c in data["columns"]] == [1, 0, 0]
+    assert "Idée scic" in html and "Autres idées" in html and html.index("Idée scic") < html.index("Idée foncier")
