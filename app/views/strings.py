@@ -132,11 +132,20 @@ JS_PLURALS = (
 )
 
 
-def js_strings() -> dict[str, str | dict[str, str]]:
-    """Return every browser string in the current locale, keyed by its English id (the plural for plurals)."""
-    strings: dict[str, str | dict[str, str]] = {message: gettext(message) for message in JS_STRINGS}
+def js_strings(workshop: str | None = None) -> dict[str, str | dict[str, str]]:
+    """Return every browser string in the current locale, keyed by its English id (the plural for plurals).
+
+    With a format's slug, its own modules' strings (its ``strings``) are added.
+    """
+    from workshops import registry
+
+    fmt = registry().get(workshop) if workshop else None
+    extra = fmt.strings if fmt is not None else ()
+    messages = JS_STRINGS + tuple(message for message in extra if isinstance(message, str))
+    plurals = JS_PLURALS + tuple(message for message in extra if isinstance(message, tuple))
+    strings: dict[str, str | dict[str, str]] = {message: gettext(message) for message in messages}
     translations = get_translations()  # unformatted: the page fills the placeholders
-    for singular, plural in JS_PLURALS:
+    for singular, plural in plurals:
         # CLDR's "one" and "other" match gettext's forms for 1 and 2 in the languages Rouages speaks.
         strings[plural] = {form: translations.ngettext(singular, plural, n) for form, n in (("one", 1), ("other", 2))}
     return strings
