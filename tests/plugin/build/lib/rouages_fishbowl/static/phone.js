@@ -1,14 +1,12 @@
-// The fishbowl on a phone: how many ideas reached the bowl since the phone opened.
+// The fishbowl on a phone: how many of this person's ideas are in the bowl, as the server counted them on joining.
 
 export function mount(ctx) {
-  const { t, root, socket, session } = ctx;
+  const { t, root } = ctx;
   const line = root.querySelector("#fishbowl-phone");
-  let count = 0;
   line.textContent = t("No ideas yet.");
-  socket.on("post", (post) => {
-    if (post.code !== session.code) return;
-    count += 1;
-    line.textContent = t("%(count)s ideas", { count });
-  });
-  return {};
+  return {
+    joined(ack) {
+      line.textContent = ack.posts.length ? t("%(count)s ideas", { count: ack.posts.length }) : t("No ideas yet.");
+    },
+  };
 }
