@@ -201,6 +201,9 @@ def test_each_screen_renders_in_its_page_and_its_files_are_served(app, client, o
         if screen.template:
             # The partial is in the slot, rendered with the page's context (not an empty include).
             assert slot[2].strip(), f"{slug}'s {view} partial rendered empty"
+        # The page hands the format's strings to its modules.
+        handed = json.loads(re.search(r'<script type="application/json" id="rouages-strings">(.*?)</script>', html)[1])
+        assert {m if isinstance(m, str) else m[1] for m in fmt.strings} <= handed.keys()
         head = html.split("</head>")[0]
         for href in screen.styles:
             assert f'<link rel="stylesheet" href="{href}">' in head

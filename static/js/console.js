@@ -21,6 +21,7 @@ let phase = session.phase;
 let vote = session.vote;
 let harvest = {};
 let plan = null;
+let formatState = session.state ?? null;
 let view = null;
 let errorTopic = null; // what the error on screen is about: it goes when that state changes
 
@@ -30,7 +31,7 @@ function topicOf(event) {
   if (event.startsWith("timer_")) return "timer";
   if (event.startsWith("post_")) return "posts";
   if (event === "phase_set" || event === "session_open") return "phase";
-  return "tables";
+  return "format"; // the format's own actions (`<slug>.<name>`)
 }
 
 function say(message, topic = null) {
@@ -127,7 +128,7 @@ function render() {
 // The format's panels follow every change of the session.
 function drawView() {
   if (view && view.render) view.render({ posts: board.sorted({ includeHidden: true }), phase, vote, harvest, plan,
-    formatState: session.state ?? null, results: vote && vote.state === "revealed" ? vote.results || [] : null });
+    formatState, results: vote && vote.state === "revealed" ? vote.results || [] : null });
 }
 
 // Merging takes two clicks, as on a host's page: « Duplicate » on the duplicate, then « Keep this one ».
@@ -256,11 +257,12 @@ const board = new Board(session.code, {
   onPhase: (current) => { showPhase(current); drawView(); },
   onVote: (state) => { showVote(state); drawView(); },
   onPlan: (current) => {
-    if (current !== null && current !== plan) changed("tables");
+    if (current !== null && current !== plan) changed("format");
     plan = current;
     drawView();
   },
   onHarvest: (entries) => { harvest = entries; drawView(); },
+  onFormatState: (state) => { formatState = state; drawView(); },
   onChange: () => { render(); changed("posts"); },
   onSession: (state) => showOpen(state.is_open),
   onTimer: (timer) => { countdown.set(timer); changed("timer"); },

@@ -394,6 +394,7 @@ function joinedAs(ack) {
   flush();
   vote.joined(ack);
   if (view.joined) view.joined(ack);
+  if (view.state && ack.session.state !== undefined) view.state(ack.session.state);
   if (view.seat) view.seat(seat);
 }
 
@@ -417,6 +418,7 @@ socket.on("phase", (state) => {
   refreshSeat().catch(() => {});
 });
 socket.on("post", (post) => { if (post.code === code) vote.added(post); });
+socket.on("format_state", (state) => { if (state.code === code && view.state) view.state(state.state); });
 // The organisers gave this person's own QR code back: this phone is no longer them and starts again as a new phone.
 socket.on("identity_reset", () => {
   for (const name of ["token", "name", "organisation"]) localStorage.removeItem(storeKey(name));
@@ -480,6 +482,7 @@ if (root.dataset.script) {
 }
 setOpen(session.is_open, session.opening);
 showPhase(session.phase);
+if (view.state && session.state !== undefined) view.state(session.state);
 countdown.set(session.timer);
 updateCounter();
 render();

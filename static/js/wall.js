@@ -20,6 +20,7 @@ let vote = { state: "none" };
 let phase = session.phase;
 let harvest = {};
 let plan = null;
+let formatState = session.state ?? null;
 let view = null;
 const countdown = new Countdown(document.getElementById("countdown"));
 
@@ -49,7 +50,7 @@ function render() {
   if (revealed) renderResults();
   // A format's render may answer { compact: true }: what it shows matters more than how to join.
   const drawn = view && view.render ? view.render({ posts: board.sorted().filter(atTable), phase, vote, harvest, plan,
-    formatState: session.state ?? null, results: revealed ? vote.results || [] : null }) : null;
+    formatState, results: revealed ? vote.results || [] : null }) : null;
   document.body.classList.toggle("wall--compact", revealed || Boolean(drawn && drawn.compact));
 }
 
@@ -65,6 +66,7 @@ const board = new Board(session.code, {
   },
   onHarvest: (entries) => { harvest = entries; render(); },
   onPlan: (current) => { plan = current; render(); },
+  onFormatState: (state) => { formatState = state; render(); },
   onStatus: (state) => { status.dataset.state = state; status.textContent = state === "online" ? "" : t("Reconnecting…"); },
 });
 

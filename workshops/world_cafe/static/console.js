@@ -75,7 +75,7 @@ export function mount(ctx) {
       select.dataset.current = participant === null ? "" : String(participant);
       select.value = select.dataset.current;
     }
-    if (ctx.changed) ctx.changed("tables");
+    if (ctx.changed) ctx.changed("format");
   }
 
   // Who is at which table now (sessions.seat_of), and who sits elsewhere than the plan says.
