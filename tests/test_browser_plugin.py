@@ -43,10 +43,13 @@ def test_the_plugin_wall_renders_a_post_sent_from_a_phone(browser, bowl):
     phone.goto(f"{bowl.url}/j/{bowl.code}")
     expect(phone.locator("#connection")).to_have_text("Connecté")
     expect(phone.locator("#fishbowl-phone")).to_have_text("Pas encore d’idée.")
+    # The module preset the bowl's movement in the core's form: the choice is not asked, the stored post carries it.
+    expect(phone.locator('fieldset[data-framework="movement"]')).to_be_hidden()
     for text in ("Garder les pauses longues", "Un tour de table au début", "Finir par un vote"):
         phone.fill("#post-text", text)
         phone.get_by_role("button", name="Envoyer").click()
         expect(phone.locator(".mine", has_text=text)).to_contain_text("Envoyée")
+        expect(phone.locator(".mine", has_text=text).locator(".tag")).to_have_text("Amorcer")
 
     # The newest idea sits in the centre, the ones before it on the ring.
     expect(wall.locator("#fishbowl-centre")).to_have_text("Finir par un vote")

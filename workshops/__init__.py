@@ -7,6 +7,7 @@ entry-point group and are found the same way. See docs/formats.md.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import sys
@@ -98,8 +99,11 @@ class WorkshopFormat(ABC):
 
     def screens(self) -> dict:
         """Return the views the format shapes, as pages load them: {view: {"script": url or None, "styles": [url]}}."""
-        return {view: {"script": screen.script, "styles": list(screen.styles)}
-                for view in VIEWS if (screen := self.screen(view)) is not None}
+        # Every join's answer carries them: look at the folder once, not at each of a full room's joins.
+        if "_screens" not in self.__dict__:
+            self.__dict__["_screens"] = {view: {"script": screen.script, "styles": list(screen.styles)}
+                                         for view in VIEWS if (screen := self.screen(view)) is not None}
+        return copy.deepcopy(self.__dict__["_screens"])
 
     def check_settings(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
         """Return (path inside the item, message) for rules the settings schema cannot express."""

@@ -16,7 +16,8 @@ class Fishbowl(WorkshopFormat):
         "chairs": {"type": "integer", "minimum": 3, "maximum": 12,
                    "description": "How many ideas sit on the ring around the centre."}}}
     example = {"id": "bocal", "start": "16:00", "end": "16:45", "title": "Bocal",
-               "workshop": "fishbowl", "question": "Que garder de cette journée ?", "settings": {"chairs": 5}}
+               "workshop": "fishbowl", "question": "Que garder de cette journée ?", "settings": {"chairs": 5},
+               "tags": [{"framework": "movement", "required": True}]}
     strings = (N_("No ideas yet."), NP_("%(count)s idea", "%(count)s ideas"))
 
     def phases(self, settings: dict) -> list[Phase]:
