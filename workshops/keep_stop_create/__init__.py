@@ -219,19 +219,5 @@ class KeepStopCreate(WorkshopFormat):
             "other": other,
         }
 
-    def booklet_template(self):
-        """The restitution section lives in ``templates/``."""
-        return self.folder_path() / "templates" / "booklet.html"
-
-    def carnet_template(self):
-        """The grid to fill in the carnet lives in ``templates/``."""
-        return self.folder_path() / "templates" / "carnet.html"
-
-    def folder_path(self):
-        """Return this format's folder."""
-        from pathlib import Path
-
-        return Path(__file__).resolve().parent
-
 
 FORMAT = KeepStopCreate()
