@@ -26,7 +26,7 @@ def event_with(item: dict) -> dict:
 
 
 def test_builtin_formats_are_registered():
-    assert FORMATS == ["board", "world_cafe"]
+    assert FORMATS == ["board", "idea_tree", "world_cafe"]
 
 
 @pytest.mark.parametrize("slug", FORMATS)
