@@ -318,3 +318,59 @@ def test_the_demo_runs_its_idea_tree_with_this_format(app):
         session = next(s for s in event.sessions if s.key == "arbres-a-idees")
         assert session.workshop == "idea_tree"
         assert [f["key"] for f in sessions.frameworks_of(session)] == ["movement", "function", "part"]
+
+
+@pytest.mark.server
+def test_the_demo_tree_grows_through_its_phases_with_real_clients(tmp_path, server_env):
+    import json
+
+    from server import Server
+    from test_server import Recorder, organiser_cookie, wait_until
+
+    srv = Server(tmp_path / "data", extra_env=server_env)
+    srv.cli("event", "import", "--demo")
+    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    code = next(s["code"] for s in json.loads(srv.cli("sessions", "demo", "--json").stdout)
+                if s["key"] == "arbres-a-idees")
+    with srv:
+        console = Recorder(srv.url, {"Cookie": organiser_cookie(srv)})
+        wall = Recorder(srv.url)
+        assert wall.call("watch", {"code": code})["state"] == {}
+        phones = [Recorder(srv.url) for _ in range(6)]
+        for n, phone in enumerate(phones):
+            joined = phone.call("join", {"code": code, "name": f"P{n}"})["session"]
+            assert joined["workshop"] == "idea_tree" and joined["phase"]["key"] == "grow" and joined["is_open"]
+        branches = ["amorcer", "maintenir", "renforcer"]
+        for n, phone in enumerate(phones):
+            ack = phone.call("post", {"code": code, "client_id": f"real-leaf-{n:04d}", "text": f"Piste {n}",
+                                      "tags": {"movement": branches[n % 3]}})
+            assert ack["ok"], ack
+        refused = phones[0].call("post", {"code": code, "client_id": "real-root-0000", "text": "Racine trop tôt",
+                                          "tags": {"movement": "amorcer", "part": "root"}})
+        assert refused["error"]["code"] == "closed_tag"
+        assert phones[0].call("post", {"code": code, "client_id": "real-bad-0000", "text": "Ailleurs",
+                                       "tags": {"movement": "cueillir"}})["error"]["code"] == "unknown_tag"
+        assert console.call("idea_tree.parts", {"code": code, "roots": True, "fruits": True})["ok"]
+        wait_until(lambda: all(p.got("format_state") for p in phones) and wall.got("format_state"))
+        for client in [wall, *phones]:
+            assert client.got("format_state") == [{"code": code, "state": {"roots": True, "fruits": True}}]
+        root = phones[0].call("post", {"code": code, "client_id": "real-root-0001", "text": "La confiance",
+                                       "tags": {"movement": "amorcer", "part": "root"}})
+        fruit = phones[1].call("post", {"code": code, "client_id": "real-fruit-001", "text": "Des emplois",
+                                        "tags": {"movement": "renforcer", "part": "fruit"}})
+        assert root["ok"] and fruit["ok"]
+        assert console.call("phase_set", {"code": code})["phase"]["key"] == "vote"
+        assert console.call("vote_open", {"code": code, "budget": 2, "max_per_post": 2})["ok"]
+        leaves = wall.call("watch", {"code": code})["posts"]
+        assert len(leaves) == 8
+        over = phones[2].call("vote", {"code": code, "dots": {str(leaves[0]["id"]): 2, str(leaves[1]["id"]): 1}})
+        assert over["error"]["code"] == "over_budget"
+        for phone in phones:
+            assert phone.call("vote", {"code": code, "dots": {str(root["post"]["id"]): 2}})["ok"]
+        results = console.call("vote_reveal", {"code": code})["vote"]["results"]
+        assert results[0]["post_id"] == root["post"]["id"] and results[0]["dots"] == 12
+        wait_until(lambda: len(wall.got("post")) == 8)
+        assert sorted(p["text"] for p in wall.got("post")) == sorted(
+            [f"Piste {n}" for n in range(6)] + ["La confiance", "Des emplois"])
+        for client in [console, wall, *phones]:
+            client.client.disconnect()

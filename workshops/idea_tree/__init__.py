@@ -8,6 +8,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app.services import sessions
+from app.views.strings import N_, NP_
 from app.services.errors import ServiceError
 from app.services.sessions import frameworks_of
 from workshops import Phase, WorkshopFormat, ideas
@@ -87,6 +88,17 @@ class IdeaTree(WorkshopFormat):
                "workshop": "idea_tree",
                "question": "Comment amorcer, maintenir et renforcer une coopération territoriale ?",
                "settings": {"branches": "movement"}}
+
+    #: What the wall, phone and console modules pass to t().
+    strings = (
+        N_("On which branch of the tree?"), N_("What is it?"), N_("Fruits are open"), N_("Roots are open"),
+        N_("The tree's parts"), N_("Open: %(part)s"), N_("%(part)s: phones can send them now."),
+        N_("%(part)s: closed on the phones."), N_("Ideas merged into this one"), N_("Page %(page)s/%(pages)s"),
+        N_("Not connected: try again in a moment."),
+        NP_("%(count)s root", "%(count)s roots"), NP_("%(count)s fruit", "%(count)s fruits"),
+        NP_("said %(count)s time", "said %(count)s times"), NP_("%(count)s dot", "%(count)s dots"),
+        NP_("%(count)s idea in all", "%(count)s ideas in all"), NP_("+ %(count)s more idea", "+ %(count)s more ideas"),
+    )
 
     def check_settings(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
         """The branches name a framework of the event (of two to eight items), or list distinct keys."""

@@ -1,0 +1,44 @@
+// The idea tree's console panel: open or close roots and fruits for every phone, and the tree's counts.
+
+const FLAGS = [["roots", "root"], ["fruits", "fruit"]];
+
+export function mount(ctx) {
+  const { session, root, t, el } = ctx;
+  const parts = session.frameworks.find((framework) => framework.key === "part");
+  const label = (key) => parts.items.find((item) => item.key === key).label;
+  const boxes = {};
+  const counts = el("p", { class: "tree-console__counts" });
+  const switches = FLAGS.map(([flag, part]) => {
+    const box = el("input", { type: "checkbox", class: "tree-console__switch", dataset: { flag } });
+    boxes[flag] = box;
+    box.addEventListener("change", async () => {
+      box.disabled = true;
+      const ack = await ctx.emit("idea_tree.parts", { [flag]: box.checked }).catch(() => null);
+      box.disabled = false;
+      if (!ack || !ack.ok) {
+        box.checked = !box.checked;
+        ctx.say(ack ? ack.error.message : t("Not connected: try again in a moment."));
+        return;
+      }
+      ctx.say(box.checked ? t("%(part)s: phones can send them now.", { part: label(part) })
+        : t("%(part)s: closed on the phones.", { part: label(part) }));
+    });
+    return el("label", { class: "tree-console__option" }, [box, el("span", { text: t("Open: %(part)s", { part: label(part) }) })]);
+  });
+  root.replaceChildren(el("section", { class: "tree-console", "aria-label": t("The tree's parts") }, [
+    el("h2", { class: "tree-console__title", text: t("The tree's parts") }),
+    el("div", { class: "tree-console__options" }, switches),
+    counts,
+  ]));
+
+  function render(state = {}) {
+    const flags = state.formatState || {};
+    for (const [flag] of FLAGS) if (!boxes[flag].disabled) boxes[flag].checked = Boolean(flags[flag]);
+    const posts = (state.posts || ctx.board.sorted()).filter((post) => !post.hidden);
+    const of = (part) => posts.filter((post) => (post.tags.part || "leaf") === part).length;
+    counts.textContent = [t("%(count)s ideas in all", { count: of("leaf") }), t("%(count)s roots", { count: of("root") }),
+      t("%(count)s fruits", { count: of("fruit") })].join(" · ");
+  }
+  render({ formatState: session.state || {} });
+  return { render };
+}

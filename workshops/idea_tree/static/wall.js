@@ -1,0 +1,163 @@
+// The idea tree on the wall: a crown per branch holding its leaves (and fruits) as cards, roots under the ground,
+// the wood drawn in SVG between them. Nothing overlaps: a crown shows the cards that fit, counts the rest and
+// turns its pages by itself; a new leaf brings its branch back to the first page, where it appears.
+
+const SVG = "http://www.w3.org/2000/svg";
+// A crown with more cards than fit turns its page after this long (seconds).
+const PAGE_SECONDS = 12;
+const PART = "part";
+
+function svg(tag, attrs = {}) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  return node;
+}
+
+export function mount(ctx) {
+  const { session, root, t, el } = ctx;
+  const branchFramework = session.frameworks[0];
+  const parts = session.frameworks.find((framework) => framework.key === PART);
+  const partLabel = (key) => (parts.items.find((item) => item.key === key) || {}).label || key;
+  const pages = new Map(); // branch key (or "roots") -> {offset, newest}
+  let latest = { posts: [], formatState: {}, results: null };
+
+  root.classList.add("tree");
+  const wood = svg("svg", { class: "tree__wood", "aria-hidden": "true", focusable: "false" });
+  const crowns = el("div", { class: "tree__crowns" });
+  crowns.style.setProperty("--branches", branchFramework.items.length);
+  const trunk = el("div", { class: "tree__trunk" });
+  const rootsBand = el("section", { class: "tree__roots", "aria-label": partLabel("root") });
+  root.replaceChildren(wood, crowns, trunk, rootsBand);
+
+  const partOf = (post) => post.tags[PART] || "leaf";
+
+  function card(post, dots) {
+    const part = partOf(post);
+    const merged = (post.merged || []).length;
+    return el("li", { class: `tree-card tree-card--${part}`, dataset: { id: post.id, seq: post.seq } }, [
+      part === "leaf" ? null : el("span", { class: "tree-card__part", text: partLabel(part) }),
+      el("p", { class: "tree-card__text", text: post.text }),
+      merged ? el("span", { class: "tree-card__merged", title: t("Ideas merged into this one"),
+        text: t("said %(count)s times", { count: merged + 1 }) }) : null,
+      dots !== null ? el("span", { class: "tree-card__dots", "aria-label": t("%(count)s dots", { count: dots }) },
+        [el("span", { class: "tree-card__dot", "aria-hidden": "true" }), ctx.formatNumber(dots)]) : null,
+    ]);
+  }
+
+  // Show the cards of `posts` from the page's offset that fit `list`; say how many more and which page this is.
+  function fill(key, list, more, posts, dots) {
+    const page = pages.get(key) || { offset: 0, newest: 0 };
+    const newest = posts.reduce((top, post) => Math.max(top, post.seq), 0);
+    if (newest > page.newest) page.offset = 0; // something grew: show it
+    page.newest = newest;
+    if (page.offset >= posts.length) page.offset = 0;
+    list.replaceChildren(...posts.slice(page.offset).map((post) => card(post, dots ? dots.get(post.id) || 0 : null)));
+    const items = [...list.children];
+    const horizontal = list.classList.contains("tree__root-list");
+    const limit = horizontal ? list.clientWidth : list.clientHeight;
+    const end = (item) => (horizontal ? item.offsetLeft + item.offsetWidth : item.offsetTop + item.offsetHeight);
+    const first = items.findIndex((item) => end(item) > limit + 1);
+    const shown = first === -1 ? items.length : Math.max(first, 1);
+    for (const item of items.slice(shown)) item.remove();
+    page.shown = shown;
+    pages.set(key, page);
+    const hidden = posts.length - shown;
+    more.hidden = hidden <= 0;
+    if (hidden > 0) {
+      const count = Math.ceil(posts.length / shown);
+      const index = Math.floor(page.offset / shown) + 1;
+      more.textContent = `${t("+ %(count)s more ideas", { count: hidden })} · ${t("Page %(page)s/%(pages)s",
+        { page: Math.min(index, count), pages: count })}`;
+    }
+    return hidden > 0;
+  }
+
+  function ranked(posts, dots) {
+    if (!dots) return posts;
+    return [...posts].sort((a, b) => (dots.get(b.id) || 0) - (dots.get(a.id) || 0) || b.seq - a.seq);
+  }
+
+  function drawWood() {
+    const box = root.getBoundingClientRect();
+    if (!box.width || !box.height) return;
+    const at = (node) => {
+      const r = node.getBoundingClientRect();
+      return { left: r.left - box.left, right: r.right - box.left, top: r.top - box.top, bottom: r.bottom - box.top,
+        x: (r.left + r.right) / 2 - box.left, width: r.width };
+    };
+    wood.setAttribute("viewBox", `0 0 ${box.width} ${box.height}`);
+    const parts_ = [];
+    const band = at(trunk);
+    const cx = box.width / 2;
+    const width = Math.max(18, band.bottom * 0.03);
+    const top = band.top;
+    const ground = band.bottom - 2;
+    parts_.push(svg("path", { class: "tree__bark", d: `M${cx - width} ${ground} C${cx - width * 0.7} ${(top + ground) / 2} `
+      + `${cx - width * 0.5} ${top + 8} ${cx - width * 0.45} ${top} L${cx + width * 0.45} ${top} `
+      + `C${cx + width * 0.5} ${top + 8} ${cx + width * 0.7} ${(top + ground) / 2} ${cx + width} ${ground} Z` }));
+    for (const crown of crowns.children) {
+      const c = at(crown);
+      parts_.push(svg("path", { class: "tree__branch", "stroke-width": Math.max(6, width * 0.55),
+        d: `M${cx} ${top + 4} C${cx} ${top - (top - c.bottom) * 0.2} ${c.x} ${c.bottom + (top - c.bottom) * 0.6} ${c.x} ${c.bottom - 6}` }));
+    }
+    parts_.push(svg("line", { class: "tree__ground", x1: 0, x2: box.width, y1: ground, y2: ground }));
+    const rootCards = [...rootsBand.querySelectorAll(".tree-card")];
+    const anchors = rootCards.length ? rootCards.map(at) : (rootsBand.hidden ? [] : [at(rootsBand)]);
+    for (const anchor of anchors) {
+      parts_.push(svg("path", { class: "tree__root", "stroke-width": Math.max(4, width * 0.3),
+        d: `M${cx} ${ground - 2} C${cx} ${ground + 20} ${anchor.x} ${anchor.top - 20} ${anchor.x} ${anchor.top + 2}` }));
+    }
+    wood.replaceChildren(...parts_);
+  }
+
+  function render(state = {}) {
+    latest = { ...latest, ...state };
+    const posts = (latest.posts || ctx.board.sorted()).filter((post) => !post.hidden);
+    const flags = latest.formatState || {};
+    const dots = latest.results ? new Map(latest.results.map((result) => [result.post_id, result.dots])) : null;
+    const byBranch = (key, wanted) => posts.filter((post) => post.tags[branchFramework.key] === key && wanted(partOf(post)));
+    const lists = [];
+    crowns.replaceChildren(...branchFramework.items.map((branch) => {
+      const leaves = ranked(byBranch(branch.key, (part) => part === "leaf"), dots);
+      const fruits = ranked(byBranch(branch.key, (part) => part === "fruit"), dots);
+      const list = el("ol", { class: "crown__cards" });
+      const more = el("p", { class: "crown__more", hidden: true });
+      lists.push([branch.key, list, more, [...fruits, ...leaves]]);
+      return el("section", { class: "crown", "aria-label": branch.label, dataset: { branch: branch.key } }, [
+        el("h2", { class: "crown__title" }, [
+          el("span", { class: "crown__label", text: branch.label }),
+          el("span", { class: "crown__count", text: fruits.length
+            ? `${t("%(count)s ideas in all", { count: leaves.length })} · ${t("%(count)s fruits", { count: fruits.length })}`
+            : t("%(count)s ideas in all", { count: leaves.length }) }),
+        ]),
+        list, more,
+      ]);
+    }));
+    const roots = ranked(posts.filter((post) => partOf(post) === "root"), dots);
+    rootsBand.hidden = !roots.length && !flags.roots;
+    const rootList = el("ol", { class: "tree__root-list" });
+    const rootMore = el("p", { class: "crown__more", hidden: true });
+    rootsBand.replaceChildren(el("h2", { class: "tree__roots-title" }, [
+      el("span", { text: partLabel("root") }),
+      el("span", { class: "crown__count", text: t("%(count)s roots", { count: roots.length }) }),
+    ]), rootList, rootMore);
+    trunk.replaceChildren(...[flags.fruits ? el("span", { class: "tree__open tree__open--fruit", text: t("Fruits are open") }) : null,
+      flags.roots ? el("span", { class: "tree__open tree__open--root", text: t("Roots are open") }) : null].filter(Boolean));
+    for (const [key, list, more, mine] of lists) fill(key, list, more, mine, dots);
+    if (!rootsBand.hidden) fill("roots", rootList, rootMore, roots, dots);
+    drawWood();
+  }
+
+  // Crowns with more cards than fit turn their pages; each keeps its own place.
+  setInterval(() => {
+    let turned = false;
+    for (const page of pages.values()) {
+      if (!page.shown) continue;
+      page.offset += page.shown;
+      turned = true;
+    }
+    if (turned) render();
+  }, PAGE_SECONDS * 1000);
+  new ResizeObserver(() => requestAnimationFrame(() => render())).observe(root);
+  return { render };
+}
