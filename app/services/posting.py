@@ -59,7 +59,7 @@ def check_tags(frameworks: list[dict], tags, state: dict | None = None) -> dict:
             raise ServiceError("unknown_tag", _l("%(label)s: this choice does not belong to this workshop.",
                                                  label=fw["label"]))
         if item.get("opens_with") and not (state or {}).get(item["opens_with"]):
-            raise ServiceError("closed_tag", _l("« %(label)s » is not open yet: the facilitator opens it.",
+            raise ServiceError("closed_tag", _l("“%(label)s” is not open yet: the facilitators will open it.",
                                                 label=item["label"]))
         clean[key] = value
     for fw in frameworks.values():

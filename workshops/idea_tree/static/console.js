@@ -1,14 +1,16 @@
 // The idea tree's console panel: open or close roots and fruits for every phone, and the tree's counts.
 
-const FLAGS = [["roots", "root"], ["fruits", "fruit"]];
+// Each switch: its flag in the format state, what its box says, what the console says once it is on or off.
+const FLAGS = [
+  ["roots", "Phones can send roots", "Roots are open", "Roots are closed"],
+  ["fruits", "Phones can send fruits", "Fruits are open", "Fruits are closed"],
+];
 
 export function mount(ctx) {
   const { session, root, t, el } = ctx;
-  const parts = session.frameworks.find((framework) => framework.key === "part");
-  const label = (key) => parts.items.find((item) => item.key === key).label;
   const boxes = {};
   const counts = el("p", { class: "tree-console__counts" });
-  const switches = FLAGS.map(([flag, part]) => {
+  const switches = FLAGS.map(([flag, option, opened, closed]) => {
     const box = el("input", { type: "checkbox", class: "tree-console__switch", dataset: { flag } });
     boxes[flag] = box;
     box.addEventListener("change", async () => {
@@ -20,10 +22,9 @@ export function mount(ctx) {
         ctx.say(ack ? ack.error.message : t("Not connected: try again in a moment."));
         return;
       }
-      ctx.say(box.checked ? t("%(part)s: phones can send them now.", { part: label(part) })
-        : t("%(part)s: closed on the phones.", { part: label(part) }));
+      ctx.say(t(box.checked ? opened : closed));
     });
-    return el("label", { class: "tree-console__option" }, [box, el("span", { text: t("Open: %(part)s", { part: label(part) }) })]);
+    return el("label", { class: "tree-console__option" }, [box, el("span", { text: t(option) })]);
   });
   root.replaceChildren(el("section", { class: "tree-console", "aria-label": t("The tree's parts") }, [
     el("h2", { class: "tree-console__title", text: t("The tree's parts") }),
