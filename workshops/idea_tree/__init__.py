@@ -91,7 +91,7 @@ class IdeaTree(WorkshopFormat):
 
     #: What the wall, phone and console modules pass to t().
     strings = (
-        N_("On which branch of the tree?"), N_("What is it?"), N_("The tree's parts"),
+        N_("Roots"), N_("On which branch of the tree?"), N_("What is it?"), N_("The tree's parts"),
         N_("Phones can send roots"), N_("Phones can send fruits"), N_("Roots are open"), N_("Roots are closed"),
         N_("Fruits are open"), N_("Fruits are closed"), N_("Ideas merged into this one"), N_("Page %(page)s/%(pages)s"),
         N_("Not connected: try again in a moment."),

@@ -26,7 +26,7 @@ export function mount(ctx) {
   const crowns = el("div", { class: "tree__crowns" });
   crowns.style.setProperty("--branches", branchFramework.items.length);
   const trunk = el("div", { class: "tree__trunk" });
-  const rootsBand = el("section", { class: "tree__roots", "aria-label": partLabel("root") });
+  const rootsBand = el("section", { class: "tree__roots", "aria-label": t("Roots") });
   root.replaceChildren(wood, crowns, trunk, rootsBand);
 
   const partOf = (post) => post.tags[PART] || "leaf";
@@ -39,7 +39,7 @@ export function mount(ctx) {
       el("p", { class: "tree-card__text", text: post.text }),
       merged ? el("span", { class: "tree-card__merged", title: t("Ideas merged into this one"),
         text: t("said %(count)s times", { count: merged + 1 }) }) : null,
-      dots !== null ? el("span", { class: "tree-card__dots", "aria-label": t("%(count)s dots", { count: dots }) },
+      dots ? el("span", { class: "tree-card__dots", "aria-label": t("%(count)s dots", { count: dots }) },
         [el("span", { class: "tree-card__dot", "aria-hidden": "true" }), ctx.formatNumber(dots)]) : null,
     ]);
   }
@@ -52,24 +52,32 @@ export function mount(ctx) {
     page.newest = newest;
     if (page.offset >= posts.length) page.offset = 0;
     list.replaceChildren(...posts.slice(page.offset).map((post) => card(post, dots ? dots.get(post.id) || 0 : null)));
-    const items = [...list.children];
     const horizontal = list.classList.contains("tree__root-list");
-    const limit = horizontal ? list.clientWidth : list.clientHeight;
+    // Offsets, not client rectangles: a card arriving slides in with a transform that must not count.
     const end = (item) => (horizontal ? item.offsetLeft + item.offsetWidth : item.offsetTop + item.offsetHeight);
-    const first = items.findIndex((item) => end(item) > limit + 1);
-    const shown = first === -1 ? items.length : Math.max(first, 1);
-    for (const item of items.slice(shown)) item.remove();
-    page.shown = shown;
-    pages.set(key, page);
-    const hidden = posts.length - shown;
-    more.hidden = hidden <= 0;
-    if (hidden > 0) {
+    const cut = () => {
+      const items = [...list.children];
+      const limit = horizontal ? list.clientWidth : list.clientHeight;
+      const first = items.findIndex((item) => end(item) > limit + 1);
+      const kept = first === -1 ? items.length : Math.max(first, 1);
+      for (const item of items.slice(kept)) item.remove();
+      return kept;
+    };
+    more.hidden = true;
+    let shown = cut();
+    if (shown < posts.length - page.offset || page.offset > 0) {
+      // The marker takes room from the list: show it, then cut again to what still fits.
+      const label = (count, index, pages) => `${t("+ %(count)s more ideas", { count })} · ${t("Page %(page)s/%(pages)s",
+        { page: index, pages })}`;
+      more.hidden = false;
+      more.textContent = label(posts.length, 99, 99); // as long as the final text, which needs what fits
+      shown = cut();
       const count = Math.ceil(posts.length / shown);
       const index = Math.floor(page.offset / shown) + 1;
-      more.textContent = `${t("+ %(count)s more ideas", { count: hidden })} · ${t("Page %(page)s/%(pages)s",
-        { page: Math.min(index, count), pages: count })}`;
+      more.textContent = label(posts.length - shown, Math.min(index, count), count);
     }
-    return hidden > 0;
+    page.shown = shown;
+    pages.set(key, page);
   }
 
   function ranked(posts, dots) {
@@ -90,15 +98,16 @@ export function mount(ctx) {
     const band = at(trunk);
     const cx = box.width / 2;
     const width = Math.max(18, band.bottom * 0.03);
-    const top = band.top;
     const ground = band.bottom - 2;
+    // The branches fork from the trunk halfway down the band, so that they fan out where the room can see them.
+    const top = band.top + (ground - band.top) * 0.5;
     parts_.push(svg("path", { class: "tree__bark", d: `M${cx - width} ${ground} C${cx - width * 0.7} ${(top + ground) / 2} `
       + `${cx - width * 0.5} ${top + 8} ${cx - width * 0.45} ${top} L${cx + width * 0.45} ${top} `
       + `C${cx + width * 0.5} ${top + 8} ${cx + width * 0.7} ${(top + ground) / 2} ${cx + width} ${ground} Z` }));
     for (const crown of crowns.children) {
       const c = at(crown);
       parts_.push(svg("path", { class: "tree__branch", "stroke-width": Math.max(6, width * 0.55),
-        d: `M${cx} ${top + 4} C${cx} ${top - (top - c.bottom) * 0.2} ${c.x} ${c.bottom + (top - c.bottom) * 0.6} ${c.x} ${c.bottom - 6}` }));
+        d: `M${cx} ${top + 4} C${cx} ${top - (top - c.bottom) * 0.6} ${(cx + c.x) / 2} ${c.bottom} ${c.x} ${c.bottom - 6}` }));
     }
     parts_.push(svg("line", { class: "tree__ground", x1: 0, x2: box.width, y1: ground, y2: ground }));
     const rootCards = [...rootsBand.querySelectorAll(".tree-card")];
@@ -138,13 +147,14 @@ export function mount(ctx) {
     const rootList = el("ol", { class: "tree__root-list" });
     const rootMore = el("p", { class: "crown__more", hidden: true });
     rootsBand.replaceChildren(el("h2", { class: "tree__roots-title" }, [
-      el("span", { text: partLabel("root") }),
+      el("span", { text: t("Roots") }),
       el("span", { class: "crown__count", text: t("%(count)s roots", { count: roots.length }) }),
     ]), rootList, rootMore);
     trunk.replaceChildren(...[flags.fruits ? el("span", { class: "tree__open tree__open--fruit", text: t("Fruits are open") }) : null,
       flags.roots ? el("span", { class: "tree__open tree__open--root", text: t("Roots are open") }) : null].filter(Boolean));
-    for (const [key, list, more, mine] of lists) fill(key, list, more, mine, dots);
+    // The roots first: their band's height decides how much room the crowns have.
     if (!rootsBand.hidden) fill("roots", rootList, rootMore, roots, dots);
+    for (const [key, list, more, mine] of lists) fill(key, list, more, mine, dots);
     drawWood();
   }
 
