@@ -94,15 +94,15 @@ def test_leaves_grow_on_branches_and_bad_branches_or_parts_are_refused(app, read
     assert [p["text"] for p in events_named(wall, "post")] == ["Des temps de convivialité", "Un animateur tiers"]
 
     refusals = [
-        ({"movement": "cueillir"}, "unknown_tag", "Mouvements : ce choix n’appartient pas à cet atelier."),
+        ({"movement": "cueillir"}, "unknown_tag", "Mouvements\u00a0: ce choix n’appartient pas à cet atelier."),
         ({"movement": "amorcer", "part": "tronc"}, "unknown_tag",
-         "Partie de l’arbre : ce choix n’appartient pas à cet atelier."),
+         "Partie de l’arbre\u00a0: ce choix n’appartient pas à cet atelier."),
         ({"branche": "amorcer"}, "unknown_tag", "Cette étiquette n’appartient pas à cet atelier."),
         ({"part": "leaf"}, "missing_tag", "Choisissez une option\u00a0: Mouvements."),
         ({"movement": "amorcer", "part": "root"}, "closed_tag",
-         "« Racine » n’est pas encore ouvert : l’animateur ou l’animatrice l’ouvre."),
+         "«\u00a0Racine\u00a0» n’est pas encore ouvert\u00a0: l’équipe d’animation l’ouvrira."),
         ({"movement": "renforcer", "part": "fruit"}, "closed_tag",
-         "« Fruit » n’est pas encore ouvert : l’animateur ou l’animatrice l’ouvre."),
+         "«\u00a0Fruit\u00a0» n’est pas encore ouvert\u00a0: l’équipe d’animation l’ouvrira."),
     ]
     for tags, code, message in refusals:
         ack = send(phone, tree.code, "Refusée", tags)

@@ -94,7 +94,6 @@ class IdeaTree(WorkshopFormat):
         N_("Roots"), N_("On which branch of the tree?"), N_("What is it?"), N_("The tree's parts"),
         N_("Phones can send roots"), N_("Phones can send fruits"), N_("Roots are open"), N_("Roots are closed"),
         N_("Fruits are open"), N_("Fruits are closed"), N_("Ideas merged into this one"), N_("Page %(page)s/%(pages)s"),
-        N_("Not connected: try again in a moment."),
         NP_("%(count)s root", "%(count)s roots"), NP_("%(count)s fruit", "%(count)s fruits"),
         NP_("said %(count)s time", "said %(count)s times"), NP_("%(count)s dot", "%(count)s dots"),
         NP_("%(count)s idea in all", "%(count)s ideas in all"), NP_("+ %(count)s more idea", "+ %(count)s more ideas"),

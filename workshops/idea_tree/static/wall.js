@@ -6,6 +6,8 @@ const SVG = "http://www.w3.org/2000/svg";
 // A crown with more cards than fit turns its page after this long (seconds).
 const PAGE_SECONDS = 12;
 const PART = "part";
+// No crown holds more cards than this on any wall: more are never built, however many leaves there are.
+const MAX_CARDS = 24;
 
 function svg(tag, attrs = {}) {
   const node = document.createElementNS(SVG, tag);
@@ -20,21 +22,27 @@ export function mount(ctx) {
   const partLabel = (key) => (parts.items.find((item) => item.key === key) || {}).label || key;
   const pages = new Map(); // branch key (or "roots") -> {offset, newest}
   let latest = { posts: [], formatState: {}, results: null };
+  let ranking = false;
+  let seen = null; // the highest seq drawn so far (none before the first drawing)
 
-  root.classList.add("tree");
+  // The format's own box inside the core's slot: its size is what the crowns share.
+  const tree = el("div", { class: "tree" });
   const wood = svg("svg", { class: "tree__wood", "aria-hidden": "true", focusable: "false" });
   const crowns = el("div", { class: "tree__crowns" });
   crowns.style.setProperty("--branches", branchFramework.items.length);
   const trunk = el("div", { class: "tree__trunk" });
   const rootsBand = el("section", { class: "tree__roots", "aria-label": t("Roots") });
-  root.replaceChildren(wood, crowns, trunk, rootsBand);
+  tree.append(wood, crowns, trunk, rootsBand);
+  root.replaceChildren(tree);
 
   const partOf = (post) => post.tags[PART] || "leaf";
 
   function card(post, dots) {
     const part = partOf(post);
     const merged = (post.merged || []).length;
-    return el("li", { class: `tree-card tree-card--${part}`, dataset: { id: post.id, seq: post.seq } }, [
+    // Only what arrived since the last drawing slides in: a redrawn crown does not flash.
+    const fresh = seen !== null && post.seq > seen ? " tree-card--new" : "";
+    return el("li", { class: `tree-card tree-card--${part}${fresh}`, dataset: { id: post.id, seq: post.seq } }, [
       part === "leaf" ? null : el("span", { class: "tree-card__part", text: partLabel(part) }),
       el("p", { class: "tree-card__text", text: post.text }),
       merged ? el("span", { class: "tree-card__merged", title: t("Ideas merged into this one"),
@@ -51,7 +59,7 @@ export function mount(ctx) {
     if (newest > page.newest) page.offset = 0; // something grew: show it
     page.newest = newest;
     if (page.offset >= posts.length) page.offset = 0;
-    list.replaceChildren(...posts.slice(page.offset).map((post) => card(post, dots ? dots.get(post.id) || 0 : null)));
+    list.replaceChildren(...posts.slice(page.offset, page.offset + MAX_CARDS).map((post) => card(post, dots ? dots.get(post.id) || 0 : null)));
     const horizontal = list.classList.contains("tree__root-list");
     // Offsets, not client rectangles: a card arriving slides in with a transform that must not count.
     const end = (item) => (horizontal ? item.offsetLeft + item.offsetWidth : item.offsetTop + item.offsetHeight);
@@ -86,7 +94,7 @@ export function mount(ctx) {
   }
 
   function drawWood() {
-    const box = root.getBoundingClientRect();
+    const box = tree.getBoundingClientRect();
     if (!box.width || !box.height) return;
     const at = (node) => {
       const r = node.getBoundingClientRect();
@@ -119,11 +127,20 @@ export function mount(ctx) {
     wood.replaceChildren(...parts_);
   }
 
+  // The core calls render on every post: a burst of them is drawn once, at the next frame.
+  let pending = null;
   function render(state = {}) {
     latest = { ...latest, ...state };
+    if (pending === null) pending = requestAnimationFrame(() => { pending = null; draw(); });
+  }
+
+  function draw() {
     const posts = (latest.posts || ctx.board.sorted()).filter((post) => !post.hidden);
     const flags = latest.formatState || {};
     const dots = latest.results ? new Map(latest.results.map((result) => [result.post_id, result.dots])) : null;
+    // Revealing the vote (or starting again) reorders every crown: each starts again from its first page.
+    if (Boolean(dots) !== ranking) pages.clear();
+    ranking = Boolean(dots);
     const byBranch = (key, wanted) => posts.filter((post) => post.tags[branchFramework.key] === key && wanted(partOf(post)));
     const lists = [];
     crowns.replaceChildren(...branchFramework.items.map((branch) => {
@@ -131,7 +148,8 @@ export function mount(ctx) {
       const fruits = ranked(byBranch(branch.key, (part) => part === "fruit"), dots);
       const list = el("ol", { class: "crown__cards" });
       const more = el("p", { class: "crown__more", hidden: true });
-      lists.push([branch.key, list, more, [...fruits, ...leaves]]);
+      // Fruits lead their crown while it grows; once the vote is revealed, dots alone decide.
+      lists.push([branch.key, list, more, dots ? ranked([...fruits, ...leaves], dots) : [...fruits, ...leaves]]);
       return el("section", { class: "crown", "aria-label": branch.label, dataset: { branch: branch.key } }, [
         el("h2", { class: "crown__title" }, [
           el("span", { class: "crown__label", text: branch.label }),
@@ -156,18 +174,22 @@ export function mount(ctx) {
     if (!rootsBand.hidden) fill("roots", rootList, rootMore, roots, dots);
     for (const [key, list, more, mine] of lists) fill(key, list, more, mine, dots);
     drawWood();
+    seen = posts.reduce((top, post) => Math.max(top, post.seq), seen ?? 0);
   }
 
   // Crowns with more cards than fit turn their pages; each keeps its own place.
+  // Once the vote is revealed they hold still on their most-dotted cards, which the room is talking about.
   setInterval(() => {
+    if (ranking) return;
     let turned = false;
     for (const page of pages.values()) {
       if (!page.shown) continue;
       page.offset += page.shown;
       turned = true;
     }
-    if (turned) render();
+    if (turned) draw();
   }, PAGE_SECONDS * 1000);
-  new ResizeObserver(() => requestAnimationFrame(() => render())).observe(root);
-  return { render };
+  new ResizeObserver(() => render()).observe(tree);
+  // The revealed vote is drawn on the tree itself, each card with its dots: the core keeps this view then.
+  return { render, results: true };
 }
