@@ -195,6 +195,8 @@ def timer_payload(session: Session) -> dict:
 
 def session_payload(session: Session, table: Table | None = None) -> dict:
     """Return the public description of a session (seen from one of its tables, when given)."""
+    from workshops import registry
+
     event: Event = session.event
     return {
         "table": table_payload(table) if table is not None else None,
@@ -218,6 +220,7 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
                  "max_per_post": session.vote_max_per_post},
         "seq": session.last_seq,
         "rev": session.last_rev,
+        "screens": fmt.screens() if (fmt := registry().get(session.workshop)) is not None else {},
     }
 
 

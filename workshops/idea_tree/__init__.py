@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -146,14 +144,6 @@ class IdeaTree(WorkshopFormat):
     def set_parts(session, payload: dict) -> dict:
         """Open or close roots and fruits: `{roots?: bool, fruits?: bool}`."""
         return {"state": sessions.set_format_state(session, check_parts(payload))["state"]}
-
-    def booklet_template(self) -> Path:
-        """The restitution section, in templates/ as the screens contract puts it."""
-        return Path(__file__).parent / "templates" / "booklet.html"
-
-    def carnet_template(self) -> Path | None:
-        """The carnet's note page: the tree to fill."""
-        return Path(__file__).parent / "templates" / "carnet.html"
 
     def synthesise(self, session) -> dict:
         """Return the branches with their leaves most-dotted first, the roots, the fruits and the totals."""
