@@ -25,6 +25,7 @@ from app.services import eventfile
 BUILTIN = (
     "workshops.board",
     "workshops.world_cafe",
+    "workshops.idea_tree",
 )
 
 #: The screens a format may shape: the participant's phone, the projector wall, the organiser's console, a host's page.
@@ -124,6 +125,14 @@ class WorkshopFormat(ABC):
     def tags(self, item: dict, event: dict) -> list[dict]:
         """Return the frameworks a post is tagged with: [{"framework": key, "required": bool}]."""
         return item.get("tags", [])
+
+    def frameworks(self, item: dict, event: dict, derived: list[dict]) -> list[dict]:
+        """Return the session's frameworks with their items; by default `derived`, those the item's `tags` name.
+
+        A format may add its own (``{key, label, required, items: [{key, label}]}``); an item carrying
+        ``opens_with: <flag>`` takes posts only while the session's format state has that flag set.
+        """
+        return derived
 
     def actions(self) -> dict:
         """Return the format's own console actions: {name: fn(session, payload) -> ack fields}.
