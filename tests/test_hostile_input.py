@@ -37,7 +37,7 @@ from app.services.posting import TEXT_MAX as POST_MAX
 from conftest import base_config, import_file, login, socket_client
 from workshops import registry
 
-EXAMPLES = int(os.environ.get("ROUAGES_FUZZ_EXAMPLES", "500"))
+EXAMPLES = int(os.environ.get("ROUAGES_FUZZ_EXAMPLES", "200"))
 BIG = 2**64
 
 # Rate limits would turn most generated requests into `too_many_*` refusals before any validation runs.

@@ -25,6 +25,7 @@ from app.services import eventfile
 BUILTIN = (
     "workshops.board",
     "workshops.world_cafe",
+    "workshops.idea_tree",
     "workshops.keep_stop_create",
 )
 
@@ -127,9 +128,10 @@ class WorkshopFormat(ABC):
         return item.get("tags", [])
 
     def frameworks(self, item: dict, event: dict, derived: list[dict]) -> list[dict]:
-        """Return the frameworks a post is tagged with, items included; by default ``derived``, what ``tags`` names.
+        """Return the session's frameworks with their items; by default `derived`, those the item's `tags` name.
 
-        A format may shape its own (a grid's topics and columns given as a plain list in its settings).
+        A format may add its own (``{key, label, required, items: [{key, label}]}``); an item carrying
+        ``opens_with: <flag>`` takes posts only while the session's format state has that flag set.
         """
         return derived
 

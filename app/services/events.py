@@ -87,6 +87,8 @@ def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
         fmt = formats[item["workshop"]]
         phases = [phase.as_dict() for phase in fmt.phases(item.get("settings", {}))]
         tags = fmt.tags(item, spec)
+        # What the facilitator switched on during the session survives a re-import of the file.
+        state = (session.settings or {}).get("state") if session.id is not None else None
         values = {
             "position": position,
             "title": item["title"],
@@ -95,7 +97,8 @@ def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
             "settings": {"tags": tags, "frameworks": fmt.frameworks(item, spec, derive_frameworks(spec, tags)),
                          "format": item.get("settings", {}), "phases": phases,
                          "harvest": fmt.harvest(item, spec), "actions": sorted(fmt.actions()),
-                         "day": day["date"], "start": item["start"], "end": item["end"], "room": item.get("room")},
+                         "day": day["date"], "start": item["start"], "end": item["end"], "room": item.get("room"),
+                         **({"state": state} if state else {})},
             "removed": False,
         }
         if session.id is not None and any(getattr(session, k) != v for k, v in values.items()):

@@ -45,11 +45,11 @@ function render() {
   voteLabel.textContent = voteStep ? "" : { open: t("Vote open"), closed: t("The vote is closed.") }[vote.state] || "";
   total.textContent = t("%(count)s ideas", { count: board.sorted().filter(atTable).length });
   const revealed = vote.state === "revealed";
-  // A format that shows the revealed vote its own way (each cell of a grid ranked) says so: `ranksResults`.
-  const own = Boolean(view && view.ranksResults);
-  results.hidden = !revealed || own;
-  root.hidden = revealed && !own;
-  if (revealed && !own) renderResults();
+  // A format whose module says it draws the revealed results itself ({ results: true }) keeps the wall's body.
+  const ownResults = Boolean(view && view.results);
+  results.hidden = !revealed || ownResults;
+  root.hidden = revealed && !ownResults;
+  if (revealed && !ownResults) renderResults();
   // A format's render may answer { compact: true }: what it shows matters more than how to join.
   const drawn = view && view.render ? view.render({ posts: board.sorted().filter(atTable), phase, vote, harvest, plan,
     formatState, results: revealed ? vote.results || [] : null }) : null;

@@ -112,5 +112,5 @@ export function mount(ctx) {
   let measured = [];
   let check = null;
   if (document.fonts) document.fonts.ready.then(() => { if (last) render(last); });
-  return { render, ranksResults: true };
+  return { render, results: true };
 }
