@@ -222,7 +222,9 @@ def test_the_ateliers_run_through_every_phase_with_real_clients(server, tmp_path
     assert {name: error["code"] for name, error in errors.items()} == {
         "unknown topic": "unknown_tag", "unknown column": "unknown_tag", "no column": "missing_tag",
         "no topic": "missing_tag", "malformed": "invalid_tags"}
-    assert errors["unknown topic"]["message"] == "Cette étiquette n’appartient pas à cet atelier."
+    assert errors["unknown topic"]["message"] == \
+        "Relations collectivités – coopérations\u00a0: ce choix n’appartient pas à cet atelier."
+    assert errors["unknown column"]["message"] == "Pratiques\u00a0: ce choix n’appartient pas à cet atelier."
     assert errors["no column"]["message"] == "Choisissez une option\u00a0: Pratiques."
     assert errors["no topic"]["message"] == "Choisissez une option\u00a0: Relations collectivités – coopérations."
     chosen = loose.call("post", {"code": code, "client_id": "grid-0001", "text": "Un réseau ESS du dialogue",
