@@ -83,9 +83,11 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     register_blueprints(app)
 
+    from .views.formats import format_screen
     from .views.strings import js_strings
 
     app.jinja_env.globals["js_strings"] = js_strings
+    app.jinja_env.globals["format_screen"] = format_screen
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.after_request

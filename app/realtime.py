@@ -184,7 +184,7 @@ def on_watch(data: dict) -> dict:
     return {"session": sessions.session_payload(session, table), "posts": posts, "changed": changed,
             "more": more, "next": posts[-1]["seq"] if more else None,
             "vote": votes.vote_payload(session), "harvest": harvest.harvest_payload(session),
-            "plan": session.plan if organiser else None}
+            "state": sessions.format_state(session), "plan": session.plan if organiser else None}
 
 
 @handler("session_open", organiser_only=True)

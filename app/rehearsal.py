@@ -155,6 +155,12 @@ def fitting(texts: list[Text], frameworks: list[dict], fixed: dict) -> list[Text
     return [text for score, text in scored if score == best]
 
 
+def open_items(frameworks: list[dict], state: dict) -> list[dict]:
+    """Return the frameworks with only the items a post may name now (those a format-state flag opens, when set)."""
+    return [{**fw, "items": [item for item in fw["items"] if not item.get("opens_with") or state.get(item["opens_with"])]}
+            for fw in frameworks]
+
+
 def tags_for(text: Text, frameworks: list[dict], fixed: dict, rng: random.Random) -> dict:
     """Return the tags a phone sends with a text: the text's own, then an item for every required framework left."""
     offered = {fw["key"]: [item["key"] for item in fw["items"]] for fw in frameworks}
@@ -635,7 +641,7 @@ class Run:
         rng = self.crowd.rng(self.tally.key, phase["key"], phone.index)
         seat = await self.seat(phone, phase, hosted, rng) if self.tables else None
         code, fixed = (seat["code"], seat["tags"]) if seat else (self.code, {})
-        frameworks = self.info["frameworks"]
+        frameworks = open_items(self.info["frameworks"], self.info.get("state") or {})
         candidates = fitting(self.crowd.corpus.ideas, frameworks, fixed)
         for text in rng.sample(candidates, min(len(candidates), rng.choice(IDEAS_PER_STEP))):
             data = {"code": code, "client_id": secrets.token_hex(16), "text": text.text,

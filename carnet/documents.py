@@ -22,7 +22,7 @@ def participant_pdf(session: Session, participant: Participant, name: str) -> by
     if make is None:
         raise ServiceError("unknown_document", _l("This workshop has no such document."), 404)
     language = session.event.spec.get("language", "fr")
-    static = fmt.booklet_template().parent.parent / "static"
+    static = fmt.folder() / "static"
     with force_locale(language):
         data = make(session, participant)
         html = environment().get_template(f"{fmt.slug}/{name}.html").render(

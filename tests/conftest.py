@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,9 +14,12 @@ from app import create_app
 from app.extensions import db, socketio
 from app.factory import ensure_schema
 from databases import BACKEND, Databases
+import workshops
 from workshops import registry
 
 DATA = Path(__file__).parent / "data"
+# A workshop format packaged outside Rouages (its own pyproject.toml and entry point), installed for the tests that ask.
+PLUGIN = Path(__file__).parent / "plugin"
 PUBLIC_URL = "http://127.0.0.1:5999"
 
 
@@ -43,6 +49,30 @@ def migrated_db(tmp_path_factory, databases) -> str:
         # Closing the last connection checkpoints SQLite's WAL into the file, and lets PostgreSQL copy it.
         db.engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def plugin_dir(tmp_path_factory) -> Path:
+    """Install tests/plugin once per run into a folder of its own, as pip installs any package: metadata included."""
+    target = tmp_path_factory.mktemp("plugin")
+    built = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+                            str(PLUGIN)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    return target
+
+
+@pytest.fixture
+def fishbowl(plugin_dir, monkeypatch):
+    """Make the installed plug-in format visible to this test and its servers; gone again afterwards.
+
+    Returns the environment a server subprocess needs to find it.
+    """
+    monkeypatch.syspath_prepend(str(plugin_dir))
+    monkeypatch.setattr(workshops, "_registry", None)
+    path = os.pathsep.join(filter(None, [str(plugin_dir), os.environ.get("PYTHONPATH")]))
+    assert "fishbowl" in registry(), "the plug-in's entry point was not found"
+    yield {"PYTHONPATH": path}
+    # monkeypatch restores sys.path and the registry (None): the next test loads the built-in formats only.
 
 
 @pytest.fixture

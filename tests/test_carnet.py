@@ -323,9 +323,9 @@ def test_each_workshop_gets_a_note_page_shaped_by_its_format(app, demo):
     assert all(cells.count("<td>") == 3 for _name, cells in rows)
     assert re.findall(r'<th scope="col">([^<]+)</th>', cafe) == ["Missions", "Actions à réaliser",
                                                                  "Besoins d’accompagnement"]
-    # Idea trees (settings.notes: tree): a drawn tree, a branch per movement.
+    # The idea tree: a drawn tree, a branch per movement, roots and fruits.
     assert 'class="idea-tree"' in tree and re.findall(r"<text [^>]+>([^<]+)</text>", tree) == \
-        ["Amorcer", "Maintenir", "Renforcer"]
+        ["Amorcer", "Maintenir", "Renforcer", "Racines", "Fruits"]
     # Two required tags: a grid of relations by practices to keep, stop or create.
     assert re.findall(r'<th scope="col">([^<]+)</th>', relations) == ["À maintenir", "À arrêter", "À créer"]
     assert [name for name, _c in re.findall(r'<th scope="row">([^<]+)</th>((?:<td></td>)+)', relations)] == \
@@ -338,6 +338,7 @@ def test_a_board_with_one_small_required_tag_gets_a_column_per_item(app):
     spec = eventfile.load(demo_text(), registry())
     spec["slug"] = "colonnes"
     item = next(i for day in spec["programme"] for i in day["items"] if i.get("id") == "arbres-a-idees")
+    item.update(workshop="board", tags=[{"framework": "movement", "required": True}, {"framework": "function"}])
     del item["settings"]
     imported = import_file(app, eventfile.dump(spec))
     with app.test_request_context():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -13,11 +14,24 @@ from app.models import Session
 from app.services import eventfile, posting, sessions
 from app.services.joining import join
 from carnet.restitution import environment
-from conftest import import_file
-from workshops import Phase, WorkshopFormat, registry
+from conftest import import_file, login
+from workshops import VIEWS, Phase, Screen, WorkshopFormat, registry
 
-FORMATS = sorted(registry())
-DOCS = (Path(__file__).resolve().parent.parent / "docs" / "formats.md").read_text("utf-8")
+BUILTIN = sorted(registry())
+# The contract holds for a format installed from another package too: tests/plugin, installed by the fixture.
+FORMATS = [*BUILTIN, "fishbowl"]
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = (ROOT / "docs" / "formats.md").read_text("utf-8")
+# A call of the page's translation function with a literal message id: t("…") or t('…').
+T_CALL = re.compile(r"""\bt\(\s*(["'])((?:(?!\1)[^\\]|\\.)*)\1""")
+
+
+@pytest.fixture(autouse=True)
+def plugin_when_asked(request):
+    """Install the plug-in format for the tests run on it, and only for them."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("slug") == "fishbowl":
+        request.getfixturevalue("fishbowl")
 
 
 def event_with(item: dict) -> dict:
@@ -26,7 +40,21 @@ def event_with(item: dict) -> dict:
 
 
 def test_builtin_formats_are_registered():
-    assert FORMATS == ["board", "diagnostic", "world_cafe"]
+    assert BUILTIN == sorted(registry()) == ["board", "diagnostic", "idea_tree", "keep_stop_create", "world_cafe"]
+
+
+def test_a_format_from_another_package_is_registered_through_its_entry_point(fishbowl):
+    from importlib.metadata import distribution
+
+    fmt = registry()["fishbowl"]
+    assert list(registry()) == ["board", "world_cafe", "idea_tree", "keep_stop_create", "diagnostic",
+                              "fishbowl"]  # built-in formats first
+    assert type(fmt).__module__ == "rouages_fishbowl" and distribution("rouages-fishbowl").version == "0.1.0"
+    assert fmt.folder().name == "rouages_fishbowl" and (fmt.folder() / "templates" / "booklet.html").is_file()
+    assert fmt.screen("wall") == Screen("formats/fishbowl/wall.html", "/formats/fishbowl/wall.js",
+                                        ("/formats/fishbowl/wall.css",))
+    assert fmt.screen("phone") == Screen("formats/fishbowl/phone.html", "/formats/fishbowl/phone.js", ())
+    assert fmt.screen("console") is None and fmt.screen("host") is None and fmt.screen("elsewhere") is None
 
 
 @pytest.mark.parametrize("slug", FORMATS)
@@ -136,3 +164,73 @@ def test_a_format_without_its_own_carnet_page_gets_the_plain_notes_page(app, mon
         html = environment().get_template(carnet_page("plain")).render(
             session={"title": "Un <atelier>"}, notes={"frameworks": [], "tables": [], "harvest": [], "settings": {}})
     assert "Un &lt;atelier&gt;" in html and "lined" in html
+
+
+def page_of(http, view: str, code: str, host_token: str | None) -> str | None:
+    """Return the HTML of the core page that shows `view` of a session, or None (a host page needs a table)."""
+    if view == "host":
+        return None if host_token is None else http.get(f"/h/{host_token}").get_data(as_text=True)
+    path = {"phone": f"/j/{code}", "wall": f"/wall/{code}", "console": f"/console/s/{code}"}[view]
+    response = http.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("slug", FORMATS)
+def test_each_screen_renders_in_its_page_and_its_files_are_served(app, client, organiser, slug):
+    fmt = registry()[slug]
+    imported = import_file(app, eventfile.dump(event_with(fmt.example)))
+    code = imported.sessions[0].code
+    with app.app_context():
+        session = sessions.get_session(code)
+        tables = sessions.live_tables(session)
+        host_token = tables[0].host_token if tables else None
+        payload_screens = sessions.session_payload(session)["screens"]
+    login(client)
+    screens = {view: fmt.screen(view) for view in VIEWS if fmt.screen(view) is not None}
+    assert screens, f"{slug} shapes no screen"
+    assert payload_screens == {view: {"script": screen.script, "styles": list(screen.styles)}
+                               for view, screen in screens.items()}
+    for view, screen in screens.items():
+        html = page_of(client, view, code, host_token)
+        if html is None:
+            continue
+        slot = re.search(r'<div class="format-view" id="format-view"([^>]*)>(.*?)\n?</div>\s*(?=<|$)', html, re.S)
+        assert slot, f"{slug}'s {view} page has no format slot"
+        if screen.script:
+            assert f'data-script="{screen.script}"' in slot[1]
+        if screen.template:
+            # The partial is in the slot, rendered with the page's context (not an empty include).
+            assert slot[2].strip(), f"{slug}'s {view} partial rendered empty"
+        # The page hands the format's strings to its modules.
+        handed = json.loads(re.search(r'<script type="application/json" id="rouages-strings">(.*?)</script>', html)[1])
+        assert {m if isinstance(m, str) else m[1] for m in fmt.strings} <= handed.keys()
+        head = html.split("</head>")[0]
+        for href in screen.styles:
+            assert f'<link rel="stylesheet" href="{href}">' in head
+        for url, kind in [(screen.script, "text/javascript")] * bool(screen.script) + \
+                [(href, "text/css") for href in screen.styles]:
+            with client.get(url) as response:
+                assert response.status_code == 200 and response.mimetype == kind, url
+                assert response.get_data() == (fmt.folder() / "static" / url.rsplit("/", 1)[1]).read_bytes()
+
+
+@pytest.mark.parametrize("slug", FORMATS)
+def test_every_string_of_a_format_module_is_declared_and_translated(app, slug):
+    from babel.messages.pofile import read_po
+
+    fmt = registry()[slug]
+    declared = {message if isinstance(message, str) else message[1] for message in fmt.strings}
+    used = {match[2] for path in (fmt.folder() / "static").glob("*.js")
+            for match in T_CALL.finditer(path.read_text("utf-8"))}
+    assert used <= declared, f"{slug}'s modules translate strings its `strings` does not declare"
+    with open(ROOT / "app" / "translations" / "fr" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        french = {(m.id if isinstance(m.id, str) else m.id[1]): m.string for m in read_po(fh) if m.id}
+    assert all(declared & french.keys() == declared and french[message] for message in declared), \
+        sorted(declared - {key for key, value in french.items() if value})
+    # The page of the format's sessions hands them to its modules, translated.
+    from app.views.strings import js_strings
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        strings = js_strings(slug)
+    assert declared <= strings.keys()

@@ -37,7 +37,7 @@ from app.services.posting import TEXT_MAX as POST_MAX
 from conftest import base_config, import_file, login, socket_client
 from workshops import registry
 
-EXAMPLES = int(os.environ.get("ROUAGES_FUZZ_EXAMPLES", "500"))
+EXAMPLES = int(os.environ.get("ROUAGES_FUZZ_EXAMPLES", "200"))
 BIG = 2**64
 
 # Rate limits would turn most generated requests into `too_many_*` refusals before any validation runs.
@@ -521,6 +521,12 @@ def http_requests(draw, stage: Stage, rule: str, methods: tuple):
         "filename": st.sampled_from(["js/socket.js", "css/../../app/config.py", "..%2f..%2fpyproject.toml",
                                      "nope.js", "x\udfff", "%00"]),
     }
+    if rule.startswith("/formats/"):
+        # A format's own files: its slugs, its files, and ways out of its static folder.
+        path_values["slug"] = st.one_of(st.sampled_from(sorted(registry())), st.sampled_from(PATH_JUNK))
+        path_values["filename"] = st.sampled_from(["wall.js", "wall.css", "phone.js", "../__init__.py",
+                                                   "..%2f__init__.py", "../templates/wall.html", "/etc/passwd",
+                                                   "wall.js\x00", "%00", "x\udfff", "", "static"])
 
     def fill(match):
         name = match.group(1).split(":")[-1]

@@ -57,7 +57,7 @@ def test_strings_that_depend_on_a_number_have_both_forms_in_french(app):
     from app.views.strings import js_strings
 
     with app.test_request_context(headers={"Accept-Language": "fr"}):
-        strings = js_strings()
+        strings = js_strings("world_cafe")
     assert strings["Plan for %(count)s people"] == {"one": "Plan pour %(count)s personne",
                                                     "other": "Plan pour %(count)s personnes"}
     assert strings["Vote open: %(count)s voters"]["one"] == "Vote en cours\u00a0: %(count)s votant"

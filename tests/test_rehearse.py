@@ -108,9 +108,14 @@ def test_a_crowd_runs_every_live_session_of_the_demo_and_the_outcome_is_stored(r
         required = {"world-cafe-fonctions": {"function"}, "arbres-a-idees": {"movement"},
                     "ateliers-relations": {"relation", "practice"}}.get(post.key, set())
         assert required <= set(tags), post
+        # Roots and fruits stay closed (nobody opened them): the crowd never names a closed item.
+        assert post.key != "arbres-a-idees" or tags.get("part") in (None, "leaf"), post
     # The world café went through every step and five hosts wrote three categories each.
     cafe = sessions["world-cafe-fonctions"]
     assert cafe.phase == "done"
+    # The keep/stop/create grid too, its phones posting through each topic's table into a cell of the grid.
+    grid = sessions["ateliers-relations"]
+    assert (grid.workshop, grid.phase, grid.vote_state) == ("keep_stop_create", "done", "revealed")
     harvests = rows(demo, "SELECT h.category, h.text FROM harvest h JOIN session_table t ON t.id = h.table_id "
                           "WHERE t.session_id = :id AND h.text <> ''", id=cafe.id)
     assert len(harvests) == 15 and {h.category for h in harvests} == {"missions", "actions", "besoins"}

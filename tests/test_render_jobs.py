@@ -238,7 +238,10 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_start_nothing(server):
                                ("GET", f"{BASE}.pdf", None), ("GET", BASE, None)):
         answer = http.request(method, f"{server.url}{path}", data=data, allow_redirects=False, timeout=10)
         assert answer.status_code == 302 and answer.headers["Location"].startswith("/login"), (path, answer)
-    assert not (server.data_dir / "booklets").exists()
+    # An earlier test's job watcher may still take its guard file (and so make the folder) after the teardown:
+    # what matters is that no status, lock or PDF was made.
+    made = [p.name for p in (server.data_dir / "booklets").glob("*") if p.suffix != ".guard"]
+    assert made == []
 
 
 def test_organiser_post_without_csrf_token_starts_nothing(server):

@@ -28,12 +28,12 @@ def _post(code, participant, client_id, text, tags):
 
 
 def populate(app, hostile_port: int = 1) -> dict:
-    """Fill the demo's world café and first board: named and anonymous ideas, a harvest, votes, a merge, texts."""
+    """Fill the demo's world café and idea tree: named and anonymous ideas, a harvest, votes, a merge, texts."""
     imported = import_file(app, demo_text())
     with app.test_request_context():
         event = db.session.get(Event, imported.id)
         cafe = next(s for s in event.sessions if s.workshop == "world_cafe")
-        board = next(s for s in event.sessions if s.workshop == "board")
+        board = next(s for s in event.sessions if s.key == "arbres-a-idees")
         animation = next(t for t in cafe.tables if t.tags.get("function") == "animation")
         named, _s, _t = joining.join({"code": animation.code, "name": "Claire Dubois", "organisation": "Tiers-lieu La Forge"})
         anonymous, _s, _t = joining.join({"code": animation.code})

@@ -7,8 +7,10 @@ entry-point group and are found the same way. See docs/formats.md.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -23,8 +25,22 @@ from app.services import eventfile
 BUILTIN = (
     "workshops.board",
     "workshops.world_cafe",
+    "workshops.idea_tree",
+    "workshops.keep_stop_create",
     "workshops.diagnostic",
 )
+
+#: The screens a format may shape: the participant's phone, the projector wall, the organiser's console, a host's page.
+VIEWS = ("phone", "wall", "console", "host")
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What a format brings to one view: a Jinja partial for the page's format slot, an ES module, stylesheets."""
+
+    template: str | None
+    script: str | None
+    styles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,35 @@ class WorkshopFormat(ABC):
     settings_schema: ClassVar[dict] = {"type": "object", "additionalProperties": False, "properties": {}}
     #: A complete programme item using this format with the default frameworks (docs and contract test).
     example: ClassVar[dict]
+    #: Message ids the format's browser modules pass to ``t()``, marked with ``N_``/``NP_`` of app.views.strings.
+    strings: ClassVar[tuple] = ()
+
+    def folder(self) -> Path:
+        """Return the format's folder: its package's folder, or the folder of the module defining the class."""
+        package = sys.modules.get(sys.modules[type(self).__module__].__package__ or "")
+        origin = getattr(package, "__file__", None) or inspect.getfile(type(self))
+        return Path(origin).resolve().parent
+
+    def screen(self, view: str) -> Screen | None:
+        """Return what the format shows on `view` (one of VIEWS), found from its files; None when it adds nothing."""
+        if view not in VIEWS:
+            return None
+        folder = self.folder()
+        template = f"formats/{self.slug}/{view}.html" if (folder / "templates" / f"{view}.html").is_file() else None
+        script = f"/formats/{self.slug}/{view}.js" if (folder / "static" / f"{view}.js").is_file() else None
+        if template is None and script is None:
+            return None
+        styles = tuple(f"/formats/{self.slug}/{name}" for name in (f"{view}.css", "format.css")
+                       if (folder / "static" / name).is_file())
+        return Screen(template, script, styles)
+
+    def screens(self) -> dict:
+        """Return the views the format shapes, as pages load them: {view: {"script": url or None, "styles": [url]}}."""
+        # Every join's answer carries them: look at the folder once, not at each of a full room's joins.
+        if "_screens" not in self.__dict__:
+            self.__dict__["_screens"] = {view: {"script": screen.script, "styles": list(screen.styles)}
+                                         for view in VIEWS if (screen := self.screen(view)) is not None}
+        return copy.deepcopy(self.__dict__["_screens"])
 
     def check_settings(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
         """Return (path inside the item, message) for rules the settings schema cannot express."""
@@ -82,6 +127,14 @@ class WorkshopFormat(ABC):
     def tags(self, item: dict, event: dict) -> list[dict]:
         """Return the frameworks a post is tagged with: [{"framework": key, "required": bool}]."""
         return item.get("tags", [])
+
+    def frameworks(self, item: dict, event: dict, derived: list[dict]) -> list[dict]:
+        """Return the session's frameworks with their items; by default `derived`, those the item's `tags` name.
+
+        A format may add its own (``{key, label, required, items: [{key, label}]}``); an item carrying
+        ``opens_with: <flag>`` takes posts only while the session's format state has that flag set.
+        """
+        return derived
 
     def actions(self) -> dict:
         """Return the format's own console actions: {name: fn(session, payload) -> ack fields}.
@@ -133,20 +186,20 @@ class WorkshopFormat(ABC):
         """Return the session's results as plain data for the booklets."""
 
     def booklet_template(self) -> Path:
-        """Return the Jinja template printing the session's section of the booklets: ``booklet.html`` in the format's folder.
+        """Return the Jinja template printing the session's section of the booklets: ``templates/booklet.html``.
 
         It receives ``data`` (what ``synthesise`` returned), ``session``, ``show_names`` and the booklet's helpers.
         """
-        return Path(inspect.getfile(type(self))).parent / "booklet.html"
+        return self.folder() / "templates" / "booklet.html"
 
     def carnet_template(self) -> Path | None:
         """Return the Jinja template of the session's note-taking page in the participants' carnet, or None.
 
         It receives ``session``, ``notes`` (the session's ``frameworks`` with their items, its ``tables`` as
         {name, tags}, its ``harvest`` categories and its format ``settings``) and the booklet's helpers. A format
-        ships its own as ``carnet.html`` in its folder; None (no such file) prints the core's plain lined page.
+        ships its own as ``templates/carnet.html``; None (no such file) prints the core's plain lined page.
         """
-        own = Path(inspect.getfile(type(self))).parent / "carnet.html"
+        own = self.folder() / "templates" / "carnet.html"
         return own if own.is_file() else None
 
     def carnet_notes(self, session) -> dict:

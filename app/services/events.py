@@ -87,15 +87,18 @@ def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
         fmt = formats[item["workshop"]]
         phases = [phase.as_dict() for phase in fmt.phases(item.get("settings", {}))]
         tags = fmt.tags(item, spec)
+        # What the facilitator switched on during the session survives a re-import of the file.
+        state = (session.settings or {}).get("state") if session.id is not None else None
         values = {
             "position": position,
             "title": item["title"],
             "workshop": item["workshop"],
             "question": item.get("question"),
-            "settings": {"tags": tags, "frameworks": derive_frameworks(spec, tags),
+            "settings": {"tags": tags, "frameworks": fmt.frameworks(item, spec, derive_frameworks(spec, tags)),
                          "format": item.get("settings", {}), "phases": phases,
                          "harvest": fmt.harvest(item, spec), "actions": sorted(fmt.actions()),
-                         "day": day["date"], "start": item["start"], "end": item["end"], "room": item.get("room")},
+                         "day": day["date"], "start": item["start"], "end": item["end"], "room": item.get("room"),
+                         **({"state": state} if state else {})},
             "removed": False,
         }
         if session.id is not None and any(getattr(session, k) != v for k, v in values.items()):

@@ -20,6 +20,7 @@ from ..extensions import db, socketio
 from ..models import Participant, Post, Session, Table, utcnow
 from . import limits, storage
 from .errors import ServiceError, require_dict, whole_number
+from . import sessions
 from .sessions import PostTarget, now_ms, room, screens_room
 from .text import clean_post_text
 
@@ -39,8 +40,8 @@ def check_text(text) -> str:
     return text
 
 
-def check_tags(frameworks: list[dict], tags) -> dict:
-    """Return the tags if each names one of the frameworks and one of its items, and none required is missing."""
+def check_tags(frameworks: list[dict], tags, state: dict | None = None) -> dict:
+    """Return the tags if each names a framework and one of its items open in `state`, and none required is missing."""
     if tags is None:
         tags = {}
     if not isinstance(tags, dict):
@@ -51,8 +52,15 @@ def check_tags(frameworks: list[dict], tags) -> dict:
         if value is None:
             continue
         fw = frameworks.get(key)
-        if fw is None or not isinstance(value, str) or value not in {item["key"] for item in fw["items"]}:
-            raise ServiceError("unknown_tag", _l("This tag does not belong to this workshop."))
+        item = next((i for i in fw["items"] if i["key"] == value), None) if fw and isinstance(value, str) else None
+        if item is None:
+            if fw is None:
+                raise ServiceError("unknown_tag", _l("This tag does not belong to this workshop."))
+            raise ServiceError("unknown_tag", _l("%(label)s: this choice does not belong to this workshop.",
+                                                 label=fw["label"]))
+        if item.get("opens_with") and not (state or {}).get(item["opens_with"]):
+            raise ServiceError("closed_tag", _l("“%(label)s” is not open yet: the facilitators will open it.",
+                                                label=item["label"]))
         clean[key] = value
     for fw in frameworks.values():
         if fw["required"] and fw["key"] not in clean:
@@ -109,7 +117,13 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
         tags = data.get("tags")
         if target.table_tags and isinstance(tags if tags is not None else {}, dict):
             tags = {**(tags or {}), **target.table_tags}
-        tags = check_tags(target.frameworks, tags)
+        try:
+            tags = check_tags(target.frameworks, tags, target.state)
+        except ServiceError as error:
+            if error.code != "closed_tag":
+                raise
+            # Opened a moment ago, maybe by another worker: the cached state may be stale, so ask the database.
+            tags = check_tags(target.frameworks, tags, sessions.fresh_state(target.session_id))
     except ServiceError:
         # A resend of a stored post succeeds even if it would be refused now (the rules changed since, say).
         with _writer.idle():

@@ -62,6 +62,7 @@ class PostTarget(NamedTuple):
     code: str  # the session's own code, even when reached through a table's
     frameworks: list[dict]
     table_tags: dict
+    state: dict  # the format state, which opens the framework items that name a flag of it
 
 
 # Phones post many times a second through a few codes: what posting needs of them is kept this long, so a
@@ -78,7 +79,8 @@ def post_target(code) -> PostTarget:
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
     session, table = resolve(code)
-    target = PostTarget(session.id, session.code, frameworks_of(session), dict(table.tags) if table else {})
+    target = PostTarget(session.id, session.code, frameworks_of(session), dict(table.tags) if table else {},
+                        format_state(session))
     cache[code] = (time.monotonic() + POST_TARGET_SECONDS, target)
     return target
 
@@ -117,6 +119,41 @@ def participant_room(participant_id: int) -> str:
 def screens_room(session_id: int) -> str:
     """Return the room of the walls, consoles and hosts' pages, which receive every new post as it comes."""
     return f"session:{session_id}:screens"
+
+
+def format_state(session: Session) -> dict:
+    """Return what the facilitator switched on or off in the session's format (its own flags), {} at first."""
+    return dict(session.settings.get("state") or {})
+
+
+# A format's state is a few flags, never a store of content.
+STATE_KEYS_MAX = 20
+
+
+def set_format_state(session: Session, changes: dict) -> dict:
+    """Merge `changes` (flag names to true, false, a number or a short text) into the format state; tell everyone."""
+    if not isinstance(changes, dict) or not changes:
+        raise ServiceError("invalid_state", _l("Nothing to change."))
+    for name, value in changes.items():
+        if not isinstance(name, str) or not 0 < len(name) <= 40 or not (
+                value is None or isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) <= 200)):
+            raise ServiceError("invalid_state", _l("This change cannot be stored."))
+    state = {**format_state(session), **changes}
+    if len(state) > STATE_KEYS_MAX:
+        raise ServiceError("invalid_state", _l("This change cannot be stored."))
+    # The column is plain JSON: a new mapping is what tells SQLAlchemy it changed.
+    session.settings = {**session.settings, "state": state}
+    db.session.commit()
+    forget_post_targets()  # this process posts under the new state at once; other workers within POST_TARGET_SECONDS
+    payload = {"code": session.code, "state": state}
+    socketio.emit("format_state", payload, to=room(session.id))
+    return payload
+
+
+def fresh_state(session_id: int) -> dict:
+    """Return a session's format state read now, past the post targets' cache."""
+    settings = db.session.scalar(select(Session.settings).where(Session.id == session_id))
+    return dict((settings or {}).get("state") or {})
 
 
 def frameworks_of(session: Session) -> list[dict]:
@@ -158,6 +195,8 @@ def timer_payload(session: Session) -> dict:
 
 def session_payload(session: Session, table: Table | None = None) -> dict:
     """Return the public description of a session (seen from one of its tables, when given)."""
+    from workshops import registry
+
     event: Event = session.event
     return {
         "table": table_payload(table) if table is not None else None,
@@ -175,11 +214,13 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
         "harvest_categories": session.settings.get("harvest", []),
         "actions": session.settings.get("actions", []),
         "frameworks": frameworks_of(session),
+        "state": format_state(session),
         "timer": timer_payload(session),
         "vote": {"state": session.vote_state, "budget": session.vote_budget,
                  "max_per_post": session.vote_max_per_post},
         "seq": session.last_seq,
         "rev": session.last_rev,
+        "screens": fmt.screens() if (fmt := registry().get(session.workshop)) is not None else {},
     }
 
 

@@ -8,7 +8,7 @@ from flask_babel import format_date
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the application."""
-    from . import api, booklet, booklets, carnet, event, organiser, photos, public, registrants, restitution
+    from . import api, booklet, booklets, carnet, event, formats, organiser, photos, public, registrants, restitution
 
     app.register_blueprint(public.bp)
     app.register_blueprint(organiser.bp)
@@ -20,6 +20,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(event.bp)
     app.register_blueprint(photos.bp)
     app.register_blueprint(registrants.bp)
+    app.register_blueprint(formats.bp)
+    formats.install_loader(app)
     organiser.init_login(app)
     api.register_json_errors(app)
     app.jinja_env.filters["long_day"] = long_day

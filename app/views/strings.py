@@ -43,7 +43,6 @@ JS_STRINGS = (
     N_("Add a dot"),
     N_("Vote"),
     N_("Not started"),
-    N_("Saved"),
     N_("Duplicate"),
     N_("Cancel"),
     N_("Keep this one"),
@@ -53,24 +52,6 @@ JS_STRINGS = (
     N_("Grouped"),
     N_("Grouped with a similar idea: “%(text)s”"),
     N_("Merged into #%(seq)s"),
-    N_("Round 1: go to %(table)s"),
-    # The seat sentence (sessions.seat_of): where the person is, said once, with why.
-    N_("The plan puts you at %(table)s for this round: your ideas go there."),
-    N_("You arrived after the plan was made: you are seated at %(table)s for this round, and your ideas go there."),
-    N_("You are at %(table)s (the last table card you scanned or chose): your ideas go there."),
-    N_("You are at %(table)s, not at %(planned)s where the plan puts you: your ideas go to %(table)s."),
-    N_("I am at %(table)s"),
-    N_("Next round: go to %(table)s."),
-    N_("Next round"),
-    N_("Nobody yet"),
-    N_("Tables"),
-    N_("Who is at which table now"),
-    N_("At the table now"),
-    N_("Expected by the plan"),
-    N_("At this table instead of their planned one"),
-    N_("Someone without a name"),
-    N_("The rest does not fit on the wall."),
-    N_("Round %(n)s"),
     N_("Harvest"),
     N_("Vote open"),
     # A label and its number: French puts a no-break space before the colon, English does not.
@@ -84,14 +65,6 @@ JS_STRINGS = (
     N_("No idea to vote on yet: the vote can open once ideas are posted."),
     N_("This step is not a vote: the vote would reach every phone during “%(step)s”."),
     N_("Open the vote now?"),
-    N_("Nothing written yet"),
-    N_("%(done)s of %(count)s written"),
-    N_("No name (#%(id)s)"),
-    N_("Pick a participant…"),
-    N_("Table"),
-    N_("You host the table %(table)s."),
-    N_("Open the host page"),
-    N_("Page %(page)s/%(pages)s"),
     N_("Posting is closed for this workshop."),
     N_("The vote is closed: the results will appear here."),
     N_("The results of the vote are below."),
@@ -117,26 +90,32 @@ JS_PLURALS = (
     NP_("%(count)s character left", "%(count)s characters left"),
     NP_("%(count)s idea", "%(count)s ideas"),
     NP_("%(count)s dot", "%(count)s dots"),
-    NP_("%(count)s idea in all", "%(count)s ideas in all"),
     NP_("+ %(count)s more idea", "+ %(count)s more ideas"),
     NP_("%(count)s dot left", "%(count)s dots left"),
     NP_("%(count)s of %(total)s post shown", "%(count)s of %(total)s posts shown"),
     NP_("Vote open: %(count)s voter", "Vote open: %(count)s voters"),
     NP_("Vote closed: %(count)s voter", "Vote closed: %(count)s voters"),
-    NP_("Plan for %(count)s person", "Plan for %(count)s people"),
     NP_("Time to vote: you have %(count)s dot to share out.", "Time to vote: you have %(count)s dots to share out."),
     NP_("My votes (%(count)s)", "My votes (%(count)s)"),
-    NP_("%(count)s person without a name", "%(count)s people without a name"),
     NP_("Offline: %(count)s idea waiting to be sent", "Offline: %(count)s ideas waiting to be sent"),
     NP_("Connected: %(count)s idea waiting to be sent", "Connected: %(count)s ideas waiting to be sent"),
 )
 
 
-def js_strings() -> dict[str, str | dict[str, str]]:
-    """Return every browser string in the current locale, keyed by its English id (the plural for plurals)."""
-    strings: dict[str, str | dict[str, str]] = {message: gettext(message) for message in JS_STRINGS}
+def js_strings(workshop: str | None = None) -> dict[str, str | dict[str, str]]:
+    """Return every browser string in the current locale, keyed by its English id (the plural for plurals).
+
+    With a format's slug, its own modules' strings (its ``strings``) are added.
+    """
+    from workshops import registry
+
+    fmt = registry().get(workshop) if workshop else None
+    extra = fmt.strings if fmt is not None else ()
+    messages = JS_STRINGS + tuple(message for message in extra if isinstance(message, str))
+    plurals = JS_PLURALS + tuple(message for message in extra if isinstance(message, tuple))
+    strings: dict[str, str | dict[str, str]] = {message: gettext(message) for message in messages}
     translations = get_translations()  # unformatted: the page fills the placeholders
-    for singular, plural in JS_PLURALS:
+    for singular, plural in plurals:
         # CLDR's "one" and "other" match gettext's forms for 1 and 2 in the languages Rouages speaks.
         strings[plural] = {form: translations.ngettext(singular, plural, n) for form, n in (("one", 1), ("other", 2))}
     return strings

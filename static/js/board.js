@@ -25,7 +25,7 @@ class Cursor {
 }
 
 export class Board {
-  constructor(code, { onChange, onSession, onTimer, onStatus, onPhase, onVote, onHarvest, onPlan } = {}) {
+  constructor(code, { onChange, onSession, onTimer, onStatus, onPhase, onVote, onHarvest, onPlan, onFormatState } = {}) {
     this.code = code;
     this.posts = new Map();
     this.harvest = {};
@@ -40,6 +40,7 @@ export class Board {
     this.onVote = onVote || (() => {});
     this.onHarvest = onHarvest || (() => {});
     this.onPlan = onPlan || (() => {});
+    this.onFormatState = onFormatState || (() => {});
     this.online = false;
     this.waiting = []; // ready() callers, resolved when the board is next synced
     this.socket = new Socket();
@@ -47,6 +48,7 @@ export class Board {
     this.socket.on("disconnect", () => this.status("offline"));
     this.socket.on("reconnecting", () => this.status("offline"));
     this.follow("plan", (state) => this.onPlan(state.plan));
+    this.follow("format_state", (state) => this.onFormatState(state.state));
     this.follow("post", (post) => this.upsert(post) && this.onChange());
     this.follow("post_restored", (post) => this.upsert(post) && this.onChange());
     this.follow("post_hidden", (info) => this.hide(info) && this.onChange());
@@ -119,6 +121,7 @@ export class Board {
     this.onVote(ack.vote);
     this.harvest = ack.harvest;
     this.onPlan(ack.plan);
+    if (ack.state !== undefined) this.onFormatState(ack.state);
     this.onHarvest(this.harvest);
     this.onTimer(ack.session.timer);
     this.status("online");

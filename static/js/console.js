@@ -1,7 +1,8 @@
-// The facilitator's console for one session: posting, steps, countdown, vote, table hosts, moderation.
+// The facilitator's console for one session: posting, steps, countdown, vote, moderation; the session's format adds
+// its own panels in its slot.
 import { Board } from "./board.js";
 import { mergedGroup } from "./merges.js";
-import { Countdown, el, readJSON, t } from "./page.js";
+import { Countdown, el, formatNumber, readJSON, t } from "./page.js";
 
 const session = readJSON("rouages-session");
 const list = document.getElementById("posts");
@@ -18,6 +19,10 @@ const phaseKeys = session.phases.map((phase) => phase.key);
 let isOpen = session.is_open;
 let phase = session.phase;
 let vote = session.vote;
+let harvest = {};
+let plan = null;
+let formatState = session.state ?? null;
+let view = null;
 let errorTopic = null; // what the error on screen is about: it goes when that state changes
 
 // An event's topic: the state whose change makes an error about it out of date.
@@ -26,7 +31,7 @@ function topicOf(event) {
   if (event.startsWith("timer_")) return "timer";
   if (event.startsWith("post_")) return "posts";
   if (event === "phase_set" || event === "session_open") return "phase";
-  return "tables";
+  return "format"; // the format's own actions (`<slug>.<name>`)
 }
 
 function say(message, topic = null) {
@@ -117,6 +122,13 @@ function render() {
     ]);
   }));
   showVote(vote);
+  drawView();
+}
+
+// The format's panels follow every change of the session.
+function drawView() {
+  if (view && view.render) view.render({ posts: board.sorted({ includeHidden: true }), phase, vote, harvest, plan,
+    formatState, results: vote && vote.state === "revealed" ? vote.results || [] : null });
 }
 
 // Merging takes two clicks, as on a host's page: « Duplicate » on the duplicate, then « Keep this one ».
@@ -241,138 +253,37 @@ async function openVote() {
     max_per_post: Number(document.getElementById("vote-max").value) });
 }
 
-// The plan as head counts: how many people each table expects in each round.
-function showPlan(plan) {
-  const table = document.getElementById("plan-table");
-  if (!table || !plan) return;
-  changed("tables");
-  const people = Object.values(plan.assignments);
-  document.getElementById("plan-state").textContent = t("Plan for %(count)s people", { count: people.length });
-  const names = Object.fromEntries(session.tables.map((entry) => [entry.key, entry.name]));
-  const rounds = Array.from({ length: plan.rounds }, (_, index) => index);
-  table.replaceChildren(
-    el("thead", {}, el("tr", {}, [el("th", { scope: "col", text: t("Table") }),
-      ...rounds.map((r) => el("th", { scope: "col", text: t("Round %(n)s", { n: r + 1 }) }))])),
-    el("tbody", {}, plan.tables.map((key) => el("tr", {}, [el("th", { scope: "row", text: names[key] || key }),
-      ...rounds.map((r) => el("td", { text: String(people.filter((route) => route[r] === key).length) }))]))),
-  );
-  table.hidden = false;
-  document.getElementById("plan-print").hidden = false;
-}
-
-// What each table's host has written, category by category, folded under the table's row.
-function showHarvest(harvest) {
-  for (const row of document.querySelectorAll("[data-table]")) {
-    const written = harvest[row.dataset.table] || {};
-    const cell = row.querySelector("[data-harvest]");
-    const filled = session.harvest_categories.filter((category) => (written[category.key] || "").trim());
-    if (!filled.length) { cell.replaceChildren(el("span", { class: "hint", text: t("Nothing written yet") })); continue; }
-    const open = cell.querySelector("details")?.open || false;
-    const details = el("details", {}, [
-      el("summary", { text: t("%(done)s of %(count)s written", { done: filled.length,
-        count: session.harvest_categories.length }) }),
-      el("dl", { class: "harvest-cell__list" }, filled.flatMap((category) => [
-        el("dt", { text: category.label }), el("dd", { text: written[category.key] })])),
-    ]);
-    details.open = open;
-    cell.replaceChildren(details);
-  }
-}
-
-// Table hosts: pick one among the people who joined.
-const hostSelects = [...document.querySelectorAll("[data-host-select]")];
-
-function personLabel(person) {
-  const name = person.name || t("No name (#%(id)s)", { id: person.id });
-  return person.organisation ? `${name} (${person.organisation})` : name;
-}
-
-async function loadPeople() {
-  if (!hostSelects.length || !board.online) return;
-  const ack = await board.emit(`${session.workshop}.people`, {}).catch(() => null);
-  if (!ack || !ack.ok) return;
-  for (const select of hostSelects) {
-    if (document.activeElement === select && select.options.length > 1) continue;
-    const current = select.dataset.current;
-    select.replaceChildren(el("option", { value: "", text: t("Pick a participant…") }),
-      ...ack.people.map((person) => el("option", { value: String(person.id), text: personLabel(person) })));
-    select.value = current;
-  }
-}
-
-function showHost(table, participant) {
-  const row = document.querySelector(`[data-table="${CSS.escape(table.key)}"]`);
-  if (!row) return;
-  row.querySelector("[data-host-name]").textContent = table.host || "—";
-  const select = row.querySelector("[data-host-select]");
-  if (select) {
-    select.dataset.current = participant === null ? "" : String(participant);
-    select.value = select.dataset.current;
-  }
-  changed("tables");
-}
-
-// Latecomers join all along: the lists are read again now and then, and as a picker gets the focus.
-if (hostSelects.length) setInterval(() => { if (document.visibilityState === "visible") loadPeople(); }, 15000);
-for (const select of hostSelects) {
-  select.addEventListener("focus", loadPeople);
-  select.addEventListener("change", async () => {
-    const key = select.closest("[data-table]").dataset.table;
-    const ack = await act(`${session.workshop}.host`, { table: key, participant: select.value ? Number(select.value) : null });
-    if (!ack.ok) { select.value = select.dataset.current; return; }
-    const link = select.closest("[data-table]").querySelector("[data-host-link]");
-    link.href = `${link.dataset.publicUrl}${ack.host_url}`;
-  });
-}
-
-// Who is at which table now (sessions.seat_of), and who sits elsewhere than the plan says.
-async function showSeating() {
-  const table = document.getElementById("seating-table");
-  if (!table) return;
-  const ack = await board.emit("seating", {});
-  if (!ack.ok || !ack.seating.tables || ack.seating.round === null) { table.hidden = true; return; }
-  const anonymous = t("Someone without a name");
-  table.replaceChildren(
-    el("caption", { text: t("Who is at which table now") }),
-    el("thead", {}, el("tr", {}, [el("th", { scope: "col", text: t("Tables") }), el("th", { scope: "col", text: t("At the table now") }),
-      el("th", { scope: "col", text: t("Expected by the plan") }),
-      el("th", { scope: "col", text: t("At this table instead of their planned one") })])),
-    el("tbody", {}, ack.seating.tables.map((row) => el("tr", { class: row.elsewhere.length ? "seating--wrong" : "" }, [
-      el("th", { scope: "row", text: row.name }), el("td", { text: String(row.here) }), el("td", { text: String(row.planned) }),
-      el("td", { text: row.elsewhere.map((person) => person.name || anonymous).join(", ") }),
-    ]))),
-  );
-  table.hidden = false;
-}
-
 const board = new Board(session.code, {
-  onPhase: (phase) => { showPhase(phase); showSeating().catch(() => {}); },
-  onVote: showVote,
-  onPlan: (plan) => { showPlan(plan); showSeating().catch(() => {}); },
-  onHarvest: showHarvest,
+  onPhase: (current) => { showPhase(current); drawView(); },
+  onVote: (state) => { showVote(state); drawView(); },
+  onPlan: (current) => {
+    if (current !== null && current !== plan) changed("format");
+    plan = current;
+    drawView();
+  },
+  onHarvest: (entries) => { harvest = entries; drawView(); },
+  onFormatState: (state) => { formatState = state; drawView(); },
   onChange: () => { render(); changed("posts"); },
   onSession: (state) => showOpen(state.is_open),
   onTimer: (timer) => { countdown.set(timer); changed("timer"); },
   onStatus: (state, error) => {
-    if (state === "online") { if (errorTopic === "connection") say(""); loadPeople(); }
+    if (state === "online") { if (errorTopic === "connection") say(""); drawView(); }
     else say(error ? error.message : t("Reconnecting…"), "connection");
   },
-}).start();
-board.socket.on("host_changed", (state) => {
-  if (state.code === session.code) showHost(state.table, state.participant);
 });
+
+// The format's module adds its panels (a world café's plan, hosts and harvest) in its slot.
+const root = document.getElementById("format-view");
+if (root.dataset.script) {
+  const module = await import(root.dataset.script);
+  view = module.mount({ session, root, t, el, formatNumber, board, emit: act, say: (message) => say(message),
+    changed }) || null;
+}
+board.start();
 
 toggle.addEventListener("click", () => act("session_open", { open: !isOpen }));
 for (const button of document.querySelectorAll("[data-phase]")) {
   button.addEventListener("click", () => goTo(button.dataset.phase));
-}
-board.socket.on("seating_changed", (info) => { if (info.code === session.code) showSeating().catch(() => {}); });
-const planButton = document.getElementById("plan-compute");
-if (planButton) {
-  planButton.addEventListener("click", async () => {
-    const ack = await act(`${session.workshop}.plan`, {});
-    if (ack.ok) showPlan(ack.plan);
-  });
 }
 document.getElementById("vote-form").addEventListener("submit", (event) => {
   event.preventDefault();

@@ -1,8 +1,7 @@
 // The participant's phone: join, post with an outbox that survives reloads and bad Wi-Fi, follow the countdown.
 import { Socket } from "./socket.js";
-import { Countdown, el, newId, phaseLabel, readJSON, t } from "./page.js";
+import { Countdown, el, formatNumber, newId, phaseLabel, readJSON, t } from "./page.js";
 import { PhoneVote } from "./vote.js";
-import { showHostLink } from "./hostlink.js";
 
 const session = readJSON("rouages-session");
 const code = session.code;
@@ -25,19 +24,15 @@ const nameInput = document.getElementById("participant-name");
 const orgInput = document.getElementById("participant-organisation");
 const countdown = new Countdown(document.getElementById("countdown"));
 const phaseLine = document.getElementById("phase");
-const assignmentLine = document.getElementById("assignment");
-const seatFix = document.getElementById("seat-fix");
-const seatOther = document.getElementById("seat-other");
-const nextLine = document.getElementById("next-table");
-const tableNames = Object.fromEntries(session.tables.map((table) => [table.key, table.name]));
-let currentPhase = session.phase;
-let assignment = null;
-let participantId = null;
+let participant = null;
 // Where this person is, as the server's one rule says (sessions.seat_of): posts go to this table.
 // Until the server says where the person is, a page opened from a table's card is at that table: an idea written
 // before the join's answer (or offline) goes there, with the table's tags.
 let seat = session.table ? { ...session.table, source: "card", planned: null, late: false } : null;
-let notice = 3;
+// Tags the format presets (and hides) in the form, on top of the seat's table's.
+let presetTags = {};
+// What the session's format adds to the phone (its module's hooks), once loaded.
+let view = {};
 
 let token = localStorage.getItem(storeKey("token")) || cookieToken();
 let outbox = JSON.parse(localStorage.getItem(outboxKey) || "[]");
@@ -89,71 +84,20 @@ function showStatus() {
 }
 
 function showPhase(phase) {
-  currentPhase = phase;
   phaseLine.textContent = phase && session.phases.length > 1 ? phaseLabel(session, phase) : "";
-  showAssignment();
-}
-
-function roundIndex() {
-  const round = currentPhase && /^round_(\d+)$/.exec(currentPhase.key);
-  return round ? Number(round[1]) - 1 : null;
-}
-
-// One sentence says where the person is and so where their ideas go; before round 1, where the plan sends them.
-function showAssignment() {
-  let text = "";
-  let fix = null;
-  if (seat && roundIndex() !== null) {
-    const table = seat.name;
-    if (seat.planned && seat.planned !== seat.key) {
-      text = t("You are at %(table)s, not at %(planned)s where the plan puts you: your ideas go to %(table)s.",
-        { table, planned: tableNames[seat.planned] });
-      fix = seat.planned;
-    } else if (seat.source === "plan" && seat.late) {
-      text = t("You arrived after the plan was made: you are seated at %(table)s for this round, and your ideas go there.", { table });
-    } else if (seat.planned) {
-      text = t("The plan puts you at %(table)s for this round: your ideas go there.", { table });
-    } else {
-      text = t("You are at %(table)s (the last table card you scanned or chose): your ideas go there.", { table });
-    }
-  } else if (assignment && currentPhase && currentPhase.key === "welcome") {
-    text = t("Round 1: go to %(table)s", { table: tableNames[assignment[0]] });
-  } else if (seat && currentPhase && (currentPhase.posting || currentPhase.key === "welcome")) {
-    // After the rounds (harvest, vote) the phone is for something else: no table to speak of.
-    text = t("You are at %(table)s (the last table card you scanned or chose): your ideas go there.", { table: seat.name });
-  }
-  assignmentLine.hidden = !text;
-  assignmentLine.textContent = text;
-  seatFix.hidden = !fix;
-  if (fix) {
-    seatFix.dataset.table = fix;
-    seatFix.textContent = t("I am at %(table)s", { table: tableNames[fix] });
-  }
-  seatOther.hidden = !seat || roundIndex() === null || session.tables.length < 2;
-  for (const button of seatOther.querySelectorAll("button")) button.hidden = seat && button.dataset.table === seat.key;
-  showTagChoices();
-  showNext();
-}
-
-// In a round's last minutes (and once its countdown is over), the next round's table, so people move before the step.
-function showNext() {
-  const index = roundIndex();
-  const next = assignment && index !== null && index + 1 < assignment.length ? tableNames[assignment[index + 1]] : null;
-  const left = countdown.endsAt ? (countdown.endsAt - (Date.now() + countdown.offset)) / 1000 : 0;
-  const show = Boolean(next) && left <= notice * 60;
-  nextLine.hidden = !show;
-  nextLine.textContent = show ? t("Next round: go to %(table)s.", { table: next }) : "";
+  if (view.phase) view.phase(phase);
 }
 
 // The seat's table fixes some tags: those choices leave the form (a post through the table's code carries them).
 function showTagChoices() {
-  const fixed = seat ? seat.tags : {};
+  const fixed = { ...(seat ? seat.tags : {}), ...presetTags };
   for (const fieldset of form.querySelectorAll("fieldset.tags")) fieldset.hidden = fieldset.dataset.framework in fixed;
 }
 
 function setSeat(value) {
   seat = value || null;
-  showAssignment();
+  showTagChoices();
+  if (view.seat) view.seat(seat);
 }
 
 async function refreshSeat(table) {
@@ -332,8 +276,8 @@ async function flush() {
 }
 
 function chosenTags() {
-  const tags = { ...(seat ? seat.tags : {}) };
-  for (const framework of session.frameworks.filter((fw) => !(seat && fw.key in seat.tags))) {
+  const tags = { ...(seat ? seat.tags : {}), ...presetTags };
+  for (const framework of session.frameworks.filter((fw) => !(fw.key in tags))) {
     const checked = form.querySelector(`input[name="tag-${framework.key}"]:checked`);
     if (checked) tags[framework.key] = checked.value;
   }
@@ -388,23 +332,29 @@ function watchTagChoices() {
   showClearButtons();
 }
 
+// Queue an idea in the outbox (stored once, retried until the server answers); it goes to the table the person is
+// at when they write it, through that table's code.
+function queue(text, tags) {
+  const entry = { client_id: newId(), text, tags, code: seat ? seat.code : code, state: "pending", opening };
+  outbox.push(entry);
+  saveOutbox();
+  render();
+  flush();
+  return entry.client_id;
+}
+
 function submit(event) {
   event.preventDefault();
   const text = textarea.value.trim();
   const tags = chosenTags();
   const missing = session.frameworks.find((framework) => framework.required && !tags[framework.key]);
-  // The idea goes to the table the person is at when they write it, through that table's code.
-  const via = seat ? seat.code : code;
   formError.textContent = "";
   if (!text) { formError.textContent = t("Write something before sending."); textarea.focus(); return; }
   if (missing) { formError.textContent = t("Choose one: %(label)s.", { label: missing.label }); return; }
-  outbox.push({ client_id: newId(), text, tags, code: via, state: "pending", opening });
-  saveOutbox();
   textarea.value = "";
   clearOptionalChoices();
   updateCounter();
-  render();
-  flush();
+  queue(text, tags);
   textarea.focus();
 }
 
@@ -430,10 +380,9 @@ function joinedAs(ack) {
   joined = true;
   if (joinCode !== code) sessionStorage.setItem(scanKey, "1");
   joinCode = code;
-  participantId = ack.participant.id;
-  assignment = ack.assignment;
+  participant = ack.participant;
   seat = ack.seat || null;
-  notice = ack.notice_minutes ?? notice;
+  showTagChoices();
   delivered = new Map(ack.posts.map((post) => [post.client_id, post]));
   outbox = outbox.filter((entry) => !delivered.has(entry.client_id));
   saveOutbox();
@@ -444,7 +393,9 @@ function joinedAs(ack) {
   render();
   flush();
   vote.joined(ack);
-  showHostLink(document.getElementById("host-link"), ack.host);
+  if (view.joined) view.joined(ack);
+  if (view.state && ack.session.state !== undefined) view.state(ack.session.state);
+  if (view.seat) view.seat(seat);
 }
 
 const socket = new Socket();
@@ -457,7 +408,7 @@ socket.on("reconnecting", () => setStatus("offline"));
 socket.on("stalled", () => setStatus("offline"));
 socket.on("alive", () => { if (joined) setStatus("online"); });
 socket.on("session_state", (state) => { if (state.code === code) setOpen(state.is_open, state.opening); });
-socket.on("timer", (timer) => { if (timer.code === code) { countdown.set(timer); showNext(); } });
+socket.on("timer", (timer) => { if (timer.code === code) countdown.set(timer); });
 socket.on("phase", (state) => {
   if (state.code !== code) return;
   countdown.set(state.timer);
@@ -467,6 +418,7 @@ socket.on("phase", (state) => {
   refreshSeat().catch(() => {});
 });
 socket.on("post", (post) => { if (post.code === code) vote.added(post); });
+socket.on("format_state", (state) => { if (state.code === code && view.state) view.state(state.state); });
 // The organisers gave this person's own QR code back: this phone is no longer them and starts again as a new phone.
 socket.on("identity_reset", () => {
   for (const name of ["token", "name", "organisation"]) localStorage.removeItem(storeKey(name));
@@ -474,15 +426,6 @@ socket.on("identity_reset", () => {
   location.reload();
 });
 socket.on("vote_state", (state) => { if (state.code === code) vote.setState(state); });
-socket.on("host", (host) => { if (host.code === code) showHostLink(document.getElementById("host-link"), host); });
-socket.on("plan", (state) => {
-  if (state.code !== code || participantId === null) return;
-  const before = JSON.stringify(assignment);
-  assignment = state.plan.assignments[String(participantId)] || null;
-  notice = state.plan.notice_minutes ?? notice;
-  if (JSON.stringify(assignment) !== before) refreshSeat().catch(() => {});
-  showAssignment();
-});
 socket.on("post_hidden", (info) => {
   if (info.code !== code) return;
   for (const post of delivered.values()) if (post.id === info.id) post.hidden = true;
@@ -515,17 +458,31 @@ textarea.addEventListener("keydown", (event) => {
   if (!send.disabled) form.requestSubmit(send);
 });
 watchTagChoices();
-seatFix.addEventListener("click", () => refreshSeat(seatFix.dataset.table).catch(() => {}));
-for (const button of seatOther.querySelectorAll("button")) {
-  button.addEventListener("click", () => {
-    refreshSeat(button.dataset.table).catch(() => {});
-    seatOther.open = false;
-  });
-}
-setInterval(showNext, 5000);
 textarea.addEventListener("input", updateCounter);
+// The format's module shapes the rest of the phone: it may preset tags, replace the form, act on its own events.
+const root = document.getElementById("format-view");
+if (root.dataset.script) {
+  const module = await import(root.dataset.script);
+  view = module.mount({
+    session, root, t, el, formatNumber, socket, countdown,
+    form: {
+      element: form,
+      setTags: (tags) => { presetTags = { ...(tags || {}) }; showTagChoices(); },
+      chosenTags,
+    },
+    post: queue,
+    call: async (event, data = {}) => {
+      if (!(socket.connected && joined)) return { ok: false, error: { code: "offline", message: t("Not connected: try again in a moment.") } };
+      return socket.emit(event, { code, ...data });
+    },
+    participant: () => participant && { id: participant.id, name: participant.name, organisation: participant.organisation },
+    seat: () => seat,
+    moveTo: (table) => refreshSeat(table),
+  }) || {};
+}
 setOpen(session.is_open, session.opening);
 showPhase(session.phase);
+if (view.state && session.state !== undefined) view.state(session.state);
 countdown.set(session.timer);
 updateCounter();
 render();

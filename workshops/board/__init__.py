@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.services.sessions import frameworks_of
+from app.views.strings import N_, NP_
 from workshops import Phase, WorkshopFormat, ideas
 
 
@@ -36,6 +37,8 @@ class Board(WorkshopFormat):
     example = {"id": "arbre-amorcer", "start": "14:00", "end": "15:00", "title": "Arbre à idées : amorcer",
                "workshop": "board", "question": "Comment amorcer une coopération territoriale ?",
                "tags": [{"framework": "movement", "required": True}, {"framework": "function"}]}
+    strings = (N_("Ideas"), N_("Other"), NP_("%(count)s idea in all", "%(count)s ideas in all"),
+               NP_("+ %(count)s more idea", "+ %(count)s more ideas"))
 
     def phases(self, settings: dict) -> list[Phase]:
         """A board only collects."""

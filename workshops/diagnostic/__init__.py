@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -239,18 +238,6 @@ class Diagnostic(WorkshopFormat):
     example = {"id": "diagnostic", "start": "17:00", "end": "18:00",
                "title": "Le diagnostic des Rouages de la Coopération", "workshop": "diagnostic",
                "question": "Où en sont les rouages de votre coopération ?"}
-
-    def folder(self) -> Path:
-        """The format's package folder."""
-        return Path(__file__).resolve().parent
-
-    def booklet_template(self) -> Path:
-        """The restitution section, in templates/."""
-        return self.folder() / "templates" / "booklet.html"
-
-    def carnet_template(self) -> Path | None:
-        """The carnet's self-diagnostic worksheet, in templates/."""
-        return self.folder() / "templates" / "carnet.html"
 
     def carnet_notes(self, session) -> dict:
         """The worksheet prints the session's grid."""

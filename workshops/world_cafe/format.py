@@ -9,7 +9,9 @@ from app.services.harvest import harvest_of, people, set_host
 from app.services.registrations import seat_registrants
 from app.services.sessions import attendees, live_tables, store_plan
 from app.services.text import slugify
+from app.views.strings import N_, NP_
 from workshops import Phase, WorkshopFormat, ideas
+from workshops.board import FORMAT as BOARD
 
 from .rotation import Person, plan_rotation, seat_latecomer
 
@@ -42,6 +44,45 @@ SETTINGS_SCHEMA = {
         "assignment": {"type": "string", "enum": ["free", "plan"]},
     },
 }
+# What the café's modules say: seats and the next table (phone), harvest pages and next round (wall), the plan,
+# seating and hosts (console), merging and saving the harvest (host page). The board's columns say the rest.
+STRINGS = (
+    # The seat sentence (sessions.seat_of): where the person is, said once, with why.
+    N_("The plan puts you at %(table)s for this round: your ideas go there."),
+    N_("You arrived after the plan was made: you are seated at %(table)s for this round, and your ideas go there."),
+    N_("You are at %(table)s (the last table card you scanned or chose): your ideas go there."),
+    N_("You are at %(table)s, not at %(planned)s where the plan puts you: your ideas go to %(table)s."),
+    N_("Round 1: go to %(table)s"),
+    N_("I am at %(table)s"),
+    N_("Next round: go to %(table)s."),
+    N_("You host the table %(table)s."),
+    N_("Open the host page"),
+    N_("Next round"),
+    N_("Nobody yet"),
+    N_("The rest does not fit on the wall."),
+    N_("Page %(page)s/%(pages)s"),
+    N_("Table"),
+    N_("Tables"),
+    N_("Round %(n)s"),
+    N_("Who is at which table now"),
+    N_("At the table now"),
+    N_("Expected by the plan"),
+    N_("At this table instead of their planned one"),
+    N_("Someone without a name"),
+    N_("Nothing written yet"),
+    N_("%(done)s of %(count)s written"),
+    N_("No name (#%(id)s)"),
+    N_("Pick a participant…"),
+    N_("Saved"),
+    N_("Duplicate"),
+    N_("Cancel"),
+    N_("Keep this one"),
+    N_("Tap “Keep this one” on the idea that stays."),
+    N_("Undo merge"),
+    N_("Not connected: try again in a moment."),
+    NP_("%(count)s person without a name", "%(count)s people without a name"),
+    NP_("Plan for %(count)s person", "Plan for %(count)s people"),
+)
 DEFAULTS = {"theme_framework": "function", "category_framework": "category", "rounds": 3, "minutes": 20,
             "next_table_minutes": 3, "assignment": "free"}
 
@@ -122,6 +163,8 @@ class WorldCafe(WorkshopFormat):
                                        {"theme": "valorisation"}, {"theme": "support"},
                                        {"theme": "gestion_de_projet", "name": "Gestion de projet"}],
                             "rounds": 3, "minutes": 20, "categories": ["missions", "actions", "besoins"]}}
+    # Its wall shows the board's columns during the rounds (workshops/board/static/wall.js).
+    strings = STRINGS + BOARD.strings
 
     def check_settings(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
         """Themes and categories must be items of the frameworks the settings name."""

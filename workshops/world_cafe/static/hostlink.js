@@ -1,7 +1,7 @@
 // A participant the facilitators made a table's host: their phone shows the way to the host page.
-import { el, t } from "./page.js";
 
-export function showHostLink(node, host) {
+export function showHostLink(ctx, node, host) {
+  const { el, t } = ctx;
   node.hidden = !host || !host.url;
   if (node.hidden) { node.replaceChildren(); return; }
   node.replaceChildren(
