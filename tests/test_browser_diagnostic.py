@@ -118,6 +118,8 @@ def test_a_phone_comes_back_to_its_team_and_answers_freeze_when_sharing_starts(b
     expect(alice.locator("#diagnostic-status")).to_contain_text("Coop A")
     expect(gear(alice, "creativite").get_by_label("Émergence")).to_be_checked()
     console = open_console(browser, forum, forum.code)
+    # The teams' list is read over the console's connection: once it shows, the console can act.
+    expect(console.locator("#diagnostic-teams-table tbody tr")).to_have_count(1)
     console.locator("#phase-next").click()
     expect(alice.locator("#diagnostic-status")).to_have_text(
         "Le diagnostic est clos : vos réponses sont gardées telles quelles.")
