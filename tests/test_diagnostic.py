@@ -292,7 +292,7 @@ def test_restitution_section_prints_the_wheel_the_distribution_and_next_steps(ap
                                                                             show_names=True)
 
     html = read(section)
-    assert "4 cooperations placed their gears on the grid." in html
+    assert "4 coopérations ont placé leurs rouages sur la grille." in html
     assert html.count("<svg") == 1
     assert re.search(r"<th scope=\"row\">Support</th><td>2</td><td>1</td><td></td><td></td><td></td>", html)
     assert "Lister ce que chaque membre peut mettre en commun." in html
@@ -387,11 +387,11 @@ def test_the_carnet_prints_a_worksheet_and_the_restitution_the_rooms_wheel(app, 
         assert expected in text, expected
     subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", str(number), "-l", str(number), str(tmp_path / "carnet.pdf"),
                     str(tmp_path / "carnet")], check=True)
-    number, text = _pdf_page_with(tmp_path / "restitution.pdf", "cooperations placed their gears")
+    number, text = _pdf_page_with(tmp_path / "restitution.pdf", "ont placé leurs rouages")
     # The session's opener counts cooperations, not ideas (it has none).
     _number, opener = _pdf_page_with(tmp_path / "restitution.pdf", "Où en sont les rouages de votre coopération ?")
-    assert "4 cooperations" in opener and "idea" not in opener
-    for expected in ("4 cooperations placed their gears on the grid.", "Support", "Structuration",
+    assert "4 coopérations" in opener and "idée" not in opener
+    for expected in ("4 coopérations ont placé leurs rouages sur la grille.", "Support", "Structuration",
                      "Lister ce que chaque membre peut mettre en commun."):
         assert expected in text, expected
     assert not any(team in text for team in ("Fabrique", "Bray", "Terres", "Bourg"))
