@@ -257,7 +257,8 @@ def test_the_ateliers_run_through_every_phase_with_real_clients(server, tmp_path
     assert {r["post_id"]: r["dots"] for r in revealed["results"]} == dots
     assert console.call("phase_set", {"code": code})["phase"]["key"] == "done"
 
-    wait_until(lambda: len(wall.got("post")) == len(stored) and len(wall.got("phase")) == 3)
+    wait_until(lambda: len(wall.got("post")) == len(stored) and len(wall.got("phase")) == 3
+               and len(phones[3][0].got("phase")) == 3)
     assert [p["id"] for p in wall.got("post")] == ids
     assert [p["phase"]["key"] for p in wall.got("phase")] == ["collect", "vote", "done"]
     assert [p["phase"]["key"] for p in phones[3][0].got("phase")] == ["collect", "vote", "done"]
