@@ -14,7 +14,7 @@ from app.models import FormatRecord, Session
 from app.services import records
 from app.services.eventfile import default_frameworks
 from app.services.errors import ServiceError
-from conftest import events_named, import_file, socket_client
+from conftest import events_named, import_file, login, socket_client
 from workshops import get
 from workshops.diagnostic import build_grid
 from workshops.diagnostic.wheel import wheel_svg
@@ -476,3 +476,22 @@ def test_generated_payloads_get_clean_acks_and_store_only_answers_of_the_grid(ap
             function = key.rsplit(":", 1)[1]
             assert function in indicators and data["stage"] in stages
             assert set(data["indicators"]) <= set(indicators[function])
+
+
+def test_the_core_pages_leave_out_ideas_votes_and_posts_for_a_format_that_takes_none(app, diag, organiser):
+    code, board = diag
+    http = app.test_client()
+    login(http)
+
+    def hidden(page: str, pattern: str) -> bool:
+        return re.search(pattern + r'[^>]*\bhidden\b', page) is not None
+
+    console = http.get(f"/console/s/{code}").get_data(as_text=True)
+    assert hidden(console, r'<section aria-labelledby="posts-title"')
+    assert hidden(console, r'<div class="control"') and 'id="vote-form"' in console
+    wall = http.get(f"/wall/{code}").get_data(as_text=True)
+    assert hidden(wall, r'<span id="total"')
+    # A format that takes ideas keeps all of it.
+    console = http.get(f"/console/s/{board}").get_data(as_text=True)
+    assert not hidden(console, r'<section aria-labelledby="posts-title"')
+    assert not hidden(http.get(f"/wall/{board}").get_data(as_text=True), r'<span id="total"')

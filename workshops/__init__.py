@@ -80,6 +80,9 @@ class WorkshopFormat(ABC):
     example: ClassVar[dict]
     #: Message ids the format's browser modules pass to ``t()``, marked with ``N_``/``NP_`` of app.views.strings.
     strings: ClassVar[tuple] = ()
+    #: False for a format whose phones answer through its own actions and never post ideas: the core pages then
+    #: leave out the idea count, the posting switch, the dot vote and the list of posts.
+    takes_posts: ClassVar[bool] = True
 
     def folder(self) -> Path:
         """Return the format's folder: its package's folder, or the folder of the module defining the class."""

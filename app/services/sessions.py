@@ -221,6 +221,7 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
         "seq": session.last_seq,
         "rev": session.last_rev,
         "screens": fmt.screens() if (fmt := registry().get(session.workshop)) is not None else {},
+        "posts": fmt.takes_posts if fmt is not None else True,
     }
 
 

@@ -58,7 +58,7 @@ function render() {
 
 const board = new Board(session.code, {
   onChange: render,
-  onSession: (state) => { closed.hidden = state.is_open; },
+  onSession: (state) => { closed.hidden = state.is_open || !session.posts; },
   onTimer: (timer) => countdown.set(timer),
   onVote: (state) => { vote = state; render(); },
   onPhase: (current) => {

@@ -215,6 +215,7 @@ class Diagnostic(WorkshopFormat):
     description = _l("Teams of one cooperation place each function on the reference grid's stages and tick the "
                      "indicators they have; each team gets its wheel and next steps, the room an anonymous wheel.")
     settings_schema = SETTINGS_SCHEMA
+    takes_posts = False
     strings = (
         NP_("%(count)s team answered", "%(count)s teams answered"),
         NP_("%(count)s team", "%(count)s teams"),
