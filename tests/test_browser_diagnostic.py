@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from server import serving
@@ -167,7 +170,12 @@ def test_the_wall_of_a_room_of_teams_fits_both_screens_and_names_no_team(browser
     text = wall.locator("#diagnostic-wall").inner_text()
     assert not any(team.split()[-1] in text for team in ROOM)
     check_axe(wall, "the diagnostic's wall with five teams")
+    # Teams answer through the format's actions: the header counts no ideas and shows no closed board.
+    expect(wall.locator("#total")).to_be_hidden()
+    expect(wall.locator("#closed")).to_be_hidden()
     shot(wall, "diagnostic-wall-5")
+    if os.environ.get("ROUAGES_DOC_IMAGES"):
+        wall.screenshot(path=str(Path(os.environ["ROUAGES_DOC_IMAGES"]) / "diagnostic-wall.png"))
     for width, height in ((1920, 1080), (1366, 768)):
         wall.set_viewport_size({"width": width, "height": height})
         for part in ("#diagnostic-wall-wheel svg", "#diagnostic-wall-table"):

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.services import eventfile, sessions
 from app.services.events import demo_text
 from app.rehearsal import builtin_corpus
-from conftest import DATA, events_named, import_file
+from conftest import DATA, events_named, import_file, login
 from server import Server
 from workshops import registry
 
@@ -115,6 +115,19 @@ def test_the_demo_ateliers_are_a_grid_of_its_relations_with_a_qr_code_per_topic(
         ("foncier", "Accès au foncier", {"relation": "foncier"})]
     assert [fw["key"] for fw in payload["frameworks"]] == ["relation", "practice"]
     assert [p["minutes"] for p in payload["phases"]] == [None, 45, None, None]
+
+
+def test_the_console_of_a_grid_with_a_qr_code_per_topic_lists_each_topics_code_and_cards(app, organiser):
+    imported = import_file(app, demo_text())
+    session = next(s for s in imported.sessions if s.key == "ateliers-relations")
+    with app.app_context():
+        codes = {t.key: t.code for t in sessions.live_tables(sessions.get_session(session.code))}
+    http = app.test_client()
+    login(http)
+    page = http.get(f"/console/s/{session.code}").get_data(as_text=True)
+    rows = dict(re.findall(r'<tr data-table="([a-z_]+)">.*?<td class="code">([A-Z0-9]+)</td>', page, re.S))
+    assert rows == codes and len(rows) == 4
+    assert f'href="/console/s/{session.code}/tables/print"' in page
 
 
 def test_a_topic_qr_presets_the_topic_whatever_the_phone_chose(app, phone):

@@ -5,7 +5,7 @@ export function mount(ctx) {
   const [topics, columns] = session.frameworks;
   const body = el("tbody");
   const foot = el("tfoot");
-  root.replaceChildren(el("section", { class: "panel ksc-counts", "aria-labelledby": "ksc-counts-title" }, [
+  root.prepend(el("section", { class: "panel ksc-counts", "aria-labelledby": "ksc-counts-title" }, [
     el("h2", { class: "panel__title", id: "ksc-counts-title", text: t("Ideas per cell") }),
     el("table", { class: "ksc-counts__table" }, [
       el("thead", {}, el("tr", {}, [
