@@ -129,6 +129,9 @@ def test_a_phone_comes_back_to_its_team_and_answers_freeze_when_sharing_starts(b
     expect(gear(alice, "creativite").get_by_label("Consolidation")).to_be_disabled()
     expect(alice.locator("#diagnostic-team")).to_be_hidden()
     expect(alice.locator("#diagnostic-pdf")).to_be_visible()
+    # Teams never post ideas: no « posting is closed » banner and no « my ideas » list on the phone.
+    expect(alice.locator("#closed")).to_be_hidden()
+    expect(alice.locator(".my-posts")).to_be_hidden()
 
 
 ROOM = {

@@ -491,7 +491,9 @@ def test_the_core_pages_leave_out_ideas_votes_and_posts_for_a_format_that_takes_
     assert hidden(console, r'<div class="control"') and 'id="vote-form"' in console
     wall = http.get(f"/wall/{code}").get_data(as_text=True)
     assert hidden(wall, r'<span id="total"')
+    assert hidden(http.get(f"/j/{code}").get_data(as_text=True), r'<section class="my-posts"')
     # A format that takes ideas keeps all of it.
     console = http.get(f"/console/s/{board}").get_data(as_text=True)
     assert not hidden(console, r'<section aria-labelledby="posts-title"')
     assert not hidden(http.get(f"/wall/{board}").get_data(as_text=True), r'<span id="total"')
+    assert not hidden(http.get(f"/j/{board}").get_data(as_text=True), r'<section class="my-posts"')

@@ -117,7 +117,7 @@ function setOpen(isOpen, stamp) {
 
 // While posting is closed the banner says what the phone is for now: the vote, when one runs.
 function showClosed() {
-  closedBanner.hidden = postingOpen;
+  closedBanner.hidden = postingOpen || !session.posts;
   closedBanner.textContent = vote.purpose() || t("Posting is closed for this workshop.");
 }
 
