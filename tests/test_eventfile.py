@@ -131,7 +131,7 @@ def test_every_problem_is_reported_at_once():
 def test_unknown_workshop_format_is_refused():
     text = SMALL.replace("workshop: board\n        question: Quelles", "workshop: fishbowl\n        question: Quelles")
     assert problems_of(text) == [
-        f"programme[0].items[1].workshop: 'fishbowl' is not a workshop format (known: board, world_cafe) "
+        f"programme[0].items[1].workshop: 'fishbowl' is not a workshop format (known: board, world_cafe, idea_tree, keep_stop_create, diagnostic) "
         f"(line {line_of(text, 'fishbowl')})"]
 
 

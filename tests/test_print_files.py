@@ -227,11 +227,16 @@ def test_table_tents_of_a_session_without_tables_are_refused(app, runner, tmp_pa
 
 
 def test_table_tents_command_prints_every_table_of_the_event(app, runner, tmp_path):
-    import_file(app, demo_text())
+    event = import_file(app, demo_text())
+    # The world café's five tables and the ateliers' four topics, each with its own QR code.
+    with app.app_context():
+        tables = [t.name for s in db.session.get(Event, event.id).sessions for t in s.tables if not t.removed]
+    assert len(tables) == 9
     path = tmp_path / "tents.pdf"
     result = runner.invoke(cli, args=["table-tents", "demo", "-o", str(path)])
     assert result.exit_code == 0, result.output
-    assert f"{path}: 5 table tent(s), one A4 page each." in result.output and len(PdfReader(path).pages) == 5
+    assert f"{path}: 9 table tent(s), one A4 page each." in result.output
+    assert [next(n for n in tables if n in page.extract_text()) for page in PdfReader(path).pages] == tables
     unknown = runner.invoke(cli, args=["table-tents", "demo", "--session", "nope", "-o", str(path)])
     assert unknown.exit_code == 1 and "has no session 'nope'" in unknown.output
 
