@@ -131,8 +131,8 @@ def test_every_problem_is_reported_at_once():
 def test_unknown_workshop_format_is_refused():
     text = SMALL.replace("workshop: board\n        question: Quelles", "workshop: fishbowl\n        question: Quelles")
     assert problems_of(text) == [
-        f"programme[0].items[1].workshop: 'fishbowl' is not a workshop format (known: board, world_cafe, idea_tree, keep_stop_create, diagnostic) "
-        f"(line {line_of(text, 'fishbowl')})"]
+        "programme[0].items[1].workshop: 'fishbowl' is not a workshop format "
+        f"(known: board, world_cafe, idea_tree, keep_stop_create, diagnostic) (line {line_of(text, 'fishbowl')})"]
 
 
 def test_tag_must_name_a_framework_of_the_event():

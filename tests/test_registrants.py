@@ -376,6 +376,8 @@ def test_the_console_page_imports_lists_and_resets(app, read, event, organiser):
     assert len(rows(read, event.slug)) == 3
     # Another event's person cannot be reset through this event's address.
     assert http.post(f"{path}/999999/reset", data={"csrf_token": csrf(http, path)}).status_code == 404
+    # Past what a database integer holds: SQLite and PostgreSQL would both refuse the query.
+    assert http.post(f"{path}/{2**64}/reset", data={"csrf_token": csrf(http, path)}).status_code == 404
 
 
 def test_lists_saved_by_french_excel_are_read_and_oversized_files_refused_whole(app, read, event, organiser):

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from ..extensions import db, socketio
 from ..models import Event, Participant, utcnow
 from . import network
-from .errors import ServiceError
+from .errors import MAX_WHOLE, ServiceError
 from .limits import check_badge_lookup
 from .sessions import participant_room
 
@@ -79,6 +79,16 @@ def claim_badge(participant: Participant, token) -> Participant:
         raise badge_taken()
     db.session.commit()
     db.session.refresh(participant)
+    return participant
+
+
+def registrant(event: Event, participant_id) -> Participant | None:
+    """Return the event's registrant with this id, or None (also for an id no row can hold)."""
+    if isinstance(participant_id, bool) or not isinstance(participant_id, int) or not 0 < participant_id <= MAX_WHOLE:
+        return None
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.event_id != event.id or participant.badge is None:
+        return None
     return participant
 
 

@@ -142,8 +142,8 @@ def reset(slug: str, participant_id: int):
     event = _event_or_404(slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    participant = db.session.get(Participant, participant_id)
-    if participant is None or participant.event_id != event.id or participant.badge is None:
+    participant = service.registrant(event, participant_id)
+    if participant is None:
         abort(404)
     service.reset_badge(participant)
     current_app.logger.info("Personal code of participant %s reset by an organiser", participant.id)
