@@ -43,6 +43,17 @@ class Screen:
     styles: tuple[str, ...] = ()
 
 
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it yet (a format's browser strings, say)."""
+    return message
+
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a string with a plural form for extraction without translating it yet."""
+    return singular, plural
+
+
 @dataclass(frozen=True)
 class Phase:
     """One step of a workshop, advanced from the console."""
@@ -78,7 +89,7 @@ class WorkshopFormat(ABC):
     settings_schema: ClassVar[dict] = {"type": "object", "additionalProperties": False, "properties": {}}
     #: A complete programme item using this format with the default frameworks (docs and contract test).
     example: ClassVar[dict]
-    #: Message ids the format's browser modules pass to ``t()``, marked with ``N_``/``NP_`` of app.views.strings.
+    #: Message ids the format's browser modules pass to ``t()``, marked with ``N_``/``NP_`` of this module.
     strings: ClassVar[tuple] = ()
     #: False for a format whose phones answer through its own actions and never post ideas: the core pages then
     #: leave out the idea count, the posting switch, the dot vote and the list of posts.

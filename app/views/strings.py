@@ -2,15 +2,7 @@
 
 from flask_babel import get_translations, gettext
 
-
-def N_(message: str) -> str:
-    """Mark a string for extraction without translating it yet."""
-    return message
-
-
-def NP_(singular: str, plural: str) -> tuple[str, str]:
-    """Mark a string with a plural form for extraction without translating it yet."""
-    return singular, plural
+from workshops import N_, NP_
 
 
 JS_STRINGS = (

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.services.sessions import frameworks_of
-from app.views.strings import N_, NP_
-from workshops import Phase, WorkshopFormat, ideas
+from workshops import N_, NP_, Phase, WorkshopFormat, ideas
 
 
 def tally(session, found: list[dict]) -> list[dict]:

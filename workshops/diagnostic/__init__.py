@@ -10,8 +10,7 @@ from flask_babel import lazy_gettext as _l
 from app.services import records
 from app.services.errors import ServiceError, whole_number
 from app.services.text import clean_line, person_key
-from app.views.strings import N_, NP_
-from workshops import Phase, WorkshopFormat, ideas
+from workshops import N_, NP_, Phase, WorkshopFormat, ideas
 
 from . import grid as defaults
 from .wheel import wheel_svg

@@ -6,10 +6,9 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app.services import sessions
-from app.views.strings import N_, NP_
 from app.services.errors import ServiceError
 from app.services.sessions import frameworks_of
-from workshops import Phase, WorkshopFormat, ideas
+from workshops import N_, NP_, Phase, WorkshopFormat, ideas
 
 # Frameworks the format adds to the session: the branch of an explicit list, and the part of the tree.
 BRANCH = "branch"

@@ -7,8 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.services.sessions import frameworks_of
 from app.services.text import slugify
-from app.views.strings import N_, NP_
-from workshops import Phase, WorkshopFormat, ideas
+from workshops import N_, NP_, Phase, WorkshopFormat, ideas
 
 # The topics and columns an event's own frameworks give when the settings name none (the seed's second day).
 TOPIC_FRAMEWORK = "relation"

@@ -9,8 +9,7 @@ from app.services.harvest import harvest_of, people, set_host
 from app.services.registrations import seat_registrants
 from app.services.sessions import attendees, live_tables, store_plan
 from app.services.text import slugify
-from app.views.strings import N_, NP_
-from workshops import Phase, WorkshopFormat, ideas
+from workshops import N_, NP_, Phase, WorkshopFormat, ideas
 from workshops.board import FORMAT as BOARD
 
 from .rotation import Person, plan_rotation, seat_latecomer

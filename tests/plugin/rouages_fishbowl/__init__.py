@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from app.views.strings import N_, NP_
-from workshops import Phase, WorkshopFormat, ideas
+from workshops import N_, NP_, Phase, WorkshopFormat, ideas
 
 
 class Fishbowl(WorkshopFormat):
