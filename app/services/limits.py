@@ -79,7 +79,7 @@ class Limits:
     @classmethod
     def from_config(cls, config) -> Limits:
         """Build the limits from the LIMIT_* settings (app/config.py)."""
-        # A format's participant actions (a diagnostic's answers) weigh what a post does: the same figures.
+        # A format's participant actions weigh what a post does: the same figures.
         return cls(posts=Buckets(config["LIMIT_POSTS_BURST"], config["LIMIT_POSTS_PER_MINUTE"]),
                    actions=Buckets(config["LIMIT_POSTS_BURST"], config["LIMIT_POSTS_PER_MINUTE"]),
                    joins=Buckets(config["LIMIT_JOINS_BURST"], config["LIMIT_JOINS_PER_MINUTE"]),
@@ -118,7 +118,7 @@ def check_post(author) -> None:
 
 
 def check_action(author) -> None:
-    """Let a participant take one more of a format's actions (answering a diagnostic, say), or refuse, as posts are."""
+    """Let a participant take one more of a format's actions, or refuse, as posts are."""
     actions = _limits().actions
     wait = actions.take(author)
     if wait:

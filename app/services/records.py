@@ -91,7 +91,7 @@ def delete(session: Session, key: str) -> bool:
 
 
 def tell_participants(participant_ids, event: str, payload: dict) -> None:
-    """Send a format's event to the phones of these participants (a diagnostic team, say)."""
+    """Send a format's event to the phones of these participants (the members of a team, say)."""
     for participant_id in participant_ids:
         socketio.emit(event, payload, to=participant_room(participant_id))
 
