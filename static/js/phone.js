@@ -128,7 +128,9 @@ function render() {
   for (const entry of [...pending].reverse()) {
     list.append(entry.state === "refused" ? refusedCard(entry) : card(entry.text, entry.tags, entry.state));
   }
-  for (const post of items) list.append(post.kept ? mergedCard(post) : card(post.text, post.tags, post.hidden ? "hidden" : "sent"));
+  for (const post of items) {
+    list.append(post.kept ? mergedCard(post) : card(post.text, post.tags, post.held ? "held" : post.hidden ? "hidden" : "sent"));
+  }
   document.getElementById("my-posts-empty").hidden = list.children.length > 0;
   showStatus();
 }
@@ -143,7 +145,8 @@ function tagLabels(tags) {
 }
 
 function card(text, tags, state) {
-  const stateText = { pending: t("Waiting to send…"), sent: t("Sent"), hidden: t("Hidden by the facilitators") }[state];
+  const stateText = { pending: t("Waiting to send…"), sent: t("Sent"), hidden: t("Hidden by the facilitators"),
+    held: t("Waiting for review") }[state];
   return el("li", { class: `mine mine--${state}` }, [
     el("p", { class: "mine__text", text }),
     el("p", { class: "mine__meta" }, [
@@ -216,6 +219,7 @@ function accept(post) {
   delivered.set(post.client_id, post);
   outbox = outbox.filter((entry) => entry.client_id !== post.client_id);
   saveOutbox();
+  if (view.posted) view.posted(post);
 }
 
 function refuse(entry, error) {
@@ -239,7 +243,7 @@ const RETRY = new Set(["not_joined", "internal_error", "too_many_posts", "storag
 async function sendOne(entry) {
   const via = entry.code || code;
   const payload = { code: via, client_id: entry.client_id, text: entry.text, tags: entry.tags,
-    opening: entry.opening ?? null };
+    opening: entry.opening ?? null, ...(entry.signed ? { signed: true } : {}) };
   let ack;
   if (socket.connected && joined) {
     ack = await socket.emit("post", payload);
@@ -333,9 +337,11 @@ function watchTagChoices() {
 }
 
 // Queue an idea in the outbox (stored once, retried until the server answers); it goes to the table the person is
-// at when they write it, through that table's code.
-function queue(text, tags) {
-  const entry = { client_id: newId(), text, tags, code: seat ? seat.code : code, state: "pending", opening };
+// at when they write it, through that table's code. `options.signed`: a question signed with the person's name
+// (a Q&A's posts are anonymous otherwise), kept with the entry so a resend signs it too.
+function queue(text, tags, options = {}) {
+  const entry = { client_id: newId(), text, tags, code: seat ? seat.code : code, state: "pending", opening,
+    ...(options.signed ? { signed: true } : {}) };
   outbox.push(entry);
   saveOutbox();
   render();
@@ -354,7 +360,8 @@ function submit(event) {
   textarea.value = "";
   clearOptionalChoices();
   updateCounter();
-  queue(text, tags);
+  // The format may add options to what the form sends (a Q&A's « sign with my name »).
+  queue(text, tags, view.options ? view.options() : {});
   textarea.focus();
 }
 
@@ -436,7 +443,8 @@ socket.on("post_merged", (change) => regroupMine(change, true));
 socket.on("post_unmerged", (change) => regroupMine(change, false));
 socket.on("post_restored", (restored) => {
   if (restored.code !== code) return;
-  for (const post of delivered.values()) if (post.id === restored.id) post.hidden = false;
+  // An approved question was held: it is now visible like any other.
+  for (const post of delivered.values()) if (post.id === restored.id) { post.hidden = false; post.held = false; }
   vote.added(restored);
   render();
 });
@@ -446,6 +454,8 @@ orgInput.value = localStorage.getItem(storeKey("organisation")) || orgInput.valu
 for (const input of [nameInput, orgInput]) {
   input.addEventListener("change", () => {
     localStorage.setItem(storeKey(input === nameInput ? "name" : "organisation"), input.value.trim());
+    if (input === nameInput && participant) participant.name = input.value.trim() || null;
+    if (view.identity) view.identity();
     if (socket.connected) join().catch(() => socket.reconnect());
   });
 }
