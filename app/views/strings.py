@@ -75,6 +75,30 @@ JS_STRINGS = (
     N_("Sending the photo…"),
     N_("Photo sent: the organisers will look at it."),
     N_("Something went wrong on the server. Try again."),
+    # Questions that rise (questions.js): the Q&A lists of the wall, the phone and the console.
+    N_("In the spotlight"),
+    N_("Questions"),
+    N_("Answered"),
+    N_("Anonymous"),
+    N_("Mine"),
+    N_("Waiting for review"),
+    N_("No question yet."),
+    N_("No question yet: ask yours from your phone."),
+    N_("No question yet: be the first to ask."),
+    N_("No question waits for review."),
+    N_("Questions from the room"),
+    N_("Sort the questions"),
+    N_("Popular"),
+    N_("Recent"),
+    N_("Sign with my name"),
+    N_("Shown as: %(name)s"),
+    N_("Give your name below to sign."),
+    N_("Questions are read by the moderators before they appear."),
+    N_("Questions appear at once, without your name unless you sign."),
+    N_("Questions reviewed before they appear"),
+    N_("On the wall"),
+    N_("Publish"),
+    N_("Refuse"),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
@@ -91,6 +115,10 @@ JS_PLURALS = (
     NP_("My votes (%(count)s)", "My votes (%(count)s)"),
     NP_("Offline: %(count)s idea waiting to be sent", "Offline: %(count)s ideas waiting to be sent"),
     NP_("Connected: %(count)s idea waiting to be sent", "Connected: %(count)s ideas waiting to be sent"),
+    NP_("%(count)s vote", "%(count)s votes"),
+    NP_("Upvote: %(count)s vote", "Upvote: %(count)s votes"),
+    NP_("+ %(count)s more question", "+ %(count)s more questions"),
+    NP_("asked %(count)s time", "asked %(count)s times"),
 )
 
 

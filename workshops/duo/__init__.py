@@ -6,7 +6,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from app.services.text import slugify
-from workshops import Phase, WorkshopFormat, ideas
+from workshops import N_, Phase, WorkshopFormat, ideas
 
 DUO_FRAMEWORK = "duo"
 KIND_FRAMEWORK = "kind"
@@ -42,7 +42,17 @@ class Duo(WorkshopFormat):
                      "take away and ask questions the room upvotes; the facilitator writes each duo's key lessons.")
     settings_schema = SETTINGS_SCHEMA
     questions = True
-    strings = ()
+    strings = (
+        N_("Questions"),
+        N_("What the room takes away"),
+        N_("Nothing yet: share what you take away from your phone."),
+        N_("Questions and takeaways"),
+        N_("Nothing yet for this duo: ask a question or share what you take away."),
+        N_("Key lessons of each duo"),
+        N_("One lesson per line, up to five."),
+        N_("Save the lessons"),
+        N_("Saved."),
+    )
     example = {"id": "duos", "start": "09:30", "end": "11:00", "kind": "duo", "workshop": "duo",
                "title": "Quand collectivités et coopérations s’associent, retours d’expérience en duo",
                "question": "Que retenez-vous de ce duo ?",

@@ -6,7 +6,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from app.services.text import slugify
-from workshops import Phase, WorkshopFormat, ideas
+from workshops import N_, Phase, WorkshopFormat, ideas
 
 SPEAKER_FRAMEWORK = "speaker"
 
@@ -36,7 +36,24 @@ class RoundTable(WorkshopFormat):
                      "facilitator records each speaker's closing words, published only with their consent.")
     settings_schema = SETTINGS_SCHEMA
     questions = True
-    strings = ()
+    strings = (
+        N_("For %(name)s"),
+        N_("Questions from the room"),
+        N_("Speaker"),
+        N_("Choose the speaker"),
+        N_("Their words"),
+        N_("Agreed to publication"),
+        N_("Only quotes the speaker agreed to publish reach the booklet and the web page."),
+        N_("Save the quote"),
+        N_("Save the changes"),
+        N_("Cancel"),
+        N_("Edit"),
+        N_("Delete"),
+        N_("No quote yet."),
+        N_("Published"),
+        N_("Not published"),
+        N_("The last word: quotes"),
+    )
     example = {"id": "table-ronde", "start": "14:00", "end": "15:45", "kind": "round_table", "workshop": "round_table",
                "title": "Politiques publiques et coopérations territoriales, quels enjeux ?",
                "question": "Quelle question poseriez-vous aux intervenants ?",
