@@ -78,10 +78,10 @@ JS_STRINGS = (
     # Questions that rise (questions.js): the Q&A lists of the wall, the phone and the console.
     N_("In the spotlight"),
     N_("Questions"),
-    N_("Answered"),
+    N_("Already answered"),
     N_("Anonymous"),
     N_("Mine"),
-    N_("Waiting for review"),
+    N_("Waiting for approval"),
     N_("No question yet."),
     N_("No question yet: ask yours from your phone."),
     N_("No question yet: be the first to ask."),

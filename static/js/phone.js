@@ -146,7 +146,7 @@ function tagLabels(tags) {
 
 function card(text, tags, state) {
   const stateText = { pending: t("Waiting to send…"), sent: t("Sent"), hidden: t("Hidden by the facilitators"),
-    held: t("Waiting for review") }[state];
+    held: t("Waiting for approval") }[state];
   return el("li", { class: `mine mine--${state}` }, [
     el("p", { class: "mine__text", text }),
     el("p", { class: "mine__meta" }, [

@@ -114,7 +114,7 @@ export function questionWall(ctx, options = {}) {
       el("div", { class: "qa-item__body" }, [
         el("p", { class: "qa-item__text", text: post.text }),
         label || who || post.answered || (post.merged || []).length ? el("p", { class: "qa-item__meta" }, [
-          post.answered ? el("span", { class: "qa-answered", text: t("Answered") }) : null,
+          post.answered ? el("span", { class: "qa-answered", text: t("Already answered") }) : null,
           label ? el("span", { class: "qa-item__tag", text: label }) : null,
           who ? el("span", { class: "qa-item__who", text: who }) : null,
           (post.merged || []).length ? el("span", { class: "qa-item__merged",
@@ -251,8 +251,8 @@ export function questionPhone(ctx, options = {}) {
       el("div", { class: "qa-q__body" }, [
         el("p", { class: "qa-q__text", text: post.text }),
         el("p", { class: "qa-q__meta" }, [
-          waiting ? el("span", { class: "qa-held", text: t("Waiting for review") }) : null,
-          post.answered ? el("span", { class: "qa-answered", text: t("Answered") }) : null,
+          waiting ? el("span", { class: "qa-held", text: t("Waiting for approval") }) : null,
+          post.answered ? el("span", { class: "qa-answered", text: t("Already answered") }) : null,
           label ? el("span", { class: "tag", text: label }) : null,
           mine.has(post.id) ? el("span", { class: "qa-q__mine", text: t("Mine") }) : null,
           who ? el("span", { class: "qa-q__who", text: who }) : null,
@@ -375,7 +375,7 @@ export function questionConsole(ctx, options = {}) {
     el("h2", { class: "panel__title", id: "qa-console-title", text: title }),
     el("p", { class: "qa-switch" }, [toggle, el("label", { for: "qa-review", text: t("Questions reviewed before they appear") })]),
     el("section", { class: "qa-queue", "aria-labelledby": "qa-queue-title" }, [
-      el("h3", { id: "qa-queue-title" }, [t("Waiting for review"), " ", queueCount]),
+      el("h3", { id: "qa-queue-title" }, [t("Waiting for approval"), " ", queueCount]),
       queueEmpty, queue,
     ]),
     sections,
@@ -416,7 +416,7 @@ export function questionConsole(ctx, options = {}) {
           (post.merged || []).length ? el("span", { text: t("asked %(count)s times", { count: post.merged.length + 1 }) }) : null,
         ]),
         el("div", { class: "qa-console__actions" }, [
-          button(t("Answered"), "question_answered", { post_id: post.id, answered: !post.answered },
+          button(t("Already answered"), "question_answered", { post_id: post.id, answered: !post.answered },
             { "aria-pressed": String(Boolean(post.answered)) }),
           button(t("On the wall"), "question_spotlight", { post_id: post.id, on: !spotted },
             { "aria-pressed": String(spotted) }),

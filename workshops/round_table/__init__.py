@@ -39,7 +39,7 @@ class RoundTable(WorkshopFormat):
     strings = (
         N_("For %(name)s"),
         N_("Questions from the room"),
-        N_("Speaker"),
+        N_("Who said it"),
         N_("Choose the speaker"),
         N_("Their words"),
         N_("Agreed to publication"),

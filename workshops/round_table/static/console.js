@@ -21,7 +21,7 @@ export function mount(ctx) {
   const save = el("button", { type: "submit", class: "button button--primary", text: t("Save the quote") });
   const cancel = el("button", { type: "button", class: "button", text: t("Cancel"), hidden: true });
   const form = el("form", { class: "rt-quote-form" }, [
-    el("label", { for: "rt-quote-speaker", text: t("Speaker") }), speaker,
+    el("label", { for: "rt-quote-speaker", text: t("Who said it") }), speaker,
     el("label", { for: "rt-quote-text", text: t("Their words") }), text,
     el("p", { class: "rt-quote-form__consent" }, [consent, el("label", { for: "rt-quote-consent", text: t("Agreed to publication") })]),
     el("p", { class: "hint", text: t("Only quotes the speaker agreed to publish reach the booklet and the web page.") }),
