@@ -5,13 +5,20 @@ from __future__ import annotations
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from app.services.text import slugify
-from workshops import N_, Phase, WorkshopFormat, ideas
+from app.services import records
+from app.services.errors import ServiceError, whole_number
+from app.services.text import clean_post_text, person_key, slugify
+from workshops import N_, Phase, WorkshopFormat, questions
 
 DUO_FRAMEWORK = "duo"
 KIND_FRAMEWORK = "kind"
 KINDS = (("takeaway", _l("What I take away")), ("question", _l("A question")))
 SIDES = ("authority", "cooperation")
+LESSONS_MAX = 5
+LESSON_MAX = 300
+# How many takeaways and questions of a duo the booklet prints.
+BOOKLET_TAKEAWAYS = 8
+BOOKLET_QUESTIONS = 5
 
 SETTINGS_SCHEMA = {
     "type": "object",
@@ -31,6 +38,63 @@ SETTINGS_SCHEMA = {
 def duos_of(item: dict) -> list[dict]:
     """Return the item's duos, each with its key (a slug of its title)."""
     return [{**duo, "key": slugify(duo["title"])} for duo in item.get("duos", [])]
+
+
+def item_of(session) -> dict:
+    """Return the programme item a session runs, as the event file gives it."""
+    for day in session.event.spec.get("programme", []):
+        for item in day.get("items", []):
+            if item.get("id") == session.key:
+                return item
+    return {}
+
+
+def guest_of(organisation: str | None, event: dict) -> dict | None:
+    """Return the event's guest this organisation is ({anchor, name} as the event page links it), or None."""
+    if not organisation:
+        return None
+    wanted = person_key(organisation)
+    for guest in event.get("guests", []):
+        if person_key(guest.get("name")) == wanted:
+            return {"anchor": f"guest-{slugify(guest['name']) or 'guest'}", "name": guest["name"]}
+    return None
+
+
+def presenters_of(duo: dict, event: dict) -> list[dict]:
+    """Return a duo's two presenters, the authority first, each linked to the event's guest they belong to."""
+    out = []
+    for side in SIDES:
+        contact = duo.get(side)
+        if contact:
+            out.append({"name": contact["name"], "role": contact.get("role"),
+                        "organisation": contact.get("organisation"), "side": side,
+                        "guest": guest_of(contact.get("organisation"), event)})
+    return out
+
+
+def lessons_key(duo: str) -> str:
+    """Return the key of the record holding a duo's key lessons."""
+    return f"lessons:{duo}"
+
+
+def clean_lessons(value) -> list[str]:
+    """Return the lessons a console sent, cleaned, or refuse them (1 to LESSONS_MAX texts of 1..LESSON_MAX chars)."""
+    if not isinstance(value, list) or not all(isinstance(text, str) for text in value):
+        raise ServiceError("invalid_field", _l("The field %(field)s must be a list of texts.", field="lessons"))
+    lessons = [clean_post_text(text) for text in value]
+    if not 1 <= len(lessons) <= LESSONS_MAX:
+        raise ServiceError("lessons_count", _l("Write from 1 to %(max)s key lessons.", max=LESSONS_MAX))
+    if not all(lessons):
+        raise ServiceError("lesson_empty", _l("A key lesson is empty: write it or remove it."))
+    if any(len(text) > LESSON_MAX for text in lessons):
+        raise ServiceError("field_too_long", _l("The field %(field)s is too long (at most %(max)s characters).",
+                                                 field="lessons", max=LESSON_MAX))
+    return lessons
+
+
+def by_duo(found: list[dict], duo: str, kind: str) -> list[dict]:
+    """Return the posts of one duo and kind."""
+    return [post for post in found if post["tags"].get(DUO_FRAMEWORK) == duo and post["tags"].get(KIND_FRAMEWORK) == kind]
 
 
 class Duo(WorkshopFormat):
@@ -111,18 +175,82 @@ class Duo(WorkshopFormat):
             middle = [Phase(f"duo-{n}", duo["title"], minutes=minutes) for n, duo in enumerate(duos, 1)]
         return [Phase("welcome", _l("Welcome"), posting=False), *middle, Phase("done", _l("Done"), posting=False)]
 
+    def check_settings(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
+        """The item lists its duos, each with its own title; posts are tagged by the format, not the item."""
+        problems = []
+        if "tags" in item:
+            problems.append((("tags",), "a duo session tags posts with its duos and kinds of post: remove tags"))
+        duos = item.get("duos") or []
+        if not duos:
+            problems.append((("duos",), "a duo session needs its duos: list them under duos (title, authority, "
+                             "cooperation, summary)"))
+        keys = [slugify(duo.get("title", "")) for duo in duos]
+        for n, key in enumerate(keys):
+            if not key:
+                problems.append((("duos", n, "title"), "give this duo a title with letters or digits"))
+            elif key in keys[:n]:
+                problems.append((("duos", n, "title"), f"{duos[n]['title']!r} is too close to another duo's title: "
+                                 "give each duo its own"))
+        return problems
+
+    def actions(self) -> dict:
+        """The console writes each duo's key lessons and reads where each duo stands."""
+        return {"lessons": self.lessons, "overview": self.overview}
+
+    def duo_keys(self, session) -> dict[str, str]:
+        """Return the session's duos by key: their titles."""
+        framework = next((fw for fw in session.settings.get("frameworks", []) if fw["key"] == DUO_FRAMEWORK),
+                         {"items": []})
+        return {duo["key"]: duo["label"] for duo in framework["items"]}
+
+    def lessons(self, session, payload: dict) -> dict:
+        """Store a duo's key lessons, if nobody changed them since revision `rev`."""
+        duo = payload.get("duo")
+        if not isinstance(duo, str) or duo not in self.duo_keys(session):
+            raise ServiceError("unknown_duo", _l("This duo is not in the session."))
+        lessons = clean_lessons(payload.get("lessons"))
+        rev = whole_number(payload.get("rev"), "rev")
+        stored = records.put(session, lessons_key(duo), {"lessons": lessons}, rev)
+        record = records.record_payload(stored)
+        records.tell_screens(session, "duo.lessons", {"code": session.code, "duo": duo, "record": record})
+        return {"record": record}
+
+    def overview(self, session, payload: dict) -> dict:
+        """Return per duo its presenters, key lessons and how many takeaways and questions it has."""
+        found = questions(session)
+        event = session.event.spec
+        duos = []
+        for duo in duos_of(item_of(session)):
+            duos.append({"key": duo["key"], "title": duo["title"], "presenters": presenters_of(duo, event),
+                         "lessons": records.record_payload(records.get(session, lessons_key(duo["key"]))),
+                         "takeaways": len(by_duo(found, duo["key"], "takeaway")),
+                         "questions": len(by_duo(found, duo["key"], "question"))})
+        return {"duos": duos}
+
+    def rehearsal(self, payload: dict, phase: str, rng) -> list[tuple[str, dict]]:
+        """Phones post and upvote through the core's events: a duo has no participant action of its own."""
+        return []
+
     def synthesise(self, session) -> dict:
-        """Return per duo its posts, takeaways and questions apart."""
-        found = ideas(session)
-        duos = next((fw for fw in session.settings.get("frameworks", []) if fw["key"] == DUO_FRAMEWORK), {"items": []})
+        """Return per duo its theme, presenters, key lessons, best-voted takeaways and most upvoted questions."""
+        found = questions(session)
+        event = session.event.spec
+        lessons = {r.key.split(":", 1)[1]: r.data.get("lessons", []) for r in records.find(session, "lessons:")}
+        duos = []
+        for duo in duos_of(item_of(session)):
+            takeaways = sorted(by_duo(found, duo["key"], "takeaway"),
+                               key=lambda post: (-(post["upvotes"] + post["dots"]), post["seq"]))
+            asked = by_duo(found, duo["key"], "question")
+            duos.append({"key": duo["key"], "title": duo["title"], "summary": duo.get("summary", ""),
+                         "presenters": presenters_of(duo, event), "lessons": lessons.get(duo["key"], []),
+                         "takeaways": takeaways, "questions": asked,
+                         "counts": {"takeaways": len(takeaways), "questions": len(asked),
+                                    "answered": sum(post["answered"] for post in asked)},
+                         "top_takeaways": takeaways[:BOOKLET_TAKEAWAYS], "top_questions": asked[:BOOKLET_QUESTIONS]})
         return {"format": self.slug, "title": session.title, "question": session.question, "total": len(found),
                 "parallel": bool(session.settings.get("format", {}).get("parallel")),
-                "duos": [{"key": duo["key"], "title": duo["label"], "summary": "", "presenters": [], "lessons": [],
-                          "takeaways": [i for i in found if i["tags"].get(DUO_FRAMEWORK) == duo["key"]
-                                        and i["tags"].get(KIND_FRAMEWORK) == "takeaway"],
-                          "questions": [i for i in found if i["tags"].get(DUO_FRAMEWORK) == duo["key"]
-                                        and i["tags"].get(KIND_FRAMEWORK) == "question"]}
-                         for duo in duos["items"]]}
+                "takeaways": sum(d["counts"]["takeaways"] for d in duos),
+                "questions": sum(d["counts"]["questions"] for d in duos), "duos": duos}
 
 
 FORMAT = Duo()
