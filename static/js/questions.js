@@ -25,12 +25,14 @@ export function followQuestions(board, onChange) {
   const mine = (payload) => payload && payload.code === board.code;
   board.socket.on("upvotes", (change) => {
     if (!mine(change)) return;
+    // The change has a revision of the session: noted, so the board does not take it for a missed message.
+    if (change.rev) board.rev.seen(change.rev);
     const post = board.posts.get(change.id);
     if (post) { post.upvotes = change.upvotes; onChange(); }
   });
   board.socket.on("post_updated", (post) => {
     if (!mine(post)) return;
-    board.posts.set(post.id, { ...(board.posts.get(post.id) || {}), ...post });
+    board.upsert({ ...(board.posts.get(post.id) || {}), ...post });
     onChange();
   });
 }
@@ -43,9 +45,11 @@ export function reorder(list, nodes, { limit = false } = {}) {
   list.replaceChildren(...nodes);
   let kept = nodes.length;
   if (limit) {
-    // Offsets, not rectangles: a card still sliding has a transform that must not count.
+    // Offsets, not rectangles: a card still sliding has a transform that must not count. The list takes the
+    // height of what it holds up to the room it has: when all fit, the last one ends exactly at its bottom (offsets
+    // are whole pixels, hence one pixel of leeway).
     const height = list.clientHeight;
-    const over = nodes.findIndex((node) => node.offsetTop + node.offsetHeight > height - 2);
+    const over = nodes.findIndex((node) => node.offsetTop + node.offsetHeight > height + 1);
     if (over !== -1) {
       kept = Math.max(over, Math.min(1, nodes.length)); // one question always shows, cut if it must be
       for (const node of nodes.slice(kept)) node.remove();

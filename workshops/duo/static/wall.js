@@ -21,7 +21,7 @@ export function mount(ctx) {
   }]));
 
   root.classList.add("duo-wall");
-  const one = el("div", { class: "duo-one" });
+  const one = el("section", { class: "duo-one" });
   const all = el("div", { class: "duo-all" }, duos.map((duo) => lists.get(duo.key).overview.node));
   all.style.setProperty("--duos", Math.max(duos.length, 1));
   root.replaceChildren(one, all);
@@ -36,6 +36,7 @@ export function mount(ctx) {
     all.hidden = Boolean(key);
     if (!key) return;
     const mine = lists.get(key);
+    one.setAttribute("aria-label", duos.find((duo) => duo.key === key)?.label || "");
     one.replaceChildren(heads.get(key) || el("h2", { class: "duo-head__title", text: duos.find((duo) => duo.key === key)?.label || "" }),
       el("div", { class: "duo-one__body" }, [mine.questions.node, mine.takeaways.node]));
   }

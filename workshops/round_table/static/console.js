@@ -83,7 +83,10 @@ export function mount(ctx) {
     event.preventDefault();
     const data = { speaker: speaker.value, text: text.value, consent: consent.checked,
       ...(editing ? { key: editing.key, rev: editing.rev } : { rev: 0 }) };
+    // Nothing can be typed while the quote is on its way: a refusal leaves it in the form, as written.
+    for (const field of form.elements) field.disabled = true;
     const ack = await emit("round_table.quote", data);
+    for (const field of form.elements) field.disabled = false;
     if (ack.ok) { reset(); load(); }
   });
   cancel.addEventListener("click", reset);
