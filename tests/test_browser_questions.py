@@ -151,7 +151,8 @@ def test_the_round_table_wall_reorders_on_upvotes_without_jumping_and_sinks_answ
     expect(answered).to_have_count(1)
     expect(answered.locator(".qa-answered")).to_have_text("Répondue")
     expect(wall.locator(".qa-list .qa-item__text").first).to_have_text(QUESTIONS[1])
-    order = wall.evaluate("() => [...document.querySelectorAll('.qa-item')].map((li) => li.classList.contains('qa-item--answered'))")
+    order = wall.evaluate(
+        "() => [...document.querySelectorAll('.qa-item')].map((li) => li.classList.contains('qa-item--answered'))")
     assert order == sorted(order)
 
     # The spotlight: the question large above the list, and no longer in it.
@@ -233,7 +234,8 @@ def test_the_phone_upvotes_and_withdraws_and_signs_only_when_asked(browser, serv
     page.goto(f"{server.url}/j/{code}")
     page.get_by_label("Nom", exact=True).fill("Camille Dupont")
     page.get_by_label("Nom", exact=True).blur()
-    expect(page.locator(".qa-review")).to_have_text("Les questions s’affichent tout de suite, sans votre nom si vous ne signez pas.")
+    expect(page.locator(".qa-review")).to_have_text(
+        "Les questions s’affichent tout de suite, sans votre nom si vous ne signez pas.")
     item = page.locator(".qa-q", has_text=other["text"])
     button = item.get_by_role("button")
     expect(button).to_have_attribute("aria-pressed", "false")
