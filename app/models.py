@@ -84,6 +84,8 @@ class Session(db.Model):
     vote_state: Mapped[str] = mapped_column(String(10), default="none")
     vote_budget: Mapped[int] = mapped_column(default=5)
     vote_max_per_post: Mapped[int] = mapped_column(default=2)
+    # New posts wait in a review queue (stored hidden and held) until a moderator publishes them.
+    review: Mapped[bool] = mapped_column(default=False, server_default=false())
     # A rotation plan computed by the format: {"tables": [names], "assignments": {participant id: [table per round]}}.
     plan: Mapped[dict | None] = mapped_column(JSON)
 
@@ -205,8 +207,28 @@ class Post(db.Model):
     merged_by_table_id: Mapped[int | None] = mapped_column(ForeignKey("session_table.id", ondelete="SET NULL"))
     merged_by_organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Waiting in the session's review queue: hidden until a moderator publishes it (then both turn False).
+    held: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Shown without its author's name and organisation, everywhere (a question not signed, say).
+    anonymous: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: A question the speakers answered.
+    answered: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: How many people upvoted it or an idea merged into it (each person once): kept with the Upvote rows.
+    upvotes: Mapped[int] = mapped_column(default=0, server_default="0")
 
     participant: Mapped[Participant] = relationship()
+
+
+class Upvote(db.Model):
+    """One person's upvote on a question: one per person per post, withdrawable; not the dot vote."""
+
+    __table_args__ = (UniqueConstraint("post_id", "participant_id"), Index("ix_upvote_session", "session_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class BookletText(db.Model):

@@ -14,7 +14,7 @@ from workshops import registry
 
 from .extensions import MALFORMED, db, socketio
 from .models import Participant
-from .services import harvest, limits, moderation, posting, sessions, storage, votes
+from .services import harvest, limits, moderation, posting, questions, sessions, storage, votes
 from .services.errors import ServiceError, invalid_payload, require_dict
 from .services.joining import join as join_session
 from .services.joining import participant_payload
@@ -123,6 +123,7 @@ def on_join(data: dict) -> dict:
             "host": harvest.hosted_by(session, participant),
             "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)],
             "dots": votes.dots_of(session, participant),
+            "upvoted": questions.upvoted(session, participant),
             "assignment": sessions.assignment_of(session, participant),
             "seat": sessions.seat_of(session, participant),
             "notice_minutes": (session.plan or {}).get("notice_minutes")}
@@ -171,7 +172,8 @@ def on_watch(data: dict) -> dict:
     size = current_app.config["WATCH_PAGE"]
     # A phone fetches the ideas to vote on with `watch` but is sent new ones only while a vote runs.
     screens = organiser or session.code not in _joined()
-    _follow(sessions.room(session.id), *([sessions.screens_room(session.id)] if screens else []))
+    _follow(sessions.room(session.id), *([sessions.screens_room(session.id)] if screens else []),
+            *([sessions.organisers_room(session.id)] if organiser else []))
     if screens:
         posts, more = posting.page_since(session, since, organiser, size)
     else:
@@ -222,6 +224,46 @@ def on_vote(data: dict) -> dict:
     """A joined phone sets its whole allocation of dots."""
     session = sessions.get_session(data.get("code"))
     return votes.cast(session, _participant(session), data.get("dots"))
+
+
+@handler("upvote")
+def on_upvote(data: dict) -> dict:
+    """A joined phone upvotes a question, or withdraws its upvote (`on`: false)."""
+    session = sessions.get_session(data.get("code"))
+    author = _author(session.code)
+    limits.check_action((author.id, author.token))
+    return questions.upvote(session, _participant(session), data.get("post_id"), data.get("on"))
+
+
+@handler("question_answered", organiser_only=True)
+def on_question_answered(data: dict) -> dict:
+    """Mark a question answered, or not."""
+    session = sessions.get_session(data.get("code"))
+    return questions.set_answered(session, data.get("post_id"), data.get("answered"))
+
+
+@handler("question_spotlight", organiser_only=True)
+def on_question_spotlight(data: dict) -> dict:
+    """Put a question on the walls, large, or take it off."""
+    return questions.spotlight(sessions.get_session(data.get("code")), data.get("post_id"), data.get("on"))
+
+
+@handler("review_set", organiser_only=True)
+def on_review_set(data: dict) -> dict:
+    """Choose whether new posts wait for a moderator before they show."""
+    return questions.set_review(sessions.get_session(data.get("code")), data.get("review"))
+
+
+@handler("post_approve", organiser_only=True)
+def on_post_approve(data: dict) -> dict:
+    """Publish a post waiting for review."""
+    return questions.approve(sessions.get_session(data.get("code")), data.get("post_id"))
+
+
+@handler("post_reject", organiser_only=True)
+def on_post_reject(data: dict) -> dict:
+    """Turn down a post waiting for review (it stays hidden)."""
+    return questions.reject(sessions.get_session(data.get("code")), data.get("post_id"))
 
 
 @handler("host_join")

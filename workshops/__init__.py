@@ -96,6 +96,9 @@ class WorkshopFormat(ABC):
     #: False for a format whose phones answer through its own actions and never post ideas: the core pages then
     #: leave out the idea count, the posting switch, the dot vote and the list of posts.
     takes_posts: ClassVar[bool] = True
+    #: True for a question-and-answer format: its posts can be upvoted once per person, marked answered and put in
+    #: the spotlight; its phones are sent every new post (to upvote others'), and posts are anonymous unless signed.
+    questions: ClassVar[bool] = False
 
     def folder(self) -> Path:
         """Return the format's folder: its package's folder, or the folder of the module defining the class."""
@@ -123,6 +126,14 @@ class WorkshopFormat(ABC):
             self.__dict__["_screens"] = {view: {"script": screen.script, "styles": list(screen.styles)}
                                          for view in VIEWS if (screen := self.screen(view)) is not None}
         return copy.deepcopy(self.__dict__["_screens"])
+
+    def review(self, settings: dict) -> bool:
+        """Return whether new posts of a session with these settings wait for a moderator before they show."""
+        return False
+
+    def spotlight_scope(self, tags: dict) -> str:
+        """Return the part of the session a post's spotlight belongs to ("" for the whole session)."""
+        return ""
 
     def check_settings(self, item: dict, event: dict) -> list[tuple[tuple, str]]:
         """Return (path inside the item, message) for rules the settings schema cannot express."""
@@ -247,7 +258,9 @@ def ideas(session) -> list[dict]:
     merged, dots = merged_posts(session), dots_per_post(session)
     found = [{"seq": p.seq, "text": p.text, "tags": p.tags, "dots": dots.get(p.id, 0),
               "merged": [m.text for m in merged.get(p.id, [])],
-              "author": p.participant.name, "organisation": p.participant.organisation}
+              "author": None if p.anonymous else p.participant.name,
+              "organisation": None if p.anonymous else p.participant.organisation,
+              "upvotes": p.upvotes, "answered": p.answered}
              for p in posts_since(session, 0)]
     return sorted(found, key=lambda idea: (-idea["dots"], idea["seq"]))
 

@@ -101,6 +101,10 @@ def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
                          **({"state": state} if state else {})},
             "removed": False,
         }
+        # The file's moderation applies when it is new or changed; the console's switch holds otherwise.
+        review = fmt.review(item.get("settings", {}))
+        if session.id is None or review != fmt.review((session.settings or {}).get("format") or {}):
+            values["review"] = review
         if session.id is not None and any(getattr(session, k) != v for k, v in values.items()):
             counts["sessions_updated"] += 1
         for name, value in values.items():

@@ -119,9 +119,10 @@ def _ideas(data: dict) -> list[dict]:
         out.append({
             "id": post.id, "session": session.key, "seq": post.seq, "text": post.text, "tags": post.tags,
             "tables": matched[seen], "participant": post.participant_id,
-            "author": (participant.name if participant is not None else None) or anonymous,
-            "organisation": participant.organisation if participant is not None else None,
-            "dots": dots.get(post.id, 0), "hidden": post.hidden,
+            "author": (participant.name if participant is not None and not post.anonymous else None) or anonymous,
+            "organisation": participant.organisation if participant is not None and not post.anonymous else None,
+            "dots": dots.get(post.id, 0), "upvotes": post.upvotes, "answered": post.answered, "hidden": post.hidden,
+            "held": post.held,
             "merged_into": seq_of.get(post.merged_into_id) if post.merged_into_id is not None else None,
             "merged_at": _iso(post.merged_at), "created_at": _iso(post.created_at),
         })

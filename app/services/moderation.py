@@ -9,6 +9,7 @@ from ..extensions import db, socketio
 from ..models import Post, Session, Table, utcnow
 from .errors import ServiceError, whole_number
 from .posting import post_payload
+from .questions import recount
 from .sessions import room
 
 
@@ -54,6 +55,7 @@ def merge(session: Session, post_id, into_id, table: Table | None = None, organi
     post.merged_by_table_id = table.id if table is not None else None
     post.merged_by_organiser_id = organiser_id if table is None else None
     post.rev, into.rev = rev - 1, rev
+    recount(into)
     db.session.commit()
     return _announce("post_merged", session, post, into)
 
@@ -75,6 +77,8 @@ def _separate(session: Session, post: Post) -> dict:
     post.hidden, post.merged_into_id, post.merged_at = False, None, None
     post.merged_by_table_id = post.merged_by_organiser_id = None
     post.rev, into.rev = rev - 1, rev
+    db.session.flush()
+    recount(post, into)
     db.session.commit()
     return _announce("post_unmerged", session, post, into)
 
@@ -100,9 +104,11 @@ def set_hidden(session: Session, post_id, hidden: bool) -> dict:
     post = _post(session, post_id)
     if not hidden and post.merged_into_id is not None:
         return {"post": _separate(session, post)["post"]}
-    changed = post.hidden != hidden
+    # Restoring a post waiting for review publishes it.
+    changed = post.hidden != hidden or (not hidden and post.held)
     if changed:
         post.hidden = hidden
+        post.held = post.held and hidden
         post.rev = _next_revs(session, 1)
         db.session.commit()
     payload = post_payload(post, session)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Engine, and_, false, insert, or_, select, update
+from sqlalchemy import Engine, and_, case, false, insert, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
@@ -21,7 +21,7 @@ from ..models import Participant, Post, Session, Table, utcnow
 from . import limits, storage
 from .errors import ServiceError, require_dict, whole_number
 from . import sessions
-from .sessions import PostTarget, now_ms, room, screens_room
+from .sessions import PostTarget, now_ms, organisers_room, room, screens_room
 from .text import clean_post_text
 
 TEXT_MAX = 500
@@ -73,6 +73,21 @@ def check_opening(opening) -> int | None:
     return None if opening is None else whole_number(opening, "opening")
 
 
+def check_signed(signed) -> bool | None:
+    """Return whether the phone asked to sign its post with its name (None: it did not say)."""
+    if signed is not None and not isinstance(signed, bool):
+        raise ServiceError("invalid_field", _l("The field %(field)s must be true or false.", field="signed"))
+    return signed
+
+
+def anonymous_post(workshop: str, signed: bool | None) -> bool:
+    """Return whether a post goes without its author's name: a question is, unless its author signs it."""
+    from workshops import registry
+
+    fmt = registry().get(workshop)
+    return bool(fmt is not None and fmt.questions and not signed)
+
+
 def check_client_id(client_id) -> str:
     """Return the phone-made idempotency key, or refuse it."""
     if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
@@ -112,6 +127,7 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
     limits.check_post((author.id, author.token))
     client_id = check_client_id(data.get("client_id"))
     opening = check_opening(data.get("opening"))
+    anonymous = anonymous_post(target.workshop, check_signed(data.get("signed")))
     try:
         text = check_text(data.get("text"))
         tags = data.get("tags")
@@ -133,7 +149,8 @@ def create_post(target: PostTarget, author: Author | Participant, data) -> tuple
         raise
     pending = _Pending(session_id=target.session_id, code=target.code, participant_id=author.id,
                        author=author.name, organisation=author.organisation, client_id=client_id, text=text, tags=tags,
-                       opening=opening, token=author.token if isinstance(author, Author) else None)
+                       opening=opening, token=author.token if isinstance(author, Author) else None,
+                       anonymous=anonymous)
     if db.session.registry.has() and db.session().in_transaction():
         # The writer uses its own connection: end this one's transaction so it holds no lock the writer waits on.
         db.session.commit()
@@ -154,6 +171,7 @@ class _Pending:
     tags: dict
     opening: int | None = None
     token: str | None = None
+    anonymous: bool = False
     rooms: list[str] = field(default_factory=list)
     payload: dict | None = None
     created: bool = False
@@ -293,7 +311,7 @@ class _GroupCommit:
             by_session: dict[int, list[_Pending]] = {}
             for pending in new.values():
                 by_session.setdefault(pending.session_id, []).append(pending)
-            numbered = []  # (pending, seq, rev, rooms)
+            numbered = []  # (pending, seq, rev, rooms, held)
             for session_id, posts in sorted(by_session.items()):  # one lock order across workers
                 # Checked here, in the transaction that stores the posts: a post is never stored after closing,
                 # but for one written while posting was open that arrives within the grace period.
@@ -309,21 +327,27 @@ class _GroupCommit:
                 if row is None:
                     continue
                 first_seq, first_rev = row.last_seq - len(posts) + 1, row.last_rev - len(posts) + 1
-                rooms = [screens_room(session_id)]
-                if row.vote_state != "none":
-                    rooms.append(room(session_id))
-                numbered += [(pending, first_seq + i, first_rev + i, rooms) for i, pending in enumerate(posts)]
+                if row.review:
+                    rooms = [organisers_room(session_id)]  # held: no public screen sees its text before review
+                else:
+                    rooms = [screens_room(session_id)]
+                    if row.vote_state != "none" or _questions(row.workshop):
+                        rooms.append(room(session_id))
+                numbered += [(pending, first_seq + i, first_rev + i, rooms, row.review)
+                             for i, pending in enumerate(posts)]
             if not numbered:
                 return []
             created_at = utcnow()
             ids = conn.execute(
                 insert(Post).returning(Post.id, sort_by_parameter_order=True),
                 [{"session_id": p.session_id, "participant_id": p.participant_id, "client_id": p.client_id,
-                  "seq": seq, "rev": rev, "text": p.text, "tags": p.tags, "hidden": False, "created_at": created_at}
-                 for p, seq, rev, _rooms in numbered]).scalars().all()
-        for (pending, seq, rev, rooms), post_id in zip(numbered, ids, strict=True):
+                  "seq": seq, "rev": rev, "text": p.text, "tags": p.tags, "hidden": held, "held": held,
+                  "anonymous": p.anonymous, "created_at": created_at}
+                 for p, seq, rev, _rooms, held in numbered]).scalars().all()
+        for (pending, seq, rev, rooms, held), post_id in zip(numbered, ids, strict=True):
             pending.payload = _wire(post_id, pending.code, seq, rev, pending.client_id, pending.text, pending.tags,
-                                    pending.author, pending.organisation, False, None, created_at)
+                                    pending.author, pending.organisation, held, None, created_at, 0, False, held,
+                                    pending.anonymous)
             pending.rooms = rooms
             pending.created = True
         return [pending for pending, *_rest in sorted(numbered, key=lambda n: n[1])]
@@ -370,7 +394,16 @@ def _number(conn, session_id: int, posts: list[_Pending], condition):
     return conn.execute(
         update(Session).where(Session.id == session_id, Session.removed.is_(False), condition)
         .values(last_seq=Session.last_seq + len(posts), last_rev=Session.last_rev + len(posts))
-        .returning(Session.last_seq, Session.last_rev, Session.vote_state)).one_or_none()
+        .returning(Session.last_seq, Session.last_rev, Session.vote_state, Session.review,
+                   Session.workshop)).one_or_none()
+
+
+def _questions(workshop: str) -> bool:
+    """Return whether a session of this format sends new posts to its phones (to upvote them)."""
+    from workshops import registry
+
+    fmt = registry().get(workshop)
+    return bool(fmt is not None and fmt.questions)
 
 
 def _written_before_closing(conn, session_id: int, posts: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
@@ -395,11 +428,15 @@ def _in_grace(opening: int):
 
 
 def _wire(post_id: int, code: str, seq: int, rev: int, client_id: str, text: str, tags: dict, author: str | None,
-          organisation: str | None, hidden: bool, merged_into: int | None, created_at) -> dict:
+          organisation: str | None, hidden: bool, merged_into: int | None, created_at, upvotes: int = 0,
+          answered: bool = False, held: bool = False, anonymous: bool = False) -> dict:
     """Return a post as every client receives it (`merged` and `kept` are filled by `_with_merges`)."""
+    if anonymous:
+        author = organisation = None
     return {"id": post_id, "code": code, "seq": seq, "rev": rev, "client_id": client_id, "text": text, "tags": tags,
             "author": author, "organisation": organisation, "hidden": hidden, "merged_into": merged_into,
-            "merged": [], "kept": None, "created_at": _iso(created_at)}
+            "merged": [], "kept": None, "created_at": _iso(created_at), "upvotes": upvotes, "answered": answered,
+            "held": held}
 
 
 def _iso(moment) -> str:
@@ -415,7 +452,8 @@ def _with_merges(session_id: int, payloads: list[dict], *criteria) -> list[dict]
     if not payloads:
         return payloads
     kept = aliased(Post)
-    query = (select(Post.id, Post.seq, Post.text, Participant.name, Post.merged_at, Table.key,
+    author = case((Post.anonymous.is_(True), None), else_=Participant.name)
+    query = (select(Post.id, Post.seq, Post.text, author, Post.merged_at, Table.key,
                     Post.merged_by_organiser_id, Post.merged_into_id, kept.seq, kept.text)
              .join(Post.participant).join(kept, kept.id == Post.merged_into_id)
              .outerjoin(Table, Table.id == Post.merged_by_table_id)
@@ -443,7 +481,8 @@ def post_payload(post: Post, session: Session) -> dict:
 def _stored_wire(post: Post, code: str) -> dict:
     participant = post.participant
     payload = _wire(post.id, code, post.seq, post.rev, post.client_id, post.text, post.tags, participant.name,
-                    participant.organisation, post.hidden, post.merged_into_id, post.created_at)
+                    participant.organisation, post.hidden, post.merged_into_id, post.created_at, post.upvotes,
+                    post.answered, post.held, post.anonymous)
     return _with_merges(post.session_id, [payload], or_(Post.id == post.id, Post.merged_into_id == post.id))[0]
 
 
@@ -463,7 +502,8 @@ def posts_since(session: Session, since: int = 0, include_hidden: bool = False) 
 # The columns of a post's wire shape, in `_wire`'s order after the code: read as plain rows, a wall's resync or
 # a phone's fetch before a vote builds thousands of payloads without an ORM object or a query per author.
 _WIRE_COLUMNS = (Post.id, Post.seq, Post.rev, Post.client_id, Post.text, Post.tags, Participant.name,
-                 Participant.organisation, Post.hidden, Post.merged_into_id, Post.created_at)
+                 Participant.organisation, Post.hidden, Post.merged_into_id, Post.created_at, Post.upvotes,
+                 Post.answered, Post.held, Post.anonymous)
 
 
 def _wired(session: Session, *criteria, limit: int | None = None) -> list[dict]:

@@ -63,6 +63,7 @@ class PostTarget(NamedTuple):
     frameworks: list[dict]
     table_tags: dict
     state: dict  # the format state, which opens the framework items that name a flag of it
+    workshop: str = "board"
 
 
 # Phones post many times a second through a few codes: what posting needs of them is kept this long, so a
@@ -80,7 +81,7 @@ def post_target(code) -> PostTarget:
         return hit[1]
     session, table = resolve(code)
     target = PostTarget(session.id, session.code, frameworks_of(session), dict(table.tags) if table else {},
-                        format_state(session))
+                        format_state(session), session.workshop)
     cache[code] = (time.monotonic() + POST_TARGET_SECONDS, target)
     return target
 
@@ -121,6 +122,11 @@ def screens_room(session_id: int) -> str:
     return f"session:{session_id}:screens"
 
 
+def organisers_room(session_id: int) -> str:
+    """Return the room of the organisers' consoles, the only screens shown posts waiting for review."""
+    return f"session:{session_id}:organisers"
+
+
 def format_state(session: Session) -> dict:
     """Return what the facilitator switched on or off in the session's format (its own flags), {} at first."""
     return dict(session.settings.get("state") or {})
@@ -141,6 +147,11 @@ def set_format_state(session: Session, changes: dict) -> dict:
     state = {**format_state(session), **changes}
     if len(state) > STATE_KEYS_MAX:
         raise ServiceError("invalid_state", _l("This change cannot be stored."))
+    return store_state(session, state)
+
+
+def store_state(session: Session, state: dict) -> dict:
+    """Store a session's whole format state, commit and tell everyone (its values already checked)."""
     # The column is plain JSON: a new mapping is what tells SQLAlchemy it changed.
     session.settings = {**session.settings, "state": state}
     db.session.commit()
@@ -222,6 +233,8 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
         "rev": session.last_rev,
         "screens": fmt.screens() if (fmt := registry().get(session.workshop)) is not None else {},
         "posts": fmt.takes_posts if fmt is not None else True,
+        "questions": fmt.questions if fmt is not None else False,
+        "review": session.review,
     }
 
 
@@ -399,7 +412,7 @@ def set_open(session: Session, is_open) -> dict:
 
 def state_payload(session: Session) -> dict:
     """Return whether posting is open, as the `session_state` event and `session_open` ack say it."""
-    return {"code": session.code, "is_open": session.is_open, "opening": opening_of(session)}
+    return {"code": session.code, "is_open": session.is_open, "opening": opening_of(session), "review": session.review}
 
 
 def set_posting(session: Session, is_open: bool) -> None:
