@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
@@ -10,11 +9,10 @@ import requests
 from pypdf import PdfReader
 
 from app.extensions import db
-from app.models import Event, FormatRecord, Post, Session
+from app.models import Event, Session
 from app.services import records
-from app.services.questions import ranked
 from carnet.restitution import write_pdf
-from conftest import events_named, import_file, login, socket_client
+from conftest import import_file, login, socket_client
 from test_server import Recorder, organiser_cookie, wait_until
 from workshops import get
 
