@@ -194,7 +194,7 @@ def test_two_duos_in_parallel_each_get_their_own_questions_votes_and_spotlight(s
         for duo in rooms:
             assert console.call("question_spotlight", {"code": code, "post_id": asked[duo][0], "on": True})["ok"]
         assert console.call("question_answered", {"code": code, "post_id": asked[HOUSING][0], "answered": True})["ok"]
-        for duo, (wall, _phones) in rooms.items():
+        for wall, _phones in rooms.values():
             wait_until(lambda w=wall: any(s.get("state", {}).get("spotlight", {}).get(HOUSING)
                                           for s in w.got("format_state")))
             spot = [s["state"]["spotlight"] for s in wall.got("format_state") if "spotlight" in s.get("state", {})][-1]
