@@ -266,22 +266,8 @@ def ideas(session) -> list[dict]:
 
 
 def questions(session) -> list[dict]:
-    """Return a Q&A session's visible posts for a booklet, most upvoted first, then oldest first.
-
-    Each is an idea (merged texts, dots) with its upvotes and whether it was answered; an anonymous post has no author.
-    """
-    from app.services.posting import posts_since
-
-    stored = {post.seq: post for post in posts_since(session, 0)}
-    found = []
-    for idea in ideas(session):
-        post = stored[idea["seq"]]
-        anonymous = getattr(post, "anonymous", False)
-        found.append({**idea, "upvotes": getattr(post, "upvotes", 0) or 0, "answered": bool(getattr(post, "answered",
-                                                                                                     False)),
-                      "author": None if anonymous else idea["author"],
-                      "organisation": None if anonymous else idea["organisation"]})
-    return sorted(found, key=lambda post: (-post["upvotes"], post["seq"]))
+    """Return a question-and-answer session's visible posts for a booklet, most upvoted first, then oldest first."""
+    return sorted(ideas(session), key=lambda post: (-post["upvotes"], post["seq"]))
 
 
 _registry: dict[str, WorkshopFormat] | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 from app.services import records
@@ -247,10 +247,13 @@ class Duo(WorkshopFormat):
                          "counts": {"takeaways": len(takeaways), "questions": len(asked),
                                     "answered": sum(post["answered"] for post in asked)},
                          "top_takeaways": takeaways[:BOOKLET_TAKEAWAYS], "top_questions": asked[:BOOKLET_QUESTIONS]})
+        takeaways, asked = (sum(d["counts"][kind] for d in duos) for kind in ("takeaways", "questions"))
+        figures = " · ".join((ngettext("%(num)s duo", "%(num)s duos", len(duos)),
+                              ngettext("%(num)s takeaway", "%(num)s takeaways", takeaways),
+                              ngettext("%(num)s question", "%(num)s questions", asked)))
         return {"format": self.slug, "title": session.title, "question": session.question, "total": len(found),
-                "parallel": bool(session.settings.get("format", {}).get("parallel")),
-                "takeaways": sum(d["counts"]["takeaways"] for d in duos),
-                "questions": sum(d["counts"]["questions"] for d in duos), "duos": duos}
+                "figures": figures, "parallel": bool(session.settings.get("format", {}).get("parallel")),
+                "takeaways": takeaways, "questions": asked, "duos": duos}
 
 
 FORMAT = Duo()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 from app.services import records
@@ -67,8 +67,9 @@ class RoundTable(WorkshopFormat):
 
     slug = "round_table"
     title = _l("Round table")
-    description = _l("Speakers debate while the room asks questions and upvotes them, openly or after moderation; the "
-                     "facilitator records each speaker's closing words, published only with their consent.")
+    description = _l("Speakers debate while the room asks questions and upvotes them, shown at once or after "
+                     "moderation; the facilitator records each speaker's closing words, published only with their "
+                     "consent.")
     settings_schema = SETTINGS_SCHEMA
     questions = True
     strings = (
@@ -183,7 +184,7 @@ class RoundTable(WorkshopFormat):
             except ServiceError as error:
                 if error.code != "stale_record":
                     raise
-        raise ServiceError("busy", _l("The server is busy: try again in a moment."), 503)
+        raise records.stale(session, f"{QUOTE_PREFIX}{number}")
 
     def quote_delete(self, session, payload: dict) -> dict:
         """Delete a quote if nobody changed it since revision `rev`."""
@@ -214,8 +215,11 @@ class RoundTable(WorkshopFormat):
             if data.get("consent") is True and speaker is not None:
                 quotes.append({"text": data["text"], "speaker": speaker["name"], "role": speaker["role"],
                                "organisation": speaker["organisation"]})
+        figures = " · ".join((ngettext("%(num)s speaker", "%(num)s speakers", len(speakers)),
+                              ngettext("%(num)s question", "%(num)s questions", len(asked)),
+                              ngettext("%(num)s answered", "%(num)s answered", sum(p["answered"] for p in asked))))
         return {"format": self.slug, "title": session.title, "question": session.question, "total": len(found),
-                "speakers": speakers, "questions": asked, "top_questions": asked[:BOOKLET_QUESTIONS],
+                "figures": figures, "speakers": speakers, "questions": asked, "top_questions": asked[:BOOKLET_QUESTIONS],
                 "answered": sum(post["answered"] for post in asked), "quotes": quotes}
 
 
