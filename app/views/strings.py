@@ -99,6 +99,7 @@ JS_STRINGS = (
     N_("On the wall"),
     N_("Publish"),
     N_("Refuse"),
+    N_("Show the top questions only"),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
@@ -119,6 +120,7 @@ JS_PLURALS = (
     NP_("Upvote: %(count)s vote", "Upvote: %(count)s votes"),
     NP_("+ %(count)s more question", "+ %(count)s more questions"),
     NP_("asked %(count)s time", "asked %(count)s times"),
+    NP_("Show all %(count)s question", "Show all %(count)s questions"),
 )
 
 

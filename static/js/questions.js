@@ -84,11 +84,15 @@ function byline(post) {
 
 // The wall's Q&A list for one scope: the spotlighted question large, then the questions most upvoted first.
 // Options: `scope` (the spotlight's scope), `filter(post)` (the posts this list holds), `title`, `empty`,
-// `tag(post)` (a short label shown with each question: whom it is addressed to), `spotlight` (false: no spotlight).
+// `tag(post)` (a short label shown with each question: whom it is addressed to), `spotlight` (false: no spotlight),
+// `more(count)` (how the list says how many it could not show), `asked(count)` (how it says a post was merged with
+// others: « asked 3 times »), `compact` (one of several lists side by side).
 export function questionWall(ctx, options = {}) {
   const { el, t, formatNumber } = ctx;
   const { scope = "", filter = () => true, title = null, empty = t("No question yet: ask yours from your phone."),
-    tag = () => null, spotlight = true, compact = false } = options;
+    tag = () => null, spotlight = true, compact = false,
+    more: moreText = (count) => t("+ %(count)s more questions", { count }),
+    asked = (count) => t("asked %(count)s times", { count }) } = options;
   const nodes = new Map(); // post id → its list item, kept across renders so that it can slide
   const spotText = el("p", { class: "qa-spot__text" });
   const spotMeta = el("p", { class: "qa-spot__meta" });
@@ -121,8 +125,7 @@ export function questionWall(ctx, options = {}) {
           post.answered ? el("span", { class: "qa-answered", text: t("Already answered") }) : null,
           label ? el("span", { class: "qa-item__tag", text: label }) : null,
           who ? el("span", { class: "qa-item__who", text: who }) : null,
-          (post.merged || []).length ? el("span", { class: "qa-item__merged",
-            text: t("asked %(count)s times", { count: post.merged.length + 1 }) }) : null,
+          (post.merged || []).length ? el("span", { class: "qa-item__merged", text: asked(post.merged.length + 1) }) : null,
         ]) : null,
       ]),
     );
@@ -136,7 +139,8 @@ export function questionWall(ctx, options = {}) {
     spot.hidden = !spotted;
     if (spotted) {
       spotText.textContent = spotted.text;
-      const meta = [t("%(count)s votes", { count: spotted.upvotes || 0 }), tag(spotted), byline(spotted)].filter(Boolean);
+      const meta = [t("%(count)s votes", { count: spotted.upvotes || 0 }), spotted.answered ? t("Already answered") : null,
+        tag(spotted), byline(spotted)].filter(Boolean);
       spotMeta.textContent = meta.join(" · ");
     }
     const order = ranked(posts.filter((post) => post !== spotted));
@@ -145,7 +149,7 @@ export function questionWall(ctx, options = {}) {
     none.hidden = posts.length > 0;
     const hidden = order.length - kept;
     more.hidden = hidden <= 0;
-    more.textContent = t("+ %(count)s more questions", { count: Math.max(hidden, 0) });
+    more.textContent = moreText(Math.max(hidden, 0));
   }
 
   return { node, render };
@@ -359,11 +363,14 @@ export function questionPhone(ctx, options = {}) {
 // The console's Q&A panel: the review queue and its switch, then per scope the ranked questions with « answered »,
 // « spotlight » and « hide ». Options: `scopes` ([{key, label, filter(post)}], default one scope "" of every post),
 // `tag(post)`, `title`.
+const TOP = 15; // questions a console shows per scope before « show all »
+
 export function questionConsole(ctx, options = {}) {
   const { el, t, emit, session, formatNumber, board } = ctx;
   const { scopes = [{ key: "", label: null, filter: () => true }], tag = () => null, title = t("Questions") } = options;
   let review = Boolean(session.review);
   let last = null;
+  const everything = new Set(); // scopes whose whole list is open; the others show their top questions only
 
   const toggle = el("input", { type: "checkbox", id: "qa-review", role: "switch", class: "qa-switch__input" });
   toggle.checked = review;
@@ -441,11 +448,24 @@ export function questionConsole(ctx, options = {}) {
       const mine = ranked(posts.filter((post) => shown(post) && scope.filter(post)));
       const spotId = spotlightOf(state.formatState, scope.key);
       const heading = scope.label ? el("h3", { class: "qa-scope__title", text: scope.label }) : null;
+      // Hundreds of questions would push everything else out of reach: the top ones, and the rest on demand.
+      const open = everything.has(scope.key) || mine.length <= TOP;
+      const listed = open ? mine : mine.slice(0, TOP);
+      let all = null;
+      if (mine.length > TOP) {
+        all = el("button", { type: "button", class: "button button--small qa-scope__all", "aria-expanded": String(open),
+          text: open ? t("Show the top questions only") : t("Show all %(count)s questions", { count: mine.length }) });
+        all.addEventListener("click", () => {
+          if (open) everything.delete(scope.key); else everything.add(scope.key);
+          render(last);
+        });
+      }
       return el("section", { class: "qa-scope", dataset: { scope: scope.key },
         "aria-label": scope.label || t("Questions") }, [
         heading,
-        mine.length ? el("ol", { class: "qa-console__list" }, mine.map((post) => question(post, spotId)))
+        mine.length ? el("ol", { class: "qa-console__list" }, listed.map((post) => question(post, spotId)))
           : el("p", { class: "hint", text: t("No question yet.") }),
+        all,
       ]);
     }));
   }

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app.services import records
 from app.services.errors import ServiceError, whole_number
 from app.services.text import clean_post_text, person_key, slugify
-from workshops import N_, Phase, WorkshopFormat, questions
+from workshops import N_, NP_, Phase, WorkshopFormat, questions
 
 DUO_FRAMEWORK = "duo"
 KIND_FRAMEWORK = "kind"
@@ -116,6 +116,8 @@ class Duo(WorkshopFormat):
         N_("One lesson per line, up to five."),
         N_("Save the lessons"),
         N_("Saved."),
+        NP_("+ %(count)s more takeaway", "+ %(count)s more takeaways"),
+        NP_("said %(count)s time", "said %(count)s times"),
     )
     example = {"id": "duos", "start": "09:30", "end": "11:00", "kind": "duo", "workshop": "duo",
                "title": "Quand collectivités et coopérations s’associent, retours d’expérience en duo",

@@ -37,6 +37,7 @@ export function mount(ctx) {
   }
 
   const editors = new Map(duos.map((duo) => [duo.key, editor(duo)]));
+  root.classList.add("qa-console-view");
   root.prepend(panel.node, el("section", { class: "panel duo-lessons", "aria-labelledby": "duo-lessons-title" }, [
     el("h2", { class: "panel__title", id: "duo-lessons-title", text: t("Key lessons of each duo") }),
     ...editors.values(),

@@ -15,7 +15,8 @@ export function mount(ctx) {
     questions: questionWall(ctx, { scope: duo.key, filter: (post) => inDuo(duo.key)(post) && isQuestion(post),
       title: t("Questions") }),
     takeaways: questionWall(ctx, { spotlight: false, filter: (post) => inDuo(duo.key)(post) && isTakeaway(post),
-      title: t("What the room takes away"), empty: t("Nothing yet: share what you take away from your phone.") }),
+      title: t("What the room takes away"), empty: t("Nothing yet: share what you take away from your phone."),
+      more: (count) => t("+ %(count)s more takeaways", { count }), asked: (count) => t("said %(count)s times", { count }) }),
     overview: questionWall(ctx, { scope: duo.key, compact: true, title: duo.label,
       filter: (post) => inDuo(duo.key)(post) && isQuestion(post) }),
   }]));

@@ -29,6 +29,7 @@ export function mount(ctx) {
   ]);
   const list = el("ol", { class: "rt-quotes" });
   const none = el("p", { class: "hint", text: t("No quote yet.") });
+  root.classList.add("qa-console-view");
   root.prepend(panel.node, el("section", { class: "panel rt-quote", "aria-labelledby": "rt-quote-title" }, [
     el("h2", { class: "panel__title", id: "rt-quote-title", text: t("The last word: quotes") }),
     form, none, list,
