@@ -338,6 +338,16 @@ INVARIANTS = {
             OR LENGTH(name) = 0 OR LENGTH(organisation) = 0""",
     f"a harvest text is at most {HARVEST_MAX} characters": f"""
         SELECT id FROM harvest WHERE LENGTH(text) > {HARVEST_MAX}""",
+    "a post waiting for review is hidden": """
+        SELECT id FROM post WHERE held = true AND hidden = false""",
+    "an upvote is on a post of its session, by a participant of its event": """
+        SELECT u.id FROM upvote u JOIN post p ON p.id = u.post_id JOIN "session" s ON s.id = u.session_id
+        JOIN participant a ON a.id = u.participant_id
+        WHERE p.session_id != u.session_id OR a.event_id != s.event_id""",
+    "a kept post counts the people who upvoted it or a post merged into it, each once": """
+        SELECT p.id FROM post p WHERE p.merged_into_id IS NULL AND p.upvotes != (
+            SELECT COUNT(DISTINCT u.participant_id) FROM upvote u JOIN post q ON q.id = u.post_id
+            WHERE q.id = p.id OR q.merged_into_id = p.id)""",
 }
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
