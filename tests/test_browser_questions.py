@@ -1,12 +1,13 @@
 """Questions that rise in a real Chromium: the wall reorders on upvotes by sliding (nothing jumps), the spotlight is
 large, answered questions sink, held ones never reach a wall; the phone's upvote toggles and is withdrawn, a question
 is anonymous unless signed; the duo's and the round table's phone, wall and console pass axe-core; the wall reads
-from the back of a room at 1366×768."""
+from the back of a room at 1366×768; duos in parallel each have their table wall, and a long list folds in the console."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -378,3 +379,48 @@ def test_the_round_table_console_captures_quotes_marking_unpublished_ones(browse
     quotes.first.get_by_role("button", name="Supprimer").click()
     expect(quotes).to_have_count(1)
     console.close()
+
+
+def test_duos_in_parallel_each_table_wall_shows_its_duo_and_the_console_folds_long_lists(browser, server, axe):
+    code = code_of(server, "duos-paralleles")
+    tables = {table["key"]: table for table in server.sessions["duos-paralleles"]["tables"]}
+    third, shop = tables["un-tiers-lieu-et-sa-commune"], tables["une-epicerie-solidaire"]
+    server.act(code, "phase_set", phase="duos")
+    # A phone at a duo's table posts under its duo; the session reviews questions first (moderation: review).
+    held = ask(phone(server, third["code"], "Table 1"), third["code"], "Qui paie le loyer du tiers-lieu ?",
+               {"kind": "question"})
+    assert held["held"] and held["tags"]["duo"] == "un-tiers-lieu-et-sa-commune"
+    walls = {}
+    for key, table in (("third", third), ("shop", shop)):
+        walls[key] = browser.new_page(viewport={"width": 1366, "height": 768})
+        walls[key].goto(f"{server.url}/wall/{table['code']}")
+        expect(walls[key].locator(".duo-one .duo-head__title")).to_have_text(table["name"])
+    console = open_console(browser, server, code, viewport={"width": 1366, "height": 900})
+    console.locator(".qa-queue__list").get_by_role("button", name="Publier").click()
+    expect(walls["third"].locator(".qa-item__text")).to_have_text(["Qui paie le loyer du tiers-lieu ?"])
+    expect(walls["shop"].locator(".qa-empty").first).to_be_visible()
+    assert walls["shop"].locator(".qa-item").count() == 0
+    axe(walls["third"], "a parallel duo's table wall")
+
+    # Sixteen questions for one duo: the console shows the first fifteen and the rest on demand.
+    server.act(code, "review_set", review=False)
+    for n in range(16):
+        if n % 6 == 0:
+            asker = phone(server, shop["code"], f"Épicerie {n}")
+        ask(asker, shop["code"], f"Question {n + 1} sur l’épicerie solidaire", {"kind": "question"})
+    scope = console.locator('.qa-scope[data-scope="une-epicerie-solidaire"]')
+    expect(scope.locator(".qa-console__item")).to_have_count(15)
+    more = scope.get_by_role("button", name="Afficher les 16 questions")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    more.click()
+    expect(scope.locator(".qa-console__item")).to_have_count(16)
+    expect(scope.get_by_role("button", name="N’afficher que les premières questions")).to_have_attribute(
+        "aria-expanded", "true")
+    # The shop's wall shows the questions that fit and counts the others: every one is either there or counted.
+    expect(walls["shop"].locator(".duo-one .qa-more").first).to_have_text(re.compile(r"^\+ \d+ autres questions$"))
+    assert_readable(walls["shop"])
+    shown = walls["shop"].locator(".duo-one .qa-item").count()
+    counted = int(re.sub(r"\D", "", walls["shop"].locator(".duo-one .qa-more").first.text_content()))
+    assert shown >= 3 and shown + counted == 16
+    for page in (*walls.values(), console):
+        page.close()
