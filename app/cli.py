@@ -586,6 +586,8 @@ def rehearse(ctx, slug: str, participants: int, seed: int | None, corpus: Path |
         click.echo(f"\n{tally.title} ({tally.workshop}, {tally.code})\n"
                    f"  joined {tally.joined} ({tally.named} named), steps {tally.steps}, posts acked {tally.posts}, "
                    f"votes cast {tally.votes}, harvests written {tally.harvests}, "
+                   + (f"upvotes acked {tally.upvotes}, " if tally.upvotes else "")
+                   + (f"questions reviewed {tally.reviewed}, " if tally.reviewed else "")
                    + (f"format actions acked {tally.actions}, " if tally.actions else "")
                    + (f"waits for a rate limit {tally.retried}, " if tally.retried else "")
                    + f"errors {len(tally.errors)} ({tally.seconds:.0f} s)")

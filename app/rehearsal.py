@@ -38,6 +38,10 @@ ORGANISATION_SHARE = 0.8  # of those, who also give their organisation
 ELSEWHERE_SHARE = 0.06  # participants who sit at another table than the plan's in a round
 ABSTAIN_SHARE = 0.08  # participants who place no dot
 IDEAS_PER_STEP = (1, 1, 2, 2, 2, 3)  # ideas a participant posts in one step that takes posts, drawn from this
+UPVOTES_PER_STEP = (0, 1, 2, 2, 3)  # others' questions a participant upvotes in a Q&A step, drawn from this
+WITHDRAW_SHARE = 0.1  # upvotes a participant takes back
+REJECT_SHARE = 0.1  # questions waiting for review that the moderator turns down
+ANSWERED = 2  # questions the moderator marks answered at the end of each Q&A step
 
 
 class CorpusError(Exception):
@@ -184,6 +188,8 @@ class Tally:
     named: int = 0
     posts: int = 0
     votes: int = 0
+    upvotes: int = 0  # upvotes acked (withdrawals included) in a question-and-answer session
+    reviewed: int = 0  # posts the moderator published or turned down from the review queue
     harvests: int = 0
     actions: int = 0  # a format's own participant actions acked (a diagnostic's team and answers)
     steps: int = 0
@@ -449,6 +455,7 @@ class Run:
         self.plan: dict = {}
         self.is_open = False
         self.voted = self.harvested = False
+        self.posted: list[tuple[int, dict]] = []  # (phone index, post as its ack returned it) in this session
 
     def fail(self, message: str) -> None:
         """Record an error of this session."""
@@ -497,6 +504,8 @@ class Run:
                 self.tally.steps += 1
                 if phase["posting"]:
                     await self.post_round(phase)
+                    if self.info.get("questions"):
+                        await self.questions_round(phase)
                 await self.format_actions(phase)
                 if phase["key"] == "harvest" and self.hosts:
                     await self.harvest()
@@ -504,8 +513,8 @@ class Run:
                     await self.vote()
             if self.hosts and not self.harvested:
                 await self.harvest()
-            # A session that takes no posts (a diagnostic) has nothing to vote on.
-            if not self.voted and self.tally.posts:
+            # A session that takes no posts (a diagnostic) has nothing to vote on; questions rise by upvotes instead.
+            if not self.voted and self.tally.posts and not self.info.get("questions"):
                 if self.is_open:
                     await self.organise("session_open", {"open": False})
                 await self.vote()
@@ -656,8 +665,43 @@ class Run:
                 await asyncio.sleep(error.get("retry_after") or 1)  # the same client_id: stored once whatever happens
             if ack.get("ok"):
                 self.tally.posts += 1
+                self.posted.append((phone.index, ack["post"]))
             else:
                 self.fail(f"participant {phone.index + 1} post: {_error(ack)}")
+
+    async def questions_round(self, phase: dict) -> None:
+        """The moderator goes through the review queue, phones upvote others' questions, the top ones get answered."""
+        rng = self.crowd.rng(self.tally.key, phase["key"], "review")
+        for _index, post in [(i, p) for i, p in self.posted if p.get("held")]:
+            event = "post_reject" if rng.random() < REJECT_SHARE else "post_approve"
+            if (await self.organise(event, {"post_id": post["id"]}, required=False)).get("ok"):
+                self.tally.reviewed += 1
+                post["held"], post["hidden"] = False, event == "post_reject"
+        visible = [(i, p) for i, p in self.posted if not p.get("held") and not p.get("hidden")]
+        counts: dict[int, int] = {}
+
+        async def upvote(phone: Phone) -> None:
+            rng = self.crowd.rng(self.tally.key, phase["key"], "upvotes", phone.index)
+            others = sorted(p["id"] for i, p in visible if i != phone.index)
+            for post_id in rng.sample(others, min(len(others), rng.choice(UPVOTES_PER_STEP))):
+                ack = await phone.client.call("upvote", {"code": self.code, "post_id": post_id, "on": True})
+                if ack.get("ok") and rng.random() < WITHDRAW_SHARE:
+                    self.tally.upvotes += 1
+                    ack = await phone.client.call("upvote", {"code": self.code, "post_id": post_id, "on": False})
+                if ack.get("ok"):
+                    self.tally.upvotes += 1
+                    counts[post_id] = ack["upvotes"]
+                else:
+                    self.fail(f"participant {phone.index + 1} upvote: {_error(ack)}")
+
+        await asyncio.gather(*(upvote(phone) for phone in self.members))
+        # The acks' last counts are a floor of each question's final count: enough to pick the risen ones.
+        top = sorted(counts, key=lambda post_id: (-counts[post_id], post_id))
+        for post_id in top[:ANSWERED]:
+            await self.organise("question_answered", {"post_id": post_id, "answered": True}, required=False)
+        if len(top) > ANSWERED:
+            await self.organise("question_spotlight", {"post_id": top[ANSWERED], "on": True}, required=False)
+        self.posted = [(i, p) for i, p in self.posted if p["id"] not in set(top[:ANSWERED])]
 
     async def harvest(self) -> None:
         """Each host writes, category by category, a few lines of what their table keeps."""

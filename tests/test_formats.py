@@ -40,15 +40,16 @@ def event_with(item: dict) -> dict:
 
 
 def test_builtin_formats_are_registered():
-    assert BUILTIN == sorted(registry()) == ["board", "diagnostic", "idea_tree", "keep_stop_create", "world_cafe"]
+    assert BUILTIN == sorted(registry()) == ["board", "diagnostic", "duo", "idea_tree", "keep_stop_create",
+                                                  "round_table", "world_cafe"]
 
 
 def test_a_format_from_another_package_is_registered_through_its_entry_point(fishbowl):
     from importlib.metadata import distribution
 
     fmt = registry()["fishbowl"]
-    assert list(registry()) == ["board", "world_cafe", "idea_tree", "keep_stop_create", "diagnostic",
-                              "fishbowl"]  # built-in formats first
+    assert list(registry()) == ["board", "world_cafe", "idea_tree", "keep_stop_create", "diagnostic", "duo",
+                              "round_table", "fishbowl"]  # built-in formats first
     assert type(fmt).__module__ == "rouages_fishbowl" and distribution("rouages-fishbowl").version == "0.1.0"
     assert fmt.folder().name == "rouages_fishbowl" and (fmt.folder() / "templates" / "booklet.html").is_file()
     assert fmt.screen("wall") == Screen("formats/fishbowl/wall.html", "/formats/fishbowl/wall.js",

@@ -28,6 +28,8 @@ BUILTIN = (
     "workshops.idea_tree",
     "workshops.keep_stop_create",
     "workshops.diagnostic",
+    "workshops.duo",
+    "workshops.round_table",
 )
 
 #: The screens a format may shape: the participant's phone, the projector wall, the organiser's console, a host's page.
@@ -149,6 +151,13 @@ class WorkshopFormat(ABC):
         """Return the ordered phases of a session with these settings."""
         return [Phase("collect", "Collect")]
 
+    def item_phases(self, item: dict, event: dict) -> list[Phase]:
+        """Return the phases of the session this programme item runs; by default ``phases`` of its settings.
+
+        A format whose steps follow what the item lists (one phase per duo, say) overrides this one.
+        """
+        return self.phases(item.get("settings", {}))
+
     def tags(self, item: dict, event: dict) -> list[dict]:
         """Return the frameworks a post is tagged with: [{"framework": key, "required": bool}]."""
         return item.get("tags", [])
@@ -254,6 +263,11 @@ def ideas(session) -> list[dict]:
               "upvotes": p.upvotes, "answered": p.answered}
              for p in posts_since(session, 0)]
     return sorted(found, key=lambda idea: (-idea["dots"], idea["seq"]))
+
+
+def questions(session) -> list[dict]:
+    """Return a question-and-answer session's visible posts for a booklet, most upvoted first, then oldest first."""
+    return sorted(ideas(session), key=lambda post: (-post["upvotes"], post["seq"]))
 
 
 _registry: dict[str, WorkshopFormat] | None = None

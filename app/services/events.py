@@ -85,7 +85,7 @@ def _apply(spec: dict, formats: Mapping) -> tuple[Event, dict]:
             db.session.add(session)
             counts["sessions_created"] += 1
         fmt = formats[item["workshop"]]
-        phases = [phase.as_dict() for phase in fmt.phases(item.get("settings", {}))]
+        phases = [phase.as_dict() for phase in fmt.item_phases(item, spec)]
         tags = fmt.tags(item, spec)
         # What the facilitator switched on during the session survives a re-import of the file.
         state = (session.settings or {}).get("state") if session.id is not None else None
