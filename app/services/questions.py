@@ -41,6 +41,18 @@ def _check_bool(value, field: str) -> bool:
     return value
 
 
+def _counted_on(session: Session, post_id) -> Post:
+    """Return the visible post an upvote counts on: for a question merged into another, the one kept."""
+    post_id = whole_number(post_id, "post_id", low=1)
+    post = db.session.scalar(select(Post).where(Post.id == post_id, Post.session_id == session.id))
+    if post is not None and post.merged_into_id is not None:
+        # A phone that has not heard of the merge yet still shows the duplicate: its person's upvote goes on.
+        post = db.session.get(Post, post.merged_into_id)
+    if post is None or post.hidden:
+        raise ServiceError("unknown_post", _l("This post does not exist in this workshop."), 404)
+    return post
+
+
 def _take_rev(session: Session) -> int:
     """Take the session's next revision; on PostgreSQL this also holds its row until commit, one change at a time."""
     return db.session.execute(update(Session).where(Session.id == session.id)
@@ -62,7 +74,7 @@ def upvote(session: Session, participant: Participant, post_id, on) -> dict:
     """Set whether a participant upvotes a visible post (sending the same twice changes nothing); tell the screens."""
     format_of(session)
     on = _check_bool(on, "on")
-    post = _visible(session, post_id)
+    post = _counted_on(session, post_id)
     # Taken first: the check below and the count after the change then see every other upvote already made.
     rev = _take_rev(session)
     group = _group(post)
