@@ -110,7 +110,13 @@ def upvote(session: Session, participant: Participant, post_id, on) -> dict:
         conn.commit()
     if sync is not None:
         sync()  # durable before it is acknowledged or shown
-    socketio.emit("upvotes", {"code": code, "id": post_id, "upvotes": upvotes, "rev": rev}, to=screens_room(session_id))
+    # Syncs end in any order: a count older than one already sent would leave the walls showing it, so it is not
+    # sent (the newer one counted this change too). Checked and set with no yield between, one loop per process.
+    sent = current_app.extensions.setdefault("rouages.upvotes_sent", {})  # post id → rev of the last count sent
+    if sent.get(post_id, 0) < rev:
+        sent[post_id] = rev
+        socketio.emit("upvotes", {"code": code, "id": post_id, "upvotes": upvotes, "rev": rev},
+                      to=screens_room(session_id))
     return {"post_id": post_id, "upvotes": upvotes, "mine": on}
 
 
