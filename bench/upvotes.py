@@ -318,15 +318,16 @@ class Fleet:
         reap(self.procs)
 
 
-def start_profiler(pid: int, out: Path, seconds: float) -> subprocess.Popen | None:
-    """Start py-spy on the server, idle samples included: a latency is also made of the time spent waiting."""
+def start_profiler(pid: int, out: Path, seconds: float, idle: bool) -> subprocess.Popen | None:
+    """Start py-spy on the server; with `idle`, the samples of threads waiting (an fsync, a lock) too."""
     exe = shutil.which("py-spy") or next((str(p) for p in [Path(sys.executable).parent / "py-spy"] if p.exists()),
                                          None)
     if exe is None:
         print("warning: py-spy not found (pip install py-spy); no profile taken", file=sys.stderr)
         return None
-    return subprocess.Popen([exe, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--idle",
-                             "--format", "raw", "--rate", "100", "--nonblocking", "-o", str(out)],
+    return subprocess.Popen([exe, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
+                             *(["--idle"] if idle else []), "--format", "raw", "--rate", "100", "--nonblocking",
+                             "-o", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -361,13 +362,12 @@ async def bench(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="rouages-bench-upvotes-") as tmp:
         srv, code = start_server(args, Path(tmp))
         urls = srv.urls if isinstance(srv, Workers) else [srv.url]
-        pids = srv.pids if isinstance(srv, Workers) else None
         fleet = Fleet(urls, code, args)
         screens = [Screen("console"), Screen("wall")]
         profiler = None
         try:
             srv.start()
-            pids = pids or [srv.process.pid]
+            pids = srv.pids if isinstance(srv, Workers) else [srv.process.pid]
             server = ProcGroup([psutil.Process(pid) for pid in pids])
             cookie = organiser_cookie(urls[-1])
             await screens[0].connect(urls[-1], code, {"Cookie": cookie})
@@ -395,7 +395,7 @@ async def bench(args) -> dict:
                              offset0=0.5 / args.post_rate) if args.post_rate > 0 else []
             plan = sorted(votes + asks, key=lambda item: item[0])
             if args.py_spy:
-                profiler = start_profiler(server.pid, args.py_spy, args.duration + START_LEAD)
+                profiler = start_profiler(server.pid, args.py_spy, args.duration + START_LEAD, args.py_spy_idle)
             cpu0, busy0, me0 = cpu_of(server), machine_busy(), time.process_time()
             run = await fleet.run(1, plan)
             acked_votes = [r for r in run["records"] if r[1][0] == "upvote" and r[3] is not None]
@@ -547,6 +547,8 @@ def parse(argv=None) -> argparse.Namespace:
                         help="Rouages workers: 1 on SQLite; 2 or more on PostgreSQL joined by Redis [1]")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="Redis URL for --workers [%(default)s]")
     parser.add_argument("--py-spy", type=Path, metavar="FILE", help="profile the server during the votes (collapsed stacks)")
+    parser.add_argument("--py-spy-idle", action="store_true",
+                        help="count the samples of waiting threads too (an fsync on the event loop shows only so)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the plans [1]")
     args = parser.parse_args(argv)
