@@ -669,6 +669,17 @@ class Run:
             else:
                 self.fail(f"participant {phone.index + 1} post: {_error(ack)}")
 
+    async def paced(self, phone: Phone, event: str, data: dict) -> dict:
+        """Send a phone's event, again after the wait a rate limit asks for."""
+        for attempt in range(RETRIES):
+            ack = await phone.client.call(event, data)
+            retry = (ack.get("error") or {}).get("retry_after")
+            if ack.get("ok") or retry is None or attempt == RETRIES - 1:
+                return ack
+            self.tally.retried += 1
+            await asyncio.sleep(retry)
+        return ack
+
     async def questions_round(self, phase: dict) -> None:
         """The moderator goes through the review queue, phones upvote others' questions, the top ones get answered."""
         rng = self.crowd.rng(self.tally.key, phase["key"], "review")
@@ -684,10 +695,10 @@ class Run:
             rng = self.crowd.rng(self.tally.key, phase["key"], "upvotes", phone.index)
             others = sorted(p["id"] for i, p in visible if i != phone.index)
             for post_id in rng.sample(others, min(len(others), rng.choice(UPVOTES_PER_STEP))):
-                ack = await phone.client.call("upvote", {"code": self.code, "post_id": post_id, "on": True})
+                ack = await self.paced(phone, "upvote", {"code": self.code, "post_id": post_id, "on": True})
                 if ack.get("ok") and rng.random() < WITHDRAW_SHARE:
                     self.tally.upvotes += 1
-                    ack = await phone.client.call("upvote", {"code": self.code, "post_id": post_id, "on": False})
+                    ack = await self.paced(phone, "upvote", {"code": self.code, "post_id": post_id, "on": False})
                 if ack.get("ok"):
                     self.tally.upvotes += 1
                     counts[post_id] = ack["upvotes"]

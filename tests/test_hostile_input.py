@@ -12,6 +12,8 @@ payload is sent by an organiser, a joined phone and a stranger, so an event rece
 
 from __future__ import annotations
 
+import copy
+
 import json
 import os
 import re
@@ -96,6 +98,14 @@ def world_cafe_event(app, slug="cafe"):
     return import_file(app, eventfile.dump(doc)).sessions[0]
 
 
+def duo_event(app):
+    """Import the duo format's example, in parallel rooms with questions under review, as its own event."""
+    item = copy.deepcopy(registry()["duo"].example)
+    item["settings"] = {**item.get("settings", {}), "parallel": True, "moderation": "review"}
+    doc = {"slug": "duos", "title": "Duos", "programme": [{"date": "2026-06-10", "items": [item]}]}
+    return import_file(app, eventfile.dump(doc)).sessions[0]
+
+
 def tables_of(app, session_id):
     """Return [(key, code, host token)] of a session's tables, in order."""
     with app.app_context():
@@ -117,6 +127,7 @@ class Stage:
     board: SimpleNamespace
     other: SimpleNamespace
     cafe: SimpleNamespace
+    duo: SimpleNamespace
     tables: list
     clients: dict
     http: dict
@@ -132,17 +143,21 @@ class Stage:
 
 @pytest.fixture
 def stage(app, event, organiser):
-    """A board session and a running world café, an organiser watching everything, phones with posts and dots."""
+    """A board, a running world café and duos under review, an organiser watching everything, phones with posts,
+    dots and upvotes."""
     board = next(s for s in event.sessions if s.key == "world-cafe")
     other = next(s for s in event.sessions if s.key != "world-cafe")
     cafe = world_cafe_event(app)
     tables = tables_of(app, cafe.id)
+    duo = duo_event(app)
+    duo_tables = tables_of(app, duo.id)
 
     http_organiser = app.test_client()
     login(http_organiser)
     console = socket_client(app, http_organiser)
     assert console.emit("phase_set", {"code": cafe.code, "phase": "round_1"}, callback=True)["ok"]
-    for session in (board, other, cafe):
+    assert console.emit("phase_set", {"code": duo.code, "phase": "duos"}, callback=True)["ok"]
+    for session in (board, other, cafe, duo):
         assert console.emit("watch", {"code": session.code}, callback=True)["ok"]
 
     phone, neighbour, stranger = socket_client(app), socket_client(app), socket_client(app)
@@ -150,11 +165,15 @@ def stage(app, event, organiser):
     token = phone.emit("join", {"code": board.code, "name": "Camille"}, callback=True)["participant"]["token"]
     cafe_token = phone.emit("join", {"code": tables[0][1]}, callback=True)["participant"]["token"]
     neighbour_token = neighbour.emit("join", {"code": other.code}, callback=True)["participant"]["token"]
+    duo_token = phone.emit("join", {"code": duo_tables[0][1]}, callback=True)["participant"]["token"]
     posts, client_ids = [], []
     for n, (sender, code, tags) in enumerate([(phone, board.code, {"function": "animation"}),
                                               (phone, board.code, {"function": "support", "category": "actions"}),
                                               (phone, tables[0][1], {}), (phone, tables[0][1], {}),
-                                              (phone, tables[1][1], {}), (neighbour, other.code, {})]):
+                                              (phone, tables[1][1], {}), (neighbour, other.code, {}),
+                                              (phone, duo_tables[0][1], {"kind": "question"}),
+                                              (phone, duo_tables[0][1], {"kind": "takeaway"}),
+                                              (phone, duo_tables[1][1], {"kind": "question"})]):
         client_id = f"stage-post-{n:04d}"
         ack = sender.emit("post", {"code": code, "client_id": client_id, "text": f"Idée {n}", "tags": tags},
                           callback=True)
@@ -164,17 +183,21 @@ def stage(app, event, organiser):
     for session in (board, cafe):
         assert console.emit("vote_open", {"code": session.code, "budget": 5, "max_per_post": 2}, callback=True)["ok"]
     assert phone.emit("vote", {"code": board.code, "dots": {str(posts[0]): 2}}, callback=True)["ok"]
+    # Two of the duos' three posts published (the third stays in the review queue), one upvoted.
+    for post_id in posts[6:8]:
+        assert console.emit("post_approve", {"code": duo.code, "post_id": post_id}, callback=True)["ok"]
+    assert phone.emit("upvote", {"code": duo.code, "post_id": posts[6], "on": True}, callback=True)["ok"]
 
     http_anonymous, http_phone = app.test_client(), app.test_client()
     http_phone.set_cookie("rouages_participant", token)
     csrf = {"organiser": csrf_of(http_organiser, f"/console/s/{board.code}"),
             "anonymous": csrf_of(http_anonymous, "/login"), "phone": csrf_of(http_phone, "/login")}
-    built = Stage(app=app, board=board, other=other, cafe=cafe, tables=tables,
+    built = Stage(app=app, board=board, other=other, cafe=cafe, duo=duo, tables=tables,
                   clients={"organiser": console, "phone": phone, "stranger": stranger},
                   http={"organiser": http_organiser, "anonymous": http_anonymous, "phone": http_phone},
-                  csrf=csrf, participant_tokens=[token, neighbour_token, cafe_token], post_ids=posts,
+                  csrf=csrf, participant_tokens=[token, neighbour_token, cafe_token, duo_token], post_ids=posts,
                   client_ids=client_ids)
-    built.codes = [board.code, other.code, cafe.code, *(t[1] for t in tables)]
+    built.codes = [board.code, other.code, cafe.code, *(t[1] for t in tables), duo.code, *(t[1] for t in duo_tables)]
     built.host_tokens = [t[2] for t in tables]
     built.slugs = [event.slug]
     built.fields = field_values(built)
@@ -187,7 +210,8 @@ def stage(app, event, organiser):
 # Strategies --------------------------------------------------------------------------------------------------
 
 FIELDS = ["code", "text", "tags", "client_id", "since", "rev", "post_id", "into", "dots", "budget",
-          "max_per_post", "phase", "open", "seconds", "token", "category", "name", "organisation", "opening"]
+          "max_per_post", "phase", "open", "seconds", "token", "category", "name", "organisation", "opening",
+          "on", "answered", "review", "signed"]
 RANDOM_KEYS = ["", "ok", "__proto__", "constructor", "code ", "CODE", "x" * 300, "\udfff", "\x00", "١", "limit"]
 
 NASTY_STRINGS = [
@@ -227,7 +251,7 @@ def field_values(stage: Stage) -> dict:
     codes = stage.codes + [c.lower() for c in stage.codes] + [f" {c[:3]}-{c[3:]} " for c in stage.codes]
     post_ids = st.sampled_from(stage.post_ids + [0, -1, 2**31 - 1, 2**31, 2**53 - 1, 2**53, 2**63, BIG])
     post_keys = st.sampled_from([str(i) for i in stage.post_ids] + ["²", "١", str(BIG), "-1", " 1", "1e3", "", "01"])
-    phases = ["welcome", "round_1", "round_2", "round_3", "harvest", "vote", "done", "collect"]
+    phases = ["welcome", "round_1", "round_2", "round_3", "harvest", "vote", "done", "collect", "duos"]
     client_id = st.one_of(st.sampled_from(stage.client_ids + [f"fuzz-{n:04d}" for n in range(8)]),
                           st.from_regex(r"\A[A-Za-z0-9_-]{8,64}\Z"))
     return {
@@ -241,7 +265,8 @@ def field_values(stage: Stage) -> dict:
         "text": st.one_of(st.sampled_from(["Une idée", "  Une   idée \u200b ", "x" * 500, "x\udfff y"]), any_text),
         "tags": st.one_of(st.sampled_from([{}, {"function": "animation"}, {"function": "creativite"},
                                            {"function": "support", "category": "missions"}, {"category": "besoins"},
-                                           {"function": None}, {"function": "nope"}])),
+                                           {"function": None}, {"function": "nope"}, {"kind": "question"},
+                                           {"kind": "takeaway", "duo": "alimentation-durable-et-locale"}])),
         "dots": st.dictionaries(post_keys, st.one_of(st.integers(-1, 6), scalars), max_size=4),
         "budget": st.integers(0, 21),
         "max_per_post": st.integers(0, 21),
@@ -252,6 +277,10 @@ def field_values(stage: Stage) -> dict:
         "category": st.sampled_from(["missions", "actions", "besoins", "animation"]),
         "name": st.sampled_from(["Camille", "Dominique", "  Léa  ", "x" * 80]),
         "organisation": st.sampled_from(["MES", "Pays de Bray", "x" * 120]),
+        "on": st.booleans(),
+        "answered": st.booleans(),
+        "review": st.booleans(),
+        "signed": st.booleans(),
     }
 
 

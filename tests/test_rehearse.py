@@ -72,7 +72,12 @@ def rehearsed(tmp_path_factory, databases):
 
 def test_the_builtin_corpus_is_large_and_every_tag_names_an_item_of_the_demo():
     corpus = builtin_corpus()
-    items = {fw["key"]: {i["key"] for i in fw["items"]} for fw in load(demo_text(), registry())["frameworks"]}
+    demo = load(demo_text(), registry())
+    items = {fw["key"]: {i["key"] for i in fw["items"]} for fw in demo["frameworks"]}
+    # A format's own frameworks too: the duos and the kind of post, the round table's speakers.
+    for item in (item for day in demo["programme"] for item in day["items"] if "workshop" in item):
+        fmt = registry()[item["workshop"]]
+        items.update({fw["key"]: {i["key"] for i in fw["items"]} for fw in fmt.frameworks(item, demo, [])})
     assert len(corpus.ideas) >= 250 and len(corpus.harvest) >= 45
     assert len({t.text for t in corpus.ideas}) == len(corpus.ideas)
     for entry in corpus.ideas + corpus.harvest:
@@ -88,7 +93,7 @@ def test_a_crowd_runs_every_live_session_of_the_demo_and_the_outcome_is_stored(r
     demo, done = rehearsed, rehearsed.run
     assert done.returncode == 0, done.stdout + done.stderr
     sessions = {r.key: r for r in rows(demo, 'SELECT id, key, title, code, workshop, phase, vote_state FROM "session"')}
-    assert len(sessions) == 5
+    assert len(sessions) == 7
     for session in sessions.values():
         assert f"{session.title} ({session.workshop}, {session.code})\n  joined 12 (" in done.stdout
     assert "errors 0.\n" in done.stdout and "error:" not in done.stderr
@@ -122,11 +127,25 @@ def test_a_crowd_runs_every_live_session_of_the_demo_and_the_outcome_is_stored(r
     assert "harvests written 15" in done.stdout
     hosts = rows(demo, "SELECT host_participant_id FROM session_table WHERE session_id = :id", id=cafe.id)
     assert all(h.host_participant_id is not None for h in hosts)
-    # Every session with ideas had its vote: stored dots, revealed.
-    for session in (s for s in sessions.values() if s.key != "diagnostic"):
+    # Every session with ideas had its vote: stored dots, revealed; questions rise by upvotes instead.
+    for session in (s for s in sessions.values() if s.key not in ("diagnostic", "duos", "table-ronde")):
         assert session.vote_state == "revealed"
         voters = rows(demo, "SELECT DISTINCT participant_id FROM vote WHERE session_id = :id", id=session.id)
         assert len(voters) >= 6
+    # The duos and the round table: takeaways and questions upvoted, the round table's all reviewed first.
+    for key in ("duos", "table-ronde"):
+        session = sessions[key]
+        assert (session.phase, session.vote_state) == ("done", "none")
+        summary = done.stdout.split(f"({session.workshop}, {session.code})\n")[1].splitlines()[0]
+        upvotes = rows(demo, "SELECT COUNT(*) AS n FROM upvote WHERE session_id = :id", id=session.id)[0].n
+        assert upvotes >= 6 and "upvotes acked " in summary
+        counted = rows(demo, "SELECT SUM(upvotes) AS n, SUM(CASE WHEN answered THEN 1 ELSE 0 END) AS answered "
+                             "FROM post WHERE session_id = :id", id=session.id)[0]
+        assert counted.n == upvotes and counted.answered >= 2
+    held = rows(demo, "SELECT COUNT(*) AS n FROM post WHERE session_id = :id AND held", id=sessions["table-ronde"].id)
+    assert held[0].n == 0 and "questions reviewed " in done.stdout
+    duo_tags = [json.loads(p.tags) if isinstance(p.tags, str) else p.tags for p in posts if p.key == "duos"]
+    assert {t["kind"] for t in duo_tags} == {"takeaway", "question"} and len({t["duo"] for t in duo_tags}) == 4
     # In the diagnostic every phone named one of a few teams and the teams answered every function.
     diagnostic = sessions["diagnostic"]
     keys = [r.key for r in rows(demo, "SELECT key FROM format_record WHERE session_id = :id", id=diagnostic.id)]

@@ -79,7 +79,7 @@ class RoundTable(WorkshopFormat):
                "speakers": [{"name": "Anne-Laure Federici", "role": "Animation, déléguée générale",
                              "organisation": "RTES"},
                             {"name": "Patricia Andriot", "role": "Vice-présidente", "organisation": "RTES"}],
-               "settings": {"moderation": "review", "minutes": 30}}
+               "settings": {"minutes": 30}}
 
     def review(self, settings: dict) -> bool:
         """Questions wait for a moderator when the settings ask for it."""
