@@ -64,6 +64,7 @@ class Corpus:
     harvest: list[Text]
     names: list[str]
     organisations: list[str]
+    facilitator: list[Text] = field(default_factory=list)
 
 
 def builtin_corpus() -> Corpus:
@@ -71,7 +72,9 @@ def builtin_corpus() -> Corpus:
     doc = yaml.safe_load(resources.files("app.data").joinpath("rehearsal_corpus.yaml").read_text("utf-8"))
     return Corpus(ideas=[Text(t, dict(g.get("tags") or {})) for g in doc["ideas"] for t in g["texts"]],
                   harvest=[Text(t, dict(g.get("tags") or {})) for g in doc["harvest"] for t in g["lines"]],
-                  names=list(doc["names"]), organisations=list(doc["organisations"]))
+                  names=list(doc["names"]), organisations=list(doc["organisations"]),
+                  facilitator=[Text(t, dict(g.get("tags") or {})) for g in doc.get("facilitator", [])
+                               for t in g["lines"]])
 
 
 def _checked(texts: list[tuple[int, object]], path: Path, unit: str) -> list[str]:
@@ -136,7 +139,7 @@ def load_corpus(path: Path) -> Corpus:
     texts = _read_jsonl(path, content) if jsonl else _read_csv(path, content)
     builtin = builtin_corpus()
     return Corpus(ideas=[Text(t) for t in texts], harvest=[Text(t) for t in texts], names=builtin.names,
-                  organisations=builtin.organisations)
+                  organisations=builtin.organisations, facilitator=builtin.facilitator)
 
 
 def fitting(texts: list[Text], frameworks: list[dict], fixed: dict) -> list[Text]:
@@ -507,6 +510,7 @@ class Run:
                     if self.info.get("questions"):
                         await self.questions_round(phase)
                 await self.format_actions(phase)
+                await self.console_actions(phase)
                 if phase["key"] == "harvest" and self.hosts:
                     await self.harvest()
                 if phase["key"] == "vote":
@@ -603,6 +607,26 @@ class Run:
         fmt = registry().get(self.info["workshop"])
         if fmt is not None and fmt.participant_actions():
             await asyncio.gather(*(self.act(fmt, phone, phase) for phone in self.members))
+
+    async def console_actions(self, phase: dict) -> None:
+        """The facilitator writes on the console what the session's format rehearses in this step, if anything."""
+        fmt = registry().get(self.info["workshop"])
+        if fmt is None:
+            return
+
+        def lines(tags: dict) -> list[Text]:
+            return [text for text in self.crowd.corpus.facilitator
+                    if all(text.tags.get(k) == v for k, v in tags.items())]
+
+        rng = self.crowd.rng(self.tally.key, phase["key"], "console")
+        for name, data in fmt.rehearsal_console(self.info, phase["key"], lines, rng):
+            ack = await self.crowd.organiser.call(f"{fmt.slug}.{name}", {"code": self.code, **data})
+            if ack.get("ok"):
+                self.tally.actions += 1
+            elif (ack.get("error") or {}).get("code") == "stale_record":
+                pass  # written by an earlier rehearsal of the same event: the facilitator's text stands
+            else:
+                self.fail(f"console {fmt.slug}.{name}: {_error(ack)}")
 
     async def act(self, fmt, phone: Phone, phase: dict) -> None:
         """Send a phone's actions, asking the format for more with the acks so far, until it has none."""

@@ -146,6 +146,15 @@ def test_a_crowd_runs_every_live_session_of_the_demo_and_the_outcome_is_stored(r
     assert held[0].n == 0 and "questions reviewed " in done.stdout
     duo_tags = [json.loads(p.tags) if isinstance(p.tags, str) else p.tags for p in posts if p.key == "duos"]
     assert {t["kind"] for t in duo_tags} == {"takeaway", "question"} and len({t["duo"] for t in duo_tags}) == 4
+    # The facilitator wrote each duo's key lessons and recorded the speakers' words, one without consent.
+    written = {r.key: json.loads(r.data) if isinstance(r.data, str) else r.data for r in rows(
+        demo, "SELECT f.key, f.data FROM format_record f JOIN \"session\" s ON s.id = f.session_id "
+              "WHERE s.key IN ('duos', 'table-ronde')")}
+    facilitator = builtin_corpus().facilitator
+    for duo in {t["duo"] for t in duo_tags}:
+        assert written[f"lessons:{duo}"]["lessons"] == [t.text for t in facilitator if t.tags.get("duo") == duo]
+    quotes = [data for key, data in written.items() if key.startswith("quote:")]
+    assert len(quotes) == 4 and sorted(q["consent"] for q in quotes) == [False, True, True, True]
     # In the diagnostic every phone named one of a few teams and the teams answered every function.
     diagnostic = sessions["diagnostic"]
     keys = [r.key for r in rows(demo, "SELECT key FROM format_record WHERE session_id = :id", id=diagnostic.id)]

@@ -117,6 +117,23 @@ def test_a_quote_is_written_edited_and_deleted_with_revisions(app, table, read, 
                                                        "consent": True}, 2)}
 
 
+def test_a_quote_written_under_a_key_of_its_own_is_written_once(app, table, read, console):
+    """With a key and revision 0 a quote is created at that key; sent again (a retry, a rehearsal run twice), it is
+    `stale_record` and the first stands."""
+    first = call(console, "round_table.quote", code=table, key="quote:7", rev=0, speaker="arnaud-decagny",
+                 text="Une page à écrire ensemble.", consent=True)
+    assert first["ok"] and first["record"]["key"] == "quote:7" and first["record"]["rev"] == 1, first
+    again = call(console, "round_table.quote", code=table, key="quote:7", rev=0, speaker="arnaud-decagny",
+                 text="Autre chose", consent=False)
+    assert again["error"]["code"] == "stale_record"
+    for key in ("quote:0", "quote:1001", "quote:²", "quote:", "quote:-1", 7):
+        refused = call(console, "round_table.quote", code=table, key=key, rev=0, speaker="arnaud-decagny",
+                       text="Non", consent=True)
+        assert refused["error"]["code"] == "unknown_quote", (key, refused)
+    assert quotes_stored(read, table) == {"quote:7": ({"speaker": "arnaud-decagny",
+                                                       "text": "Une page à écrire ensemble.", "consent": True}, 1)}
+
+
 @pytest.mark.parametrize("change, code", [
     ({"speaker": "someone-else"}, "unknown_speaker"),
     ({"speaker": 3}, "unknown_speaker"),

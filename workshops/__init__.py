@@ -211,6 +211,14 @@ class WorkshopFormat(ABC):
         """
         return []
 
+    def rehearsal_console(self, payload: dict, phase: str, lines, rng) -> list[tuple[str, dict]]:
+        """Return the console actions the facilitator takes at the end of `phase` in a rehearsal: [(name, data)].
+
+        ``lines(tags)`` gives the corpus's facilitator texts whose tags include ``tags`` (each with ``text`` and
+        ``tags``). None by default.
+        """
+        return []
+
     def joined(self, session, participant) -> None:
         """React to a participant joining the session (after the join is stored); nothing by default."""
         return None

@@ -221,6 +221,20 @@ class Duo(WorkshopFormat):
         """Phones post and upvote through the core's events: a duo has no participant action of its own."""
         return []
 
+    def rehearsal_console(self, payload: dict, phase: str, lines, rng) -> list[tuple[str, dict]]:
+        """At the end of a duo (of all of them, in parallel), the facilitator writes its key lessons."""
+        duos = next((fw["items"] for fw in payload.get("frameworks", []) if fw["key"] == DUO_FRAMEWORK), [])
+        number = phase.removeprefix("duo-")
+        if phase == "duos":
+            ended = duos
+        elif number.isascii() and number.isdigit() and 1 <= int(number) <= len(duos):
+            ended = [duos[int(number) - 1]]
+        else:
+            return []
+        written = [(duo["key"], [text.text for text in lines({DUO_FRAMEWORK: duo["key"]})][:LESSONS_MAX])
+                   for duo in ended]
+        return [("lessons", {"duo": key, "lessons": lessons, "rev": 0}) for key, lessons in written if lessons]
+
     def synthesise(self, session) -> dict:
         """Return per duo its theme, presenters, key lessons, best-voted takeaways and most upvoted questions."""
         found = questions(session)

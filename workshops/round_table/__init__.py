@@ -13,6 +13,7 @@ from workshops import Phase, WorkshopFormat, questions
 SPEAKER_FRAMEWORK = "speaker"
 QUOTE_PREFIX = "quote:"
 QUOTE_MAX = 600
+QUOTES_MAX = 1000
 # How many of the room's questions the booklet prints.
 BOOKLET_QUESTIONS = 10
 
@@ -60,6 +61,15 @@ def checked_quote_key(session, payload: dict) -> str:
             or records.get(session, key) is None:
         raise ServiceError("unknown_quote", _l("This quote is not in the session."), 404)
     return key
+
+
+def new_quote_key(payload: dict) -> str:
+    """Return the key a new quote asks for (quote:<n>, n from 1 to QUOTES_MAX), or refuse it."""
+    key = payload.get("key")
+    number = key[len(QUOTE_PREFIX):] if isinstance(key, str) and key.startswith(QUOTE_PREFIX) else ""
+    if not (number.isascii() and number.isdigit() and len(number) <= 6 and 1 <= int(number) <= QUOTES_MAX):
+        raise ServiceError("unknown_quote", _l("This quote is not in the session."), 404)
+    return f"{QUOTE_PREFIX}{int(number)}"
 
 
 class RoundTable(WorkshopFormat):
@@ -155,6 +165,9 @@ class RoundTable(WorkshopFormat):
                 raise ServiceError("invalid_field", _l("The field %(field)s must be a whole number.", field="rev"))
             last = max((quote_number(r.key) for r in records.find(session, QUOTE_PREFIX)), default=0)
             return {"record": records.record_payload(self._create(session, last + 1, data))}
+        if payload.get("rev") == 0 and not isinstance(payload.get("rev"), bool):
+            # A quote written under a key of its own choosing, once: sent again, it is `stale_record`.
+            return {"record": records.record_payload(records.put(session, new_quote_key(payload), data, 0))}
         key = checked_quote_key(session, payload)
         rev = whole_number(payload.get("rev"), "rev", low=1)
         return {"record": records.record_payload(records.put(session, key, data, rev))}
@@ -181,6 +194,16 @@ class RoundTable(WorkshopFormat):
     def quotes(self, session, payload: dict) -> dict:
         """Return every quote, published or not: the console's list, never a public screen's."""
         return {"quotes": quotes_of(session)}
+
+    def rehearsal_console(self, payload: dict, phase: str, lines, rng) -> list[tuple[str, dict]]:
+        """At the close, the facilitator records the speakers' words the corpus has, with or without consent."""
+        if phase != "closing":
+            return []
+        speakers = next((fw["items"] for fw in payload.get("frameworks", []) if fw["key"] == SPEAKER_FRAMEWORK), [])
+        said = [(speaker["key"], text) for speaker in speakers for text in lines({SPEAKER_FRAMEWORK: speaker["key"]})
+                if text.tags.get("consent") in ("yes", "no")]
+        return [("quote", {"key": f"{QUOTE_PREFIX}{n}", "rev": 0, "speaker": key, "text": text.text,
+                           "consent": text.tags["consent"] == "yes"}) for n, (key, text) in enumerate(said, 1)]
 
     def synthesise(self, session) -> dict:
         """Return the speakers, the room's questions most upvoted first and the quotes their speakers agreed to publish."""
