@@ -441,7 +441,8 @@ def test_discovery_finds_the_protocol_events():
     """The events read from the application include every documented one and each format action."""
     documented = {"join", "post", "watch", "session_open", "phase_set", "timer_start", "timer_stop", "post_hide",
                   "post_restore", "vote_open", "vote_close", "vote_reveal", "vote", "host_join", "harvest_save",
-                  "host_merge", "host_unmerge", "post_merge", "post_unmerge"}
+                  "host_merge", "host_unmerge", "post_merge", "post_unmerge", "upvote", "question_answered",
+                  "question_spotlight", "review_set", "post_approve", "post_reject"}
     actions = {f"{fmt.slug}.{name}" for fmt in registry().values()
                for name in [*fmt.actions(), *fmt.participant_actions(), *fmt.screen_actions()]}
     assert documented | actions <= set(EVENTS)
