@@ -124,8 +124,8 @@ def test_user_password_changes_the_password_and_signs_out_everywhere(runner, rea
 def test_formats_lists_every_registered_format(runner):
     result = runner.invoke(cli, args=["formats"])
     assert result.exit_code == 0
-    assert [line.split()[0] for line in result.output.splitlines()] == ["board", "world_cafe", "idea_tree",
-                                                                        "keep_stop_create", "diagnostic"]
+    assert [line.split()[0] for line in result.output.splitlines()] == [
+        "board", "world_cafe", "idea_tree", "keep_stop_create", "diagnostic", "duo", "round_table"]
 
 
 CAFE = (DATA / "cafe.yaml").read_text("utf-8")

@@ -132,7 +132,8 @@ def test_unknown_workshop_format_is_refused():
     text = SMALL.replace("workshop: board\n        question: Quelles", "workshop: fishbowl\n        question: Quelles")
     assert problems_of(text) == [
         "programme[0].items[1].workshop: 'fishbowl' is not a workshop format "
-        f"(known: board, world_cafe, idea_tree, keep_stop_create, diagnostic) (line {line_of(text, 'fishbowl')})"]
+        "(known: board, world_cafe, idea_tree, keep_stop_create, diagnostic, duo, round_table) "
+        f"(line {line_of(text, 'fishbowl')})"]
 
 
 def test_tag_must_name_a_framework_of_the_event():
