@@ -294,6 +294,10 @@ def test_a_render_past_its_time_limit_is_killed_and_marked_failed(server):
     database = server.env.get("ROUAGES_DATABASE_URL") or f"sqlite:///{server.data_dir / 'rouages.db'}"
     started = jobs.start(server.data_dir, database, SLUG, "a5", time_limit=1, locale="fr", starting_message="…",
                          stopped_message="arrêté", time_limit_message="trop long")
+    # Frozen once it is the job: stopped between fork and exec, it would still look like its parent, not a job.
+    deadline = time.monotonic() + 30
+    while not jobs.running(started["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.01)
     os.kill(started["pid"], signal.SIGSTOP)
     over = jobs.wait(server.data_dir, SLUG, "a5", timeout=60)
     assert over["state"] == "failed" and over["error"] == "trop long" and over["job"] == started["job"]
