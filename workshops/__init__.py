@@ -257,6 +257,19 @@ class WorkshopFormat(ABC):
         return found or self.check_settings(item, event)
 
 
+#: The settings entry of a format whose posts may wait for review (`review(settings)` reads it).
+MODERATION_SETTING = {"enum": ["immediate", "review"],
+                      "description": "immediate: questions appear at once; review: they wait for a moderator."}
+
+
+def item_of(session) -> dict:
+    """Return the programme item a session runs, as its event file gives it ({} once it left the file)."""
+    from app.services.events import workshop_items
+
+    return next((item for _position, _day, item in workshop_items(session.event.spec)
+                 if item.get("id") == session.key), {})
+
+
 def ideas(session) -> list[dict]:
     """Return a session's visible ideas for a booklet, most dots first: each with the texts merged into it and its dots."""
     from app.services.moderation import merged_posts

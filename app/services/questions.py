@@ -1,6 +1,6 @@
 """Questions that rise: upvotes once per person, answered questions, the spotlight and the review queue.
 
-Any format whose ``questions`` is true (a duo's feedback, a round table) uses them. An upvote is not the dot
+Any format whose ``questions`` is true uses them. An upvote is not the dot
 vote: no budget, one per person per question, withdrawable, counted live. A question merged into another
 counts its people on the one kept, each person once.
 """
@@ -156,7 +156,7 @@ def set_answered(session: Session, post_id, answered) -> dict:
 
 
 def spotlight(session: Session, post_id, on) -> dict:
-    """Put a visible question on the walls, large, or take it off; one per scope (a duo, say) at a time."""
+    """Put a visible question on the walls, large, or take it off; one per scope (see spotlight_scope) at a time."""
     fmt = format_of(session)
     on = _check_bool(on, "on")
     post = _visible(session, post_id)

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app.services import records
 from app.services.errors import ServiceError, whole_number
 from app.services.text import clean_post_text, person_key, slugify
-from workshops import N_, NP_, Phase, WorkshopFormat, questions
+from workshops import MODERATION_SETTING, N_, NP_, Phase, WorkshopFormat, item_of, questions
 
 DUO_FRAMEWORK = "duo"
 KIND_FRAMEWORK = "kind"
@@ -27,8 +27,7 @@ SETTINGS_SCHEMA = {
         "parallel": {"type": "boolean",
                      "description": "false: the duos speak one after another in one room; true: at the same time in "
                                     "several rooms, each duo a table with its own join QR code."},
-        "moderation": {"enum": ["immediate", "review"],
-                       "description": "immediate: questions appear at once; review: they wait for a moderator."},
+        "moderation": MODERATION_SETTING,
         "minutes": {"type": "integer", "minimum": 1, "maximum": 180,
                     "description": "Length of a duo's slot; its countdown starts with it."},
     },
@@ -39,14 +38,6 @@ def duos_of(item: dict) -> list[dict]:
     """Return the item's duos, each with its key (a slug of its title)."""
     return [{**duo, "key": slugify(duo["title"])} for duo in item.get("duos", [])]
 
-
-def item_of(session) -> dict:
-    """Return the programme item a session runs, as the event file gives it."""
-    for day in session.event.spec.get("programme", []):
-        for item in day.get("items", []):
-            if item.get("id") == session.key:
-                return item
-    return {}
 
 
 def guest_of(organisation: str | None, event: dict) -> dict | None:

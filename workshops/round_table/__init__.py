@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app.services import records
 from app.services.errors import ServiceError, whole_number
 from app.services.text import clean_post_text, slugify
-from workshops import N_, Phase, WorkshopFormat, questions
+from workshops import MODERATION_SETTING, N_, Phase, WorkshopFormat, item_of, questions
 
 SPEAKER_FRAMEWORK = "speaker"
 QUOTE_PREFIX = "quote:"
@@ -21,8 +21,7 @@ SETTINGS_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "moderation": {"enum": ["immediate", "review"],
-                       "description": "immediate: questions appear at once; review: they wait for a moderator."},
+        "moderation": MODERATION_SETTING,
         "minutes": {"type": "integer", "minimum": 1, "maximum": 180,
                     "description": "Length of the audience's questions; the countdown starts with them."},
     },
@@ -33,14 +32,6 @@ def speakers_of(item: dict) -> list[dict]:
     """Return the item's speakers, each with its key (a slug of its name)."""
     return [{**speaker, "key": slugify(speaker["name"])} for speaker in item.get("speakers", [])]
 
-
-def item_of(session) -> dict:
-    """Return the programme item a session runs, as the event file gives it."""
-    for day in session.event.spec.get("programme", []):
-        for item in day.get("items", []):
-            if item.get("id") == session.key:
-                return item
-    return {}
 
 
 def quote_number(key: str) -> int:
