@@ -15,7 +15,6 @@ import json
 import math
 import multiprocessing as mp
 import os
-import queue
 import random
 import secrets
 import shutil
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 from phases import PASSWORD, organiser_cookie  # noqa: E402
+from phones import Fleet as PhoneFleet  # noqa: E402
 from phones import (CALL_TIMEOUT, CONNECT_TIMEOUT, ProcGroup, WorkerState, Workers, close_all,  # noqa: E402
                     connect_phone, cpu_of, limits_env, machine, machine_busy, mib, next_command, profile_top,
                     reap, spread)
@@ -228,37 +228,8 @@ def post_plan(phones: int, rate: float, duration: float, prefix: str, seed: int,
             for i in range(int(rate * duration))]
 
 
-class Fleet:
-    """The generator processes holding the phones."""
-
-    def __init__(self, urls: list[str], code: str, args):
-        self.urls, self.code, self.args = urls, code, args
-        self.procs, self.commands = [], []
-        self.results = None
-        self.stop = None
-        self.connected = 0
-        self.join_errors: Counter = Counter()
-        self.connect_s = 0.0
-
-    async def _get(self, timeout: float):
-        try:
-            return await asyncio.get_running_loop().run_in_executor(None, self.results.get, True, timeout)
-        except queue.Empty:
-            return None
-
-    async def _collect(self, kind: str, count: int, timeout: float, step: int | None = None) -> list:
-        got, deadline = [], now() + timeout
-        while len(got) < count and now() < deadline:
-            message = await self._get(min(1.0, max(0.01, deadline - now())))
-            if message is None:
-                if not any(p.is_alive() for p in self.procs):
-                    break
-                continue
-            if message[0] == "failed":
-                raise RuntimeError(f"generator process {message[1]} failed: {message[2]}")
-            if message[0] == kind and (step is None or message[2] == step):
-                got.append(message)
-        return got
+class Fleet(PhoneFleet):
+    """The generator processes holding the phones (no wall of their own: the screens are timed apart)."""
 
     async def open(self) -> None:
         ctx = mp.get_context("spawn")
@@ -307,15 +278,6 @@ class Fleet:
         end = max((r[2] for r in records if r[2] is not None), default=start)
         return {"start": start, "end": end, "records": records, "errors": errors, "disconnects": disconnects,
                 "generator_cpu": cpu}
-
-    async def close(self) -> None:
-        if self.stop is not None:
-            self.stop.set()
-        for commands in self.commands:
-            commands.put(("close",))
-        if self.procs:
-            await self._collect("closed", sum(p.is_alive() for p in self.procs), timeout=20)
-        reap(self.procs)
 
 
 def start_profiler(pid: int, out: Path, seconds: float, idle: bool) -> subprocess.Popen | None:
