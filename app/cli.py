@@ -181,6 +181,38 @@ def formats_command():
         click.echo(f"{slug:<20} {fmt.description}")
 
 
+@cli.command("group", with_appcontext=False)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write [stdout].")
+@click.option("--by", default="", help="Group within these comma-separated columns (a tag, a table) [the whole file].")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+              help="Similarity (0-1) from which texts are grouped [ROUAGES_GROUPING_THRESHOLD, or the synthesis' own].")
+@click.option("--synonyms", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A YAML file of synonyms added to the field's (the event file's `grouping: synonyms:` shape).")
+@click.option("--column", default="group", show_default=True, help="Name of the column added.")
+def group_command(file: Path, output: Path | None, by: str, threshold: float | None, synonyms: Path | None,
+                  column: str):
+    """Group the rows of a CSV or JSON Lines file by their `text` column, as the synthesis groups ideas."""
+    import os
+
+    from .config import grouping_from
+    from .grouping import Grouper, Settings, merged_synonyms, read_synonyms
+    from .grouping.files import FileError, group_file
+
+    chosen = grouping_from(os.environ)
+    settings = Settings(threshold=chosen["GROUPING_THRESHOLD"] if threshold is None else threshold,
+                        suggest=chosen["GROUPING_SUGGEST"], embedder=chosen["GROUPING_EMBEDDER"])
+    try:
+        extra = read_synonyms(synonyms) if synonyms else {}
+        text, rows, groups = group_file(file, Grouper(settings, merged_synonyms(extra)),
+                                        [c for c in by.split(",") if c], column, output)
+    except (FileError, ValueError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    if output is None:
+        click.echo(text, nl=False)
+    click.echo(f"{rows} rows in {groups} groups (threshold {settings.threshold}).", err=True)
+
+
 @cli.group()
 def event():
     """Validate, import and export event files."""

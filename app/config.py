@@ -116,6 +116,30 @@ def _whole(env, name: str, default: int) -> int:
     return value
 
 
+def grouping_from(env) -> dict:
+    """Return how ideas are grouped (docs/synthesis.md): the sentence model, and the similarities (0-1) above which
+    ideas are grouped without asking and above which a pair is suggested to a host or an organiser."""
+    from app.grouping import Settings
+
+    defaults = Settings()
+    return {"GROUPING_EMBEDDER": env.get("ROUAGES_GROUPING_EMBEDDER", "").strip() or defaults.embedder,
+            "GROUPING_THRESHOLD": _fraction(env, "GROUPING_THRESHOLD", defaults.threshold),
+            "GROUPING_SUGGEST": _fraction(env, "GROUPING_SUGGEST", defaults.suggest)}
+
+
+def _fraction(env, name: str, default: float) -> float:
+    value = env.get(f"ROUAGES_{name}", "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 1:
+        raise SystemExit(f"ROUAGES_{name} must be a number between 0 and 1, not {value!r}")
+    return number
+
+
 def _seconds(env, name: str, default: int) -> int:
     value = _whole(env, name, default)
     if value < 1:
@@ -180,6 +204,7 @@ def from_environ(instance_path: str, overrides: dict | None = None) -> dict:
     }
     settings.update(limits_from(env))
     settings.update(security_from(env))
+    settings.update(grouping_from(env))
     settings.update(overrides)
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = env.get("ROUAGES_SECRET_KEY") or load_secret_key(data_dir)

@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -215,8 +215,37 @@ class Post(db.Model):
     answered: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: How many people upvoted it or an idea merged into it (each person once): kept with the Upvote rows.
     upvotes: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: An organiser's name for the group of ideas this post belongs to in the synthesis (docs/synthesis.md).
+    group_title: Mapped[str | None] = mapped_column(String(300))
 
     participant: Mapped[Participant] = relationship()
+
+
+class GroupDecision(db.Model):
+    """What a host or an organiser said of two ideas of a session: the same idea, or two different ones.
+
+    The synthesis keeps the pair together or apart whatever the scores say, and never asks about it again.
+    `post_id` is the smaller of the two ids.
+    """
+
+    __table_args__ = (UniqueConstraint("session_id", "post_id", "other_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    other_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    same: Mapped[bool]
+    table_id: Mapped[int | None] = mapped_column(ForeignKey("session_table.id", ondelete="SET NULL"))
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdeaVector(db.Model):
+    """A post's sentence vector for grouping, computed once per model (float32 bytes)."""
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Upvote(db.Model):

