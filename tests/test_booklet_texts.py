@@ -206,6 +206,26 @@ def test_a_text_left_as_shown_never_overwrites_one_saved_meanwhile(client, organ
     assert stored_rows(read)["origin"] == "Ma version"
 
 
+def test_a_script_saving_a_text_gets_the_outcome_and_the_stored_version_as_json(client, organiser, event, read):
+    login(client)
+    token, empty = csrf_of(client, "/console/s/" + read(lambda: get_event().sessions[0].code)), booklet.version("")
+    json_form = {"headers": {"Accept": "application/json"}}
+    saved = client.post(PAGE + "/texts", data={"csrf_token": token, "action": "save", "body-retain:world-cafe": "- Une idée\r\n",
+                                               "shown-retain:world-cafe": empty}, **json_form)
+    assert saved.status_code == 200
+    assert saved.json == {"ok": True, "changed": ["retain:world-cafe"], "texts": {"retain:world-cafe": {
+        "body": "- Une idée", "version": booklet.version("- Une idée")}}}
+    # Written from a version since replaced: refused in words, with the text as stored now to compare.
+    refused = client.post(PAGE + "/texts", data={"csrf_token": token, "action": "save",
+                                                 "body-retain:world-cafe": "Autre", "shown-retain:world-cafe": empty},
+                          **json_form)
+    assert refused.status_code == 409
+    assert refused.json["ok"] is False and refused.json["error"]["code"] == "text_conflict"
+    assert refused.json["error"]["message"].startswith("Quelqu’un d’autre a enregistré ce texte")
+    assert refused.json["texts"]["retain:world-cafe"]["body"] == "- Une idée"
+    assert stored_rows(read) == {"retain:world-cafe": "- Une idée"}
+
+
 def test_a_too_long_text_from_the_page_is_refused_and_what_was_typed_stays(client, organiser, event, read):
     login(client)
     text = "x" * (booklet.MAX_TEXT + 1)

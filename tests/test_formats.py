@@ -235,3 +235,15 @@ def test_every_string_of_a_format_module_is_declared_and_translated(app, slug):
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         strings = js_strings(slug)
     assert declared <= strings.keys()
+
+
+@pytest.mark.parametrize("slug", FORMATS)
+def test_the_console_offers_the_synthesis_editor_to_formats_whose_ideas_the_booklet_groups(app, client, organiser,
+                                                                                          slug):
+    fmt = registry()[slug]
+    code = import_file(app, eventfile.dump(event_with(fmt.example))).sessions[0].code
+    login(client)
+    html = page_of(client, "console", code, None)
+    grouped = fmt.takes_posts and not fmt.questions
+    assert ('id="synthesis"' in html) is grouped
+    assert ('name="body-retain:' in html) is grouped

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import BookletText, Event, Organiser, utcnow
+from ..models import BookletText, Event, Organiser, Session, utcnow
 from .errors import ServiceError
 from .events import live_sessions
 from .text import storable
@@ -77,6 +77,13 @@ def clean_text(body) -> str:
         raise ServiceError("text_too_long", _l("A text holds at most %(max)s characters; this one has %(n)s.",
                                                max=format_number(MAX_TEXT), n=format_number(len(body))))
     return body
+
+
+def retain_text(session: Session) -> dict:
+    """Return a session's « À retenir » slot as an editor shows it: {key, body, version}."""
+    key = f"retain:{session.key}"
+    body = texts(session.event).get(key, "")
+    return {"key": key, "body": body, "version": version(body)}
 
 
 def set_texts(event: Event, bodies: dict, organiser: Organiser | None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -55,6 +55,12 @@ def slot_groups(event: Event, bodies: dict[str, str]) -> list[dict]:
     return groups
 
 
+def stored_versions(event: Event, keys) -> dict[str, dict]:
+    """Return the stored text and version of each slot of `keys`, for a script editing them: {key: {body, version}}."""
+    stored = booklet.texts(event)
+    return {key: {"body": stored.get(key, ""), "version": booklet.version(stored.get(key, ""))} for key in keys}
+
+
 def render_page(event: Event, *, bodies: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                 preview: bool = False, status: int = 200):
     """Render the restitution page, with what the organiser typed if it was not saved."""
@@ -82,7 +88,10 @@ def page(slug: str):
 @bp.post("/console/e/<slug>/booklet/texts")
 @login_required
 def save_texts(slug: str):
-    """Save the organiser's texts (only those changed on this page), or show them rendered without saving."""
+    """Save the organiser's texts (only those changed on this page), or show them rendered without saving.
+
+    A script asking for JSON (the console's « À retenir » box) gets the outcome and the texts as now stored.
+    """
     event = event_or_404(slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -91,12 +100,19 @@ def save_texts(slug: str):
     shown = {key: request.form[f"shown-{key}"] for key in keys if f"shown-{key}" in request.form}
     if request.form.get("action") == "preview":
         return render_page(event, bodies=bodies, preview=True)
+    script = request.accept_mimetypes.best == "application/json"
     try:
         changed = booklet.set_texts(event, bodies, current_user, shown)
     except ServiceError as error:
         message = str(error.message)
+        if script:
+            return jsonify(ok=False, error={"code": error.code, "message": message,
+                                            "keys": error.details.get("keys", [])},
+                           texts=stored_versions(event, bodies)), error.status
         return render_page(event, bodies=bodies, errors={key: message for key in error.details.get("keys", [])}
                            or {"": message}, status=error.status)
+    if script:
+        return jsonify(ok=True, changed=changed, texts=stored_versions(event, bodies))
     flash(ngettext("%(num)s text saved.", "%(num)s texts saved.", len(changed)) if changed
           else _l("No text changed."), "info")
     return redirect(url_for("booklet.page", slug=event.slug))

@@ -18,7 +18,7 @@ from workshops import registry
 
 from ..extensions import db, login_manager
 from ..models import Event, Organiser
-from ..services import accounts, exports, network
+from ..services import accounts, booklet, exports, network
 from ..services.events import live_sessions
 from ..services.errors import ServiceError
 from ..services.registrations import import_csv, read_list
@@ -140,9 +140,13 @@ def export_csv(slug: str):
 def session_console(code: str):
     """Run one session: posting, countdown, moderation."""
     session = session_or_404(code)
-    return render_template("organiser/session.html", session=session, payload=session_payload(session),
+    payload = session_payload(session)
+    # The synthesis editor is for ideas: not for a format without posts, nor for questions and answers.
+    retain = booklet.retain_text(session) if payload["posts"] and not payload["questions"] else None
+    return render_template("organiser/session.html", session=session, payload=payload,
                            tables=live_tables(session), public_url=network.public_url(),
-                           registration_form=RegistrationForm(),
+                           registration_form=RegistrationForm(), retain=retain, texts_form=FlaskForm(),
+                           max_text=booklet.MAX_TEXT,
                            join_url=network.join_url(session.code), wall_url=network.wall_url(session.code),
                            logout_form=FlaskForm())
 

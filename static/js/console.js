@@ -23,6 +23,7 @@ let harvest = {};
 let plan = null;
 let formatState = session.state ?? null;
 let view = null;
+let synthesis = null; // the « Synthèse » panel, for sessions whose ideas the booklet groups
 let errorTopic = null; // what the error on screen is about: it goes when that state changes
 
 // An event's topic: the state whose change makes an error about it out of date.
@@ -255,7 +256,7 @@ async function openVote() {
 
 const board = new Board(session.code, {
   onPhase: (current) => { showPhase(current); drawView(); },
-  onVote: (state) => { showVote(state); drawView(); },
+  onVote: (state) => { showVote(state); drawView(); if (synthesis) synthesis.changed(); },
   onPlan: (current) => {
     if (current !== null && current !== plan) changed("format");
     plan = current;
@@ -263,7 +264,7 @@ const board = new Board(session.code, {
   },
   onHarvest: (entries) => { harvest = entries; drawView(); },
   onFormatState: (state) => { formatState = state; drawView(); },
-  onChange: () => { render(); changed("posts"); },
+  onChange: () => { render(); changed("posts"); if (synthesis) synthesis.changed(); },
   onSession: (state) => showOpen(state.is_open),
   onTimer: (timer) => { countdown.set(timer); changed("timer"); },
   onStatus: (state, error) => {
@@ -279,6 +280,8 @@ if (root.dataset.script) {
   view = module.mount({ session, root, t, el, formatNumber, board, emit: act, say: (message) => say(message),
     changed }) || null;
 }
+const synthesisRoot = document.getElementById("synthesis");
+if (synthesisRoot) synthesis = (await import("./synthesis.js")).mount({ root: synthesisRoot, board });
 board.start();
 
 toggle.addEventListener("click", () => act("session_open", { open: !isOpen }));
