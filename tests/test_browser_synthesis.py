@@ -186,6 +186,9 @@ def test_the_organiser_answers_a_suggestion_and_the_groups_follow(axe, browser, 
     axe(console, "the synthesis panel with a suggestion")
     suggestion.get_by_role("button", name="Même idée").click()
     expect(suggestion).to_have_count(0)
+    # The focus stays in the list, on the next suggestion's same button (or the list's title when none is left).
+    assert console.evaluate("() => document.activeElement.textContent === 'Même idée'"
+                            " || document.activeElement.id === 'suggestions-title'")
     expect(panel.locator("#synthesis-status")).to_have_text("Regroupées en une idée.")
     newsletter = group(panel, NEWSLETTER[0])
     expect(newsletter.locator(".synthesis-group__size")).to_have_text("×2")

@@ -276,20 +276,23 @@ export function mount({ root, board }) {
     return ack;
   }
 
+  // A redraw keeps the focus on the button in the same place of the list, or on the list's title.
   function drawSuggestions() {
+    const buttons = () => [...suggestionsNode.querySelectorAll("button")];
+    const focused = buttons().indexOf(document.activeElement);
     suggestionsNode.replaceChildren(...(suggestions.length ? suggestions.map(drawSuggestion)
       : [el("li", { class: "hint", text: t("No suggestion waiting.") })]));
+    if (focused < 0) return;
+    (buttons()[Math.min(focused, buttons().length - 1)] || root.querySelector("#suggestions-title")).focus();
   }
 
-  function drawSuggestion(suggestion, index) {
+  function drawSuggestion(suggestion) {
     const textId = `synthesis-pair-${uid += 1}`;
     const answer = (same) => async () => {
       const ack = await call("group_answer", { post_id: suggestion.post.id, other_id: suggestion.other.id, same });
       if (!ack.ok) { say(ack.error.message, true); return; }
       drop(suggestion.post.id, suggestion.other.id);
       say(same ? t("Grouped as one idea.") : t("Kept as two ideas."));
-      const next = suggestionsNode.querySelectorAll("button")[Math.min(index, suggestions.length - 1) * 2];
-      (next || root.querySelector("#suggestions-title")).focus();
       refresh({ force: true });
     };
     const same = el("button", { type: "button", class: "button button--small button--primary",
@@ -311,9 +314,7 @@ export function mount({ root, board }) {
       && Math.max(s.post.id, s.other.id) === Math.max(postId, otherId);
     if (!suggestions.some(pair)) return;
     suggestions = suggestions.filter((s) => !pair(s));
-    const focused = suggestionsNode.contains(document.activeElement);
     drawSuggestions();
-    if (focused) root.querySelector("#suggestions-title").focus();
   }
 
   root.querySelector("#suggestions-title").setAttribute("tabindex", "-1");
