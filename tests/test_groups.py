@@ -4,6 +4,8 @@ printing groups instead of repeated ideas. Flask-SocketIO's test clients drive t
 
 from __future__ import annotations
 
+import html
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +16,7 @@ from app.extensions import db
 from app.models import Event, GroupDecision, IdeaVector, Post, Session, Table
 from app.services import eventfile, sessions
 from carnet.restitution import write_pdf
-from conftest import import_file, socket_client
+from conftest import import_file, login, socket_client
 from workshops import ideas, registry
 
 # Table « Animation », category « besoins »: one idea said three times, two pairs that may say the same (between
@@ -83,7 +85,7 @@ def ask(client, event: str, **data) -> dict:
 
 
 def test_a_host_confirms_one_suggestion_and_rejects_another_and_the_booklet_shows_both(app, read, cafe, console, wall,
-                                                                                      tmp_path):
+                                                                                      tmp_path, organiser):
     suggested = ask(cafe.host, "host_suggestions", token=cafe.token)["suggestions"]
     pairs = [{s["post"]["text"], s["other"]["text"]} for s in suggested]
     assert set(TRAINING) in pairs and set(NEWSLETTER) in pairs, pairs
@@ -124,6 +126,13 @@ def test_a_host_confirms_one_suggestion_and_rejects_another_and_the_booklet_show
     assert "envoyer un petit mail d'actu chaque mois" in text.replace("’", "'")
     funding = next(t for t in FUNDING if f"{t} (dit 3 fois)" in text.replace("’", "'"))
     assert all(other not in text.replace("’", "'") for other in FUNDING if other != funding)
+    # The web version lists each group's ideas under it.
+    http = app.test_client()
+    login(http)
+    page = http.get("/e/cafe/restitution").get_data(as_text=True)
+    details = re.findall(r'<details class="idea__group">.*?</details>', page, re.S)
+    listed = [set(html.unescape(t) for t in re.findall(r"<li>(.*?)</li>", d)) for d in details]
+    assert set(FUNDING) in listed and set(TRAINING) in listed and len(listed) == 2
 
 
 @pytest.mark.parametrize(("data", "code"), [
