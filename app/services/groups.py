@@ -8,6 +8,7 @@ post, never as a snapshot of groups: re-running the synthesis, with new ideas si
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,6 +31,8 @@ MAX_TITLE = 300
 SUGGESTIONS = 10
 
 _groupers: dict[tuple, Grouper] = {}
+# Under gevent or eventlet the standard library is monkey-patched: this lock is cooperative.
+_embedding = threading.Lock()
 
 
 def settings_of(event: Event) -> Settings:
@@ -68,7 +71,9 @@ def vectors(posts: Sequence[Post], grouper: Grouper) -> np.ndarray | None:
         texts = [p.text for p in missing]
         # Loading the model takes seconds and encoding is CPU work: in a native thread, the room goes on meanwhile.
         run = native_thread_runner(current_app.config["ASYNC_MODE"]) or (lambda fn: fn())
-        computed = run(lambda: embed(texts, model))
+        # One at a time: hosts asking at once must not each load the model (seconds of CPU, 150 MB apiece).
+        with _embedding:
+            computed = run(lambda: embed(texts, model))
         for post, vector in zip(missing, computed, strict=True):
             stored[post.id] = vector
             db.session.merge(IdeaVector(post_id=post.id, model=model, vector=vector.tobytes()))
