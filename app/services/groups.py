@@ -17,6 +17,7 @@ from sqlalchemy import delete, or_, select
 
 from app.grouping import NONE, Grouper, Grouping, Settings, embed, merged_synonyms
 
+from ..config import native_thread_runner
 from ..extensions import db, socketio
 from ..models import Event, GroupDecision, IdeaVector, Post, Session, Table
 from . import moderation
@@ -51,7 +52,11 @@ def grouper_of(event: Event) -> Grouper:
 
 
 def vectors(posts: Sequence[Post], grouper: Grouper) -> np.ndarray | None:
-    """Return the posts' sentence vectors, computing and storing those not yet stored (None: words only)."""
+    """Return the posts' sentence vectors, computing and storing those not yet stored (None: words only).
+
+    A host page and the console ask for suggestions as ideas arrive, so most vectors are stored during the round and
+    the synthesis finds them ready.
+    """
     model = grouper.settings.embedder
     if model == NONE or not posts:
         return None
@@ -60,7 +65,10 @@ def vectors(posts: Sequence[Post], grouper: Grouper) -> np.ndarray | None:
         select(IdeaVector).where(IdeaVector.model == model, IdeaVector.post_id.in_(ids)))}
     missing = [p for p in posts if p.id not in stored]
     if missing:
-        computed = embed([p.text for p in missing], model)
+        texts = [p.text for p in missing]
+        # Loading the model takes seconds and encoding is CPU work: in a native thread, the room goes on meanwhile.
+        run = native_thread_runner(current_app.config["ASYNC_MODE"]) or (lambda fn: fn())
+        computed = run(lambda: embed(texts, model))
         for post, vector in zip(missing, computed, strict=True):
             stored[post.id] = vector
             db.session.merge(IdeaVector(post_id=post.id, model=model, vector=vector.tobytes()))
