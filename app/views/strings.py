@@ -100,6 +100,11 @@ JS_STRINGS = (
     N_("Publish"),
     N_("Refuse"),
     N_("Show the top questions only"),
+    # Possible duplicates to confirm or reject (suggestions.js): a table host's page.
+    N_("Possible duplicates"),
+    N_("Do these two ideas say the same thing?"),
+    N_("Same idea"),
+    N_("Different ideas"),
 )
 
 # Strings that depend on a number: the page picks the form with Intl.PluralRules (keyed by the plural).
@@ -121,6 +126,7 @@ JS_PLURALS = (
     NP_("+ %(count)s more question", "+ %(count)s more questions"),
     NP_("asked %(count)s time", "asked %(count)s times"),
     NP_("Show all %(count)s question", "Show all %(count)s questions"),
+    NP_("%(count)s more pair waiting", "%(count)s more pairs waiting"),
 )
 
 
