@@ -620,6 +620,7 @@ def rehearse(ctx, slug: str, participants: int, seed: int | None, corpus: Path |
                    f"votes cast {tally.votes}, harvests written {tally.harvests}, "
                    + (f"upvotes acked {tally.upvotes}, " if tally.upvotes else "")
                    + (f"questions reviewed {tally.reviewed}, " if tally.reviewed else "")
+                   + (f"suggestions answered {tally.grouped}, " if tally.grouped else "")
                    + (f"format actions acked {tally.actions}, " if tally.actions else "")
                    + (f"waits for a rate limit {tally.retried}, " if tally.retried else "")
                    + f"errors {len(tally.errors)} ({tally.seconds:.0f} s)")

@@ -13,6 +13,7 @@ import json
 import random
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -33,6 +34,8 @@ RETRIES = 8  # attempts at a join, a post or a connection that a rate limit or a
 CONNECT_CONCURRENCY = 20
 JOIN_CONCURRENCY = 20
 MAX_TEXT = 500  # a post's text, as the server counts it
+SLIPS = 0.35  # share of ideas typed with a slip: in capitals, without accents, a letter dropped, a « !! »
+SUGGESTIONS_PER_ROUND = 4  # suggestions a host answers after each round
 NAMED_SHARE = 0.3  # participants who type their name
 ORGANISATION_SHARE = 0.8  # of those, who also give their organisation
 ELSEWHERE_SHARE = 0.06  # participants who sit at another table than the plan's in a round
@@ -162,6 +165,23 @@ def fitting(texts: list[Text], frameworks: list[dict], fixed: dict) -> list[Text
     return [text for score, text in scored if score == best]
 
 
+def typed(text: str, rng: random.Random) -> str:
+    """Return a corpus text as a hurried phone may type it: now and then in capitals, without accents, a letter
+    dropped, or with « !! »; the same idea, so the synthesis has near-duplicates to group."""
+    roll = rng.random()
+    if roll >= SLIPS:
+        return text
+    slip = rng.randrange(4)
+    if slip == 0:
+        return text.upper()
+    if slip == 1:
+        return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+    if slip == 2 and len(text) > 12:
+        at = rng.randrange(4, len(text) - 4)
+        return text[:at] + text[at + 1:]
+    return f"{text} !!"
+
+
 def open_items(frameworks: list[dict], state: dict) -> list[dict]:
     """Return the frameworks with only the items a post may name now (those a format-state flag opens, when set)."""
     return [{**fw, "items": [item for item in fw["items"] if not item.get("opens_with") or state.get(item["opens_with"])]}
@@ -194,6 +214,7 @@ class Tally:
     upvotes: int = 0  # upvotes acked (withdrawals included) in a question-and-answer session
     reviewed: int = 0  # posts the moderator published or turned down from the review queue
     harvests: int = 0
+    grouped: int = 0  # suggestions a host answered (« the same idea » or not)
     actions: int = 0  # a format's own participant actions acked (a diagnostic's team and answers)
     steps: int = 0
     retried: int = 0  # requests a rate limit refused and the crowd sent again after the wait it was told
@@ -459,6 +480,7 @@ class Run:
         self.is_open = False
         self.voted = self.harvested = False
         self.posted: list[tuple[int, dict]] = []  # (phone index, post as its ack returned it) in this session
+        self.sources: dict[int, str] = {}  # post id -> the corpus text it was typed from: what a host knows it means
 
     def fail(self, message: str) -> None:
         """Record an error of this session."""
@@ -509,6 +531,8 @@ class Run:
                     await self.post_round(phase)
                     if self.info.get("questions"):
                         await self.questions_round(phase)
+                    elif self.hosts:
+                        await self.answer_suggestions()
                 await self.format_actions(phase)
                 await self.console_actions(phase)
                 if phase["key"] == "harvest" and self.hosts:
@@ -677,7 +701,7 @@ class Run:
         frameworks = open_items(self.info["frameworks"], self.info.get("state") or {})
         candidates = fitting(self.crowd.corpus.ideas, frameworks, fixed)
         for text in rng.sample(candidates, min(len(candidates), rng.choice(IDEAS_PER_STEP))):
-            data = {"code": code, "client_id": secrets.token_hex(16), "text": text.text,
+            data = {"code": code, "client_id": secrets.token_hex(16), "text": typed(text.text, rng),
                     "tags": tags_for(text, frameworks, fixed, rng)}
             for attempt in range(RETRIES):
                 ack = await phone.client.call("post", data)
@@ -690,6 +714,7 @@ class Run:
             if ack.get("ok"):
                 self.tally.posts += 1
                 self.posted.append((phone.index, ack["post"]))
+                self.sources[ack["post"]["id"]] = text.text
             else:
                 self.fail(f"participant {phone.index + 1} post: {_error(ack)}")
 
@@ -737,6 +762,26 @@ class Run:
         if len(top) > ANSWERED:
             await self.organise("question_spotlight", {"post_id": top[ANSWERED], "on": True}, required=False)
         self.posted = [(i, p) for i, p in self.posted if p["id"] not in set(top[:ANSWERED])]
+
+    async def answer_suggestions(self) -> None:
+        """Each host answers a few of the grouping suggestions of their table, as someone who read both ideas would."""
+
+        async def answer(key: str, page: Client, token: str) -> None:
+            ack = await page.call("host_suggestions", {"token": token})
+            if not ack.get("ok"):
+                self.fail(f"host of {key} host_suggestions: {_error(ack)}")
+                return
+            for suggestion in ack["suggestions"][:SUGGESTIONS_PER_ROUND]:
+                first, second = suggestion["post"]["id"], suggestion["other"]["id"]
+                same = self.sources.get(first) == self.sources.get(second) is not None
+                done = await page.call("host_group_answer", {"token": token, "post_id": first, "other_id": second,
+                                                             "same": same})
+                if done.get("ok") or (done.get("error") or {}).get("code") == "already_hidden":
+                    self.tally.grouped += bool(done.get("ok"))
+                else:
+                    self.fail(f"host of {key} host_group_answer: {_error(done)}")
+
+        await asyncio.gather(*(answer(key, page, token) for key, (_phone, page, token) in self.hosts.items()))
 
     async def harvest(self) -> None:
         """Each host writes, category by category, a few lines of what their table keeps."""

@@ -96,7 +96,8 @@ def web_html(event: Event, photo_url: Callable[[Photo], str]) -> str:
     """Return the body of the restitution's web page (the same content as the booklet)."""
     with force_locale(event.spec.get("language", "fr")):
         data = context(event, photo_url=photo_url)
-        return environment().get_template("restitution/web.html").render(**data, lang=event.spec.get("language", "fr"))
+        return environment().get_template("restitution/web.html").render(**data, web=True,
+                                                                          lang=event.spec.get("language", "fr"))
 
 
 def write_pdf(event: Event, output: Path, *, a5: bool = False, progress: Callable[[str], None] | None = None,

@@ -83,6 +83,13 @@ def test_the_representative_is_the_idea_closest_to_the_others():
     assert grouping.groups[0].members[1:] == sorted(set(range(4)) - {centre})
 
 
+def test_the_same_idea_typed_with_slips_is_represented_by_its_careful_spelling():
+    texts = ["FÊTER CHAQUE RÉUSSITE AVEC TOUT LE COLLECTIF", "feter chaque reussite avec tout le collectif",
+             "Fêter chaque réussite avec tout le collectif", "fêter chaque réussite avec tout le collectif !!"]
+    grouping = WORDS.group(texts)
+    assert len(grouping.groups) == 1 and grouping.groups[0].representative == 2
+
+
 def test_suggestions_lie_between_the_two_thresholds_and_never_repeat_a_decision():
     grouper = Grouper(Settings(threshold=0.9, suggest=0.1, embedder=NONE))
     texts = ["Financer le poste d'animateur", "des sous pour payer l'animatrice", "un potager partagé"]

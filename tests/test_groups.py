@@ -4,6 +4,9 @@ printing groups instead of repeated ideas. Flask-SocketIO's test clients drive t
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +17,10 @@ from app.extensions import db
 from app.models import Event, GroupDecision, IdeaVector, Post, Session, Table
 from app.services import eventfile, sessions
 from carnet.restitution import write_pdf
-from conftest import import_file, socket_client
+from conftest import import_file, login, socket_client
+from server import serving
+from test_questions import Client, wait_until
+from test_server import organiser_cookie
 from workshops import ideas, registry
 
 # Table « Animation », category « besoins »: one idea said three times, two pairs that may say the same (between
@@ -83,7 +89,7 @@ def ask(client, event: str, **data) -> dict:
 
 
 def test_a_host_confirms_one_suggestion_and_rejects_another_and_the_booklet_shows_both(app, read, cafe, console, wall,
-                                                                                      tmp_path):
+                                                                                      tmp_path, organiser):
     suggested = ask(cafe.host, "host_suggestions", token=cafe.token)["suggestions"]
     pairs = [{s["post"]["text"], s["other"]["text"]} for s in suggested]
     assert set(TRAINING) in pairs and set(NEWSLETTER) in pairs, pairs
@@ -124,6 +130,13 @@ def test_a_host_confirms_one_suggestion_and_rejects_another_and_the_booklet_show
     assert "envoyer un petit mail d'actu chaque mois" in text.replace("’", "'")
     funding = next(t for t in FUNDING if f"{t} (dit 3 fois)" in text.replace("’", "'"))
     assert all(other not in text.replace("’", "'") for other in FUNDING if other != funding)
+    # The web version lists each group's ideas under it.
+    http = app.test_client()
+    login(http)
+    page = http.get("/e/cafe/restitution").get_data(as_text=True)
+    details = re.findall(r'<details class="idea__group">.*?</details>', page, re.S)
+    listed = [set(html.unescape(t) for t in re.findall(r"<li>(.*?)</li>", d)) for d in details]
+    assert set(FUNDING) in listed and set(TRAINING) in listed and len(listed) == 2
 
 
 @pytest.mark.parametrize(("data", "code"), [
@@ -195,3 +208,50 @@ def test_bad_edits_are_refused_with_their_code(read, cafe, console):
         assert ack["ok"] is False and ack["error"]["code"] == code, (event, ack)
     assert read(lambda: db.session.query(GroupDecision).count()) == 0
     assert read(lambda: [p.group_title for p in db.session.scalars(select(Post))]) == [None] * len(cafe.ids)
+
+
+@pytest.mark.server
+def test_through_a_real_server_a_host_answers_two_suggestions_and_the_printed_booklet_shows_both(tmp_path):
+    """python-socketio clients against `rouages serve`: a phone posts, the host confirms one pair and rejects
+    another, a wall hears both; `rouages restitution` then prints the confirmed pair once and the other two apart."""
+    doc = {"slug": "cafe", "title": "Café", "grouping": GROUPING,
+           "programme": [{"date": "2026-06-09", "items": [registry()["world_cafe"].example]}]}
+    source = tmp_path / "cafe.yaml"
+    source.write_text(eventfile.dump(doc), encoding="utf-8")
+    with serving(tmp_path / "data", source, "cafe") as srv:
+        listed = json.loads(srv.cli("sessions", "cafe", "--json").stdout)[0]
+        table = listed["tables"][0]
+        token = table["host_url"].rsplit("/", 1)[1]
+        phone, host, wall = Client(srv.url), Client(srv.url), Client(srv.url)
+        try:
+            assert phone.call("join", {"code": table["code"]})["ok"]
+            organiser = Client(srv.url, {"Cookie": organiser_cookie(srv)})
+            assert organiser.call("phase_set", {"code": srv.code, "phase": "round_1"})["ok"]
+            organiser.close()
+            for n, text in enumerate(FUNDING + TRAINING + NEWSLETTER + [ALONE]):
+                ack = phone.call("post", {"code": table["code"], "client_id": f"real-{n:04d}", "text": text,
+                                          "tags": {"category": "besoins"}})
+                assert ack["ok"], ack
+            assert host.call("host_join", {"token": token})["ok"]
+            assert wall.call("watch", {"code": srv.code})["ok"]
+            suggested = host.call("host_suggestions", {"token": token})["suggestions"]
+            pick = {frozenset({s["post"]["text"], s["other"]["text"]}): s for s in suggested}
+            training, newsletter = pick[frozenset(TRAINING)], pick[frozenset(NEWSLETTER)]
+            yes = host.call("host_group_answer", {"token": token, "post_id": training["post"]["id"],
+                                                  "other_id": training["other"]["id"], "same": True})
+            no = host.call("host_group_answer", {"token": token, "post_id": newsletter["post"]["id"],
+                                                 "other_id": newsletter["other"]["id"], "same": False})
+            assert yes["ok"] and yes["merged"] and no["ok"] and not no["merged"], (yes, no)
+            wait_until(lambda: len(wall.got("group_answered")) == 2 and len(wall.got("post_merged")) == 1)
+            assert [a["same"] for a in wall.got("group_answered")] == [True, False]
+            left = host.call("host_suggestions", {"token": token})["suggestions"]
+            assert not {frozenset({s["post"]["text"], s["other"]["text"]}) for s in left} & {
+                frozenset(TRAINING), frozenset(NEWSLETTER)}
+        finally:
+            for client in (phone, host, wall):
+                client.close()
+        pdf = tmp_path / "restitution.pdf"
+        srv.cli("restitution", "cafe", "-o", str(pdf))
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages).replace("’", "'")
+    assert f"{TRAINING[0]} (dit 2 fois)" in text and TRAINING[1] not in text
+    assert NEWSLETTER[0] in text and NEWSLETTER[1] in text

@@ -125,7 +125,7 @@ class Grouper:
             keep = [(local[a], local[b]) for a, b in together if a in local and b in local]
             split = [(local[a], local[b]) for a, b in apart if a in local and b in local]
             clusters = average_linkage(inside, self.settings.threshold, keep, split)
-            found = [Group(_centre_first(cluster, inside), bucket) for cluster in clusters]
+            found = [Group(_centre_first(cluster, inside, [texts[i] for i in items]), bucket) for cluster in clusters]
             # A pair kept apart is never suggested again, nor is any pair of groups holding it.
             for a, b in split:
                 inside[a, b] = inside[b, a] = -np.inf
@@ -165,12 +165,23 @@ def _readable(token: str, surface: dict[str, Counter]) -> str:
     return surface[token].most_common(1)[0][0] if surface[token] else token
 
 
-def _centre_first(cluster: list[int], similarity: np.ndarray) -> list[int]:
-    """Return a cluster's members with the one most similar on average to the others first, then in order."""
-    if len(cluster) < 3:
-        return sorted(cluster)
+def _centre_first(cluster: list[int], similarity: np.ndarray, texts: Sequence[str]) -> list[int]:
+    """Return a cluster's members, the one most similar on average to the others first, then in order.
+
+    Among members as central as each other (the same idea typed in capitals or without accents), the one written
+    with care stands for the group: not shouted, with its capital and its accents.
+    """
+    if len(cluster) < 2:
+        return list(cluster)
     inside = similarity[np.ix_(cluster, cluster)]
-    centre = cluster[int(np.argmax(inside.sum(axis=1)))]
+    centrality = (inside.sum(axis=1) - np.diag(inside)) / (len(cluster) - 1)
+
+    def rank(k: int) -> tuple:
+        text = texts[cluster[k]]
+        return (round(float(centrality[k]), 2), not text.isupper(), text[:1].isupper(),
+                sum(not c.isascii() for c in text if c.isalpha()), -cluster[k])
+
+    centre = cluster[max(range(len(cluster)), key=rank)]
     return [centre] + [i for i in sorted(cluster) if i != centre]
 
 

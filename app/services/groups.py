@@ -8,6 +8,7 @@ post, never as a snapshot of groups: re-running the synthesis, with new ideas si
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,6 +18,7 @@ from sqlalchemy import delete, or_, select
 
 from app.grouping import NONE, Grouper, Grouping, Settings, embed, merged_synonyms
 
+from ..config import native_thread_runner
 from ..extensions import db, socketio
 from ..models import Event, GroupDecision, IdeaVector, Post, Session, Table
 from . import moderation
@@ -29,6 +31,8 @@ MAX_TITLE = 300
 SUGGESTIONS = 10
 
 _groupers: dict[tuple, Grouper] = {}
+# Under gevent or eventlet the standard library is monkey-patched: this lock is cooperative.
+_embedding = threading.Lock()
 
 
 def settings_of(event: Event) -> Settings:
@@ -51,7 +55,11 @@ def grouper_of(event: Event) -> Grouper:
 
 
 def vectors(posts: Sequence[Post], grouper: Grouper) -> np.ndarray | None:
-    """Return the posts' sentence vectors, computing and storing those not yet stored (None: words only)."""
+    """Return the posts' sentence vectors, computing and storing those not yet stored (None: words only).
+
+    A host page and the console ask for suggestions as ideas arrive, so most vectors are stored during the round and
+    the synthesis finds them ready.
+    """
     model = grouper.settings.embedder
     if model == NONE or not posts:
         return None
@@ -60,7 +68,12 @@ def vectors(posts: Sequence[Post], grouper: Grouper) -> np.ndarray | None:
         select(IdeaVector).where(IdeaVector.model == model, IdeaVector.post_id.in_(ids)))}
     missing = [p for p in posts if p.id not in stored]
     if missing:
-        computed = embed([p.text for p in missing], model)
+        texts = [p.text for p in missing]
+        # Loading the model takes seconds and encoding is CPU work: in a native thread, the room goes on meanwhile.
+        run = native_thread_runner(current_app.config["ASYNC_MODE"]) or (lambda fn: fn())
+        # One at a time: hosts asking at once must not each load the model (seconds of CPU, 150 MB apiece).
+        with _embedding:
+            computed = run(lambda: embed(texts, model))
         for post, vector in zip(missing, computed, strict=True):
             stored[post.id] = vector
             db.session.merge(IdeaVector(post_id=post.id, model=model, vector=vector.tobytes()))

@@ -100,6 +100,11 @@ JS_STRINGS = (
     N_("Publish"),
     N_("Refuse"),
     N_("Show the top questions only"),
+    # Possible duplicates to confirm or reject (suggestions.js): a table host's page.
+    N_("Possible duplicates"),
+    N_("Do these two ideas say the same thing?"),
+    N_("Same idea"),
+    N_("Different ideas"),
     # The console's « Synthèse » panel (synthesis.js): groups of ideas, suggestions, « À retenir ».
     N_("Key phrases:"),
     N_("Renamed"),
@@ -126,8 +131,6 @@ JS_STRINGS = (
     N_("Reading the groups…"),
     N_("Groups up to date."),
     N_("No suggestion waiting."),
-    N_("Same idea"),
-    N_("Different ideas"),
     N_("Grouped as one idea."),
     N_("Kept as two ideas."),
 )
@@ -151,6 +154,7 @@ JS_PLURALS = (
     NP_("+ %(count)s more question", "+ %(count)s more questions"),
     NP_("asked %(count)s time", "asked %(count)s times"),
     NP_("Show all %(count)s question", "Show all %(count)s questions"),
+    NP_("%(count)s more pair waiting", "%(count)s more pairs waiting"),
 )
 
 
