@@ -240,7 +240,7 @@ def test_the_ateliers_run_through_every_phase_with_real_clients(server, tmp_path
     assert errors["unknown column"]["message"] == "Pratiques\u00a0: ce choix n’appartient pas à cet atelier."
     assert errors["no column"]["message"] == "Choisissez une option\u00a0: Pratiques."
     assert errors["no topic"]["message"] == "Choisissez une option\u00a0: Relations collectivités – coopérations."
-    chosen = loose.call("post", {"code": code, "client_id": "grid-0001", "text": "Un réseau ESS du dialogue",
+    chosen = loose.call("post", {"code": code, "client_id": "grid-0001", "text": "Un guichet unique pour les démarches",
                                  "tags": {"relation": "formalisation", "practice": "a_creer"}})
     assert chosen["ok"]
     stored.append(chosen["post"])

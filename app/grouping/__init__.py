@@ -169,17 +169,20 @@ def _centre_first(cluster: list[int], similarity: np.ndarray, texts: Sequence[st
     """Return a cluster's members, the one most similar on average to the others first, then in order.
 
     Among members as central as each other (the same idea typed in capitals or without accents), the one written
-    with care stands for the group: not shouted, with its capital and its accents.
+    with care stands for the group: not shouted, without « !! », with its capital and its accents.
     """
     if len(cluster) < 2:
         return list(cluster)
     inside = similarity[np.ix_(cluster, cluster)]
     centrality = (inside.sum(axis=1) - np.diag(inside)) / (len(cluster) - 1)
 
+    # Spelling moves a sentence vector a little: members within this much of the most central one are as central.
+    near = centrality >= centrality.max() - 0.05
+
     def rank(k: int) -> tuple:
         text = texts[cluster[k]]
-        return (round(float(centrality[k]), 2), not text.isupper(), text[:1].isupper(),
-                sum(not c.isascii() for c in text if c.isalpha()), -cluster[k])
+        return (bool(near[k]), not text.isupper(), "!!" not in text and "??" not in text, text[:1].isupper(),
+                sum(not c.isascii() for c in text if c.isalpha()), float(centrality[k]), -cluster[k])
 
     centre = cluster[max(range(len(cluster)), key=rank)]
     return [centre] + [i for i in sorted(cluster) if i != centre]
