@@ -139,30 +139,41 @@ class Grouper:
         suggestions.sort(key=lambda s: (-s.score, s.first, s.second))
         return Grouping(groups, suggestions, group_of)
 
-    def key_phrases(self, texts: Sequence[str], buckets: Sequence[Hashable], top: int = 4) -> dict[Hashable, list[str]]:
-        """Return per bucket the words that set its texts apart from the others' (the field's concepts by name)."""
-        counts: dict[Hashable, Counter] = defaultdict(Counter)
-        surface: dict[str, Counter] = defaultdict(Counter)
-        for text, bucket in zip(texts, buckets, strict=True):
-            words = fold(text)
-            for token in set(self.normaliser.tokens(text)):
-                counts[bucket][token] += 1
-                if not token.startswith("#"):
-                    surface[token].update(w for w in words if self.normaliser.stemmer.stemWord(w) == token)
-        spread = Counter(token for found in counts.values() for token in found)
+    def key_phrases(self, groups: Sequence[Sequence[str]], buckets: Sequence[Hashable],
+                    top: int = 4) -> dict[Hashable, list[str]]:
+        """Return per bucket the words that set its ideas apart from the other buckets', as people wrote them.
+
+        `groups` holds each group's texts: a word counts once per group (an idea said ten times is one idea), more
+        for a larger group, and the field's concepts a little more than other words.
+        """
+        weight: dict[Hashable, Counter] = defaultdict(Counter)
+        ideas: dict[Hashable, Counter] = defaultdict(Counter)
+        written: dict[tuple, Counter] = defaultdict(Counter)
+        for texts, bucket in zip(groups, buckets, strict=True):
+            tokens = set()
+            for text in texts:
+                for token, said in self.normaliser.said(text):
+                    tokens.add(token)
+                    written[bucket, token][said] += 1
+            for token in tokens:
+                weight[bucket][token] += 1 + math.log(len(texts))
+                ideas[bucket][token] += 1
+        spread = Counter(token for found in weight.values() for token in found)
         phrases = {}
-        for bucket, found in counts.items():
-            scored = sorted(((c * math.log((1 + len(counts)) / spread[t]), t) for t, c in found.items() if c > 1),
-                            key=lambda pair: (-pair[0], pair[1]))
-            phrases[bucket] = [_readable(t, surface) for _score, t in scored[:top]]
+        for bucket, found in weight.items():
+            scored = []
+            for token, score in found.items():
+                concept = token.startswith("#")
+                if ideas[bucket][token] < 2 or (not concept and (len(token) < 4 or token in _WEAK)):
+                    continue
+                scored.append((score * math.log((1 + len(weight)) / spread[token]) * (1.5 if concept else 1), token))
+            scored.sort(key=lambda pair: (-pair[0], pair[1]))
+            phrases[bucket] = [written[bucket, token].most_common(1)[0][0] for _score, token in scored[:top]]
         return phrases
 
 
-def _readable(token: str, surface: dict[str, Counter]) -> str:
-    """Return a token as a reader sees it: a concept's name, or the word most often written for a stem."""
-    if token.startswith("#"):
-        return token[1:].replace("_", " ")
-    return surface[token].most_common(1)[0][0] if surface[token] else token
+# Stems of words that say how often or how many, not what: never a key phrase.
+_WEAK = frozenset({"fois", "deux", "trois", "quatr", "cinq", "mois", "seul", "chos", "autr", "tous", "fair"})
 
 
 def _centre_first(cluster: list[int], similarity: np.ndarray, texts: Sequence[str]) -> list[int]:

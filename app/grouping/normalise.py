@@ -60,20 +60,35 @@ class Normaliser:
 
     def tokens(self, text: str) -> list[str]:
         """Return a text's tokens: the longest synonym phrase first, then stems of the words that are not stop words."""
-        words, found, i = fold(text), [], 0
+        return [token for token, _said in self.said(text)]
+
+    def said(self, text: str) -> list[tuple[str, str]]:
+        """Return a text's tokens, each with the words that said it as written (accents kept, lower case)."""
+        pairs = written(text)
+        words, found, i = [folded for folded, _w in pairs], [], 0
         while i < len(words):
             for size in range(min(self.longest, len(words) - i), 0, -1):
                 concept = self.table.get(tuple(words[i:i + size]))
                 if concept:
-                    found.append(concept)
+                    found.append((concept, " ".join(w for _f, w in pairs[i:i + size])))
                     i += size
                     break
             else:
                 word = words[i]
-                i += 1
                 if word not in STOP_WORDS and (len(word) > 1 or word.isdigit()):
-                    found.append(self.stemmer.stemWord(word))
+                    found.append((self.stemmer.stemWord(word), pairs[i][1]))
+                i += 1
         return found
+
+
+def written(text: str) -> list[tuple[str, str]]:
+    """Return the words of `fold(text)`, each with the word as written (lower case, accents kept)."""
+    pairs = []
+    for chunk in re.split(r"[\s’'`´ʼ]+", text):
+        folded = fold(chunk)
+        plain = chunk.strip(".,;:!?()[]{}«»\"“”…/*+=_~#@&%").casefold()
+        pairs += [(word, plain if len(folded) == 1 else word) for word in folded]
+    return pairs
 
 
 @lru_cache(maxsize=1)

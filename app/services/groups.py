@@ -269,6 +269,12 @@ def split(session: Session, post_ids, organiser_id: int | None = None) -> dict:
     return {"post_id": chosen[0].id}
 
 
+def key_phrases(session: Session, found: list[dict]) -> dict[str, list[str]]:
+    """Return, per bucket of tags, the words that set its ideas apart from the session's others (`found`: ideas())."""
+    said = [[t for m in i["members"] for t in [m["text"], *m["merged"]]] or [i["text"], *i["merged"]] for i in found]
+    return grouper_of(session.event).key_phrases(said, [bucket_of(i["tags"]) for i in found])
+
+
 def editor(session: Session) -> dict:
     """Return the session's groups as the synthesis prints them, per tag, with every idea and its id, to edit them."""
     from workshops import ideas
@@ -286,10 +292,7 @@ def editor(session: Session) -> dict:
                                        "dots": idea["dots"]}]
         section["groups"].append({"id": members[0]["id"], "text": idea["text"], "title": idea["title"],
                                   "size": len(idea["merged"]) + 1, "dots": idea["dots"], "members": members})
-    grouper = grouper_of(session.event)
-    said = [(text, bucket_of(i["tags"])) for i in found
-            for text in ([t for m in i["members"] for t in [m["text"], *m["merged"]]] or [i["text"], *i["merged"]])]
-    phrases = grouper.key_phrases([text for text, _b in said], [bucket for _t, bucket in said])
+    phrases = key_phrases(session, found)
     for bucket, section in sections.items():
         section["key_phrases"] = phrases.get(bucket, [])
     return {"code": session.code, "sections": list(sections.values())}

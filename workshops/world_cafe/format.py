@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.services.errors import ServiceError
+from app.services.groups import bucket_of, key_phrases
 from app.services.harvest import harvest_of, people, set_host
 from app.services.registrations import seat_registrants
 from app.services.sessions import attendees, live_tables, store_plan
@@ -297,6 +298,7 @@ class WorldCafe(WorkshopFormat):
         wanted = settings.get("categories") or [item["key"] for item in category_fw["items"]]
         category_labels = {item["key"]: item["label"] for item in category_fw["items"]}
         found = ideas(session)
+        phrases = key_phrases(session, found)
         harvests = {t.key: harvest_of(t) for t in session.tables}
         hosts = {t.key: t.host_participant.name for t in session.tables if t.host_participant and t.host_participant.name}
         groups: dict[tuple, list[dict]] = {}
@@ -311,6 +313,7 @@ class WorldCafe(WorkshopFormat):
                 written = [{"table": t["name"], "text": harvests.get(t["key"], {}).get(key, "")} for t in members]
                 written = [w for w in written if w["text"]]
                 categories.append({"key": key, "label": category_labels[key], "harvest": "\n".join(w["text"] for w in written),
+                                   "key_phrases": phrases.get(bucket_of({**first["tags"], category_fw["key"]: key}), []),
                                    "harvests": written,
                                    "posts": [idea for idea in mine if idea["tags"].get(category_fw["key"]) == key]})
             names = [t["name"] for t in members]
