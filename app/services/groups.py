@@ -15,6 +15,7 @@ import numpy as np
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.grouping import NONE, Grouper, Grouping, Settings, embed, merged_synonyms
 
@@ -74,10 +75,16 @@ def vectors(posts: Sequence[Post], grouper: Grouper) -> np.ndarray | None:
         # One at a time: hosts asking at once must not each load the model (seconds of CPU, 150 MB apiece).
         with _embedding:
             computed = run(lambda: embed(texts, model))
+        rows = []
         for post, vector in zip(missing, computed, strict=True):
             stored[post.id] = vector
-            db.session.merge(IdeaVector(post_id=post.id, model=model, vector=vector.tobytes()))
-        db.session.commit()
+            rows.append({"post_id": post.id, "model": model, "vector": vector.tobytes()})
+        # On a connection of their own: the caller may be reading a snapshot (an export), read-only on PostgreSQL,
+        # and another process may have stored the same vectors meanwhile.
+        dialect = db.engine.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        with db.engine.begin() as connection:
+            connection.execute(insert(IdeaVector).values(rows).on_conflict_do_nothing())
     return np.stack([stored[i] for i in ids])
 
 
