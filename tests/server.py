@@ -15,6 +15,7 @@ from pathlib import Path
 import requests
 
 ROUAGES = [sys.executable, "-m", "app.server"]
+PREPARE = Path(__file__).resolve().parent / "prepare.py"
 
 
 def free_port() -> int:
@@ -44,6 +45,21 @@ class Server:
         """Run a `rouages` command against this server's data directory."""
         return subprocess.run([*ROUAGES, *args], env=self.env, capture_output=True, text=True, input=input,
                               timeout=60, check=True)
+
+    def cli_many(self, *commands: list[str]) -> list[str]:
+        """Run several `rouages` commands against this server's data directory in one process; return their outputs."""
+        done = subprocess.run([sys.executable, str(PREPARE), json.dumps([list(map(str, c)) for c in commands])],
+                              env=self.env, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise subprocess.CalledProcessError(done.returncode, done.args, done.stdout, done.stderr)
+        return json.loads(done.stdout.splitlines()[-1])
+
+    def prepare(self, event: str | Path, slug: str, organiser: bool = True) -> list[dict]:
+        """Import an event (a file, or `--demo`), add the organiser, and return `rouages sessions SLUG --json`."""
+        commands = [["event", "import", str(event)]]
+        if organiser:
+            commands.append(["user", "add", "orga@example.org", "--password", "correct-horse-battery"])
+        return json.loads(self.cli_many(*commands, ["sessions", slug, "--json"])[-1])
 
     def start(self, timeout: float = 30) -> Server:
         """Start the server and wait until /healthz answers."""
@@ -125,10 +141,8 @@ http {{
 def serving(data_dir: Path, event_file: Path, slug: str, key: str | None = None, extra_env=None):
     """Run a server with `event_file` imported and an organiser; `code` is session `key`'s (the first when None)."""
     srv = Server(data_dir, extra_env=extra_env)
-    srv.cli("event", "import", str(event_file))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", slug, "--json").stdout)
-                    if key is None or s["key"] == key)
+    srv.sessions = srv.prepare(event_file, slug)
+    srv.code = next(s["code"] for s in srv.sessions if key is None or s["key"] == key)
     with srv:
         yield srv
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 import shutil
@@ -35,8 +34,8 @@ def started(tmp_path: Path, name: str = "data", extra_env=None) -> tuple[Server,
     """Return a server with the small event imported (not started yet) and its world café's join code."""
     # Phones here post as fast as their acks come, far beyond a person: the post rate limit is not under test.
     srv = Server(tmp_path / name, extra_env={"ROUAGES_LIMIT_POSTS_BURST": "0", **(extra_env or {})})
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    sessions = json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+    sessions_listed = srv.prepare(str(DATA / "small.yaml"), "petite-rencontre", organiser=False)
+    sessions = sessions_listed
     return srv, next(s["code"] for s in sessions if s["key"] == "world-cafe")
 
 

@@ -283,9 +283,9 @@ def test_a_wall_that_missed_a_post_fetches_it_when_the_next_one_shows_the_gap(br
     if database.startswith("sqlite"):
         database = f"sqlite:///{tmp_path / 'shared.db'}"
     first = Server(tmp_path / "a", extra_env={"ROUAGES_DATABASE_URL": database})
-    first.cli("event", "import", str(DATA / "small.yaml"))
+    first_listed = first.prepare(str(DATA / "small.yaml"), "petite-rencontre", organiser=False)
     second = Server(tmp_path / "b", extra_env={"ROUAGES_DATABASE_URL": database})
-    code = next(s["code"] for s in json.loads(first.cli("sessions", "petite-rencontre", "--json").stdout)
+    code = next(s["code"] for s in first_listed
                 if s["key"] == "world-cafe")
     with first, second:
         wall = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -331,8 +331,8 @@ def test_the_console_hides_a_post_and_the_wall_drops_it(browser, server):
 
 
 def test_the_demo_world_cafe_moves_from_welcome_to_a_timed_round(browser, server):
-    server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+    sessions_listed = server.prepare("--demo", "demo", organiser=False)
+    code = next(s["code"] for s in sessions_listed
                 if s["key"] == "world-cafe-fonctions")
     phone = browser.new_page(viewport={"width": 360, "height": 740})
     phone.goto(f"{server.url}/j/{code}")
@@ -370,8 +370,8 @@ def test_the_demo_world_cafe_moves_from_welcome_to_a_timed_round(browser, server
 def test_a_phone_scanned_at_a_table_posts_under_its_theme_and_the_table_wall_shows_it(browser, server):
     import requests
 
-    server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+    sessions_listed = server.prepare("--demo", "demo", organiser=False)
+    code = next(s["code"] for s in sessions_listed
                 if s["key"] == "world-cafe-fonctions")
     tables = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
     support = next(t for t in tables if t["name"] == "Table Support")
@@ -507,8 +507,8 @@ PLANNED = "Pour ce tour, votre table selon le plan est {}\u00a0; vos idées y so
 def test_the_rotation_plan_tells_each_phone_its_table_round_by_round(browser, server):
     import requests
 
-    server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+    sessions_listed = server.prepare("--demo", "demo", organiser=False)
+    code = next(s["code"] for s in sessions_listed
                 if s["key"] == "world-cafe-fonctions")
     names = {t["key"]: t["name"] for t in
              requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]}
@@ -536,8 +536,8 @@ def test_the_rotation_plan_tells_each_phone_its_table_round_by_round(browser, se
 
 
 def test_a_registered_person_typing_their_name_on_the_phone_gets_their_planned_table(browser, server, tmp_path):
-    server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+    sessions_listed = server.prepare("--demo", "demo", organiser=False)
+    code = next(s["code"] for s in sessions_listed
                 if s["key"] == "world-cafe-fonctions")
     names = "nom;structure;email\n" + "".join(f"Personne {i};Structure {i % 3};p{i}@example.org\n" for i in range(9))
     (tmp_path / "inscrits.csv").write_text(names + "Hélène Dupré;MES Pays de Bray;h@example.org\n", encoding="utf-8")
@@ -678,8 +678,8 @@ def test_an_english_browser_reads_steps_numbers_and_punctuation_in_english(brows
 
     from test_server import organiser_cookie
 
-    server.cli("event", "import", "--demo")
-    cafe = next(s for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+    sessions_listed = server.prepare("--demo", "demo", organiser=False)
+    cafe = next(s for s in sessions_listed
                 if s["key"] == "world-cafe-fonctions")
     code = cafe["code"]
     host = browser.new_page(viewport={"width": 360, "height": 740}, locale="en-GB")
@@ -745,8 +745,8 @@ def test_the_console_counts_by_tag_with_the_punctuation_of_its_language(browser,
 
 
 def test_the_printable_plan_is_offered_only_once_a_plan_exists(browser, server):
-    server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+    sessions_listed = server.prepare("--demo", "demo", organiser=False)
+    code = next(s["code"] for s in sessions_listed
                 if s["key"] == "world-cafe-fonctions")
     console = open_console(browser, server, code)
     expect(console.locator("h1")).to_be_visible()
@@ -1136,8 +1136,8 @@ def demo_cafe(server) -> tuple[str, dict]:
     """Import the demo and return its world café's code and its tables by name."""
     import requests
 
-    server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
+    sessions_listed = server.prepare("--demo", "demo", organiser=False)
+    code = next(s["code"] for s in sessions_listed
                 if s["key"] == "world-cafe-fonctions")
     tables = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]["tables"]
     return code, {t["name"]: t for t in tables}

@@ -21,10 +21,8 @@ pytestmark = pytest.mark.server
 
 def start_server(tmp_path, server_env, grace: int) -> Server:
     srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_POSTING_GRACE_SECONDS": str(grace)})
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
-                    if s["key"] == "world-cafe")
+    sessions_listed = srv.prepare(str(DATA / "small.yaml"), "petite-rencontre")
+    srv.code = next(s["code"] for s in sessions_listed if s["key"] == "world-cafe")
     return srv
 
 

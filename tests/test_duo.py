@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import requests
@@ -157,10 +156,9 @@ def test_two_duos_in_parallel_each_get_their_own_questions_votes_and_spotlight(s
 
     srv = Server(tmp_path / "data", extra_env=server_env)
     (tmp_path / "duos.yaml").write_text(EVENT.replace("PARALLEL", "true"), encoding="utf-8")
-    srv.cli("event", "import", str(tmp_path / "duos.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    sessions_listed = srv.prepare(str(tmp_path / "duos.yaml"), "duos")
     with srv:
-        code = json.loads(srv.cli("sessions", "duos", "--json").stdout)[0]["code"]
+        code = sessions_listed[0]["code"]
         tables = {t["key"]: t for t in requests.get(f"{srv.url}/api/sessions/{code}", timeout=5).json()["session"]
                   ["tables"]}
         console = Recorder(srv.url, {"Cookie": organiser_cookie(srv)})

@@ -5,7 +5,6 @@ printing groups instead of repeated ideas. Flask-SocketIO's test clients drive t
 from __future__ import annotations
 
 import html
-import json
 import re
 from types import SimpleNamespace
 
@@ -219,7 +218,7 @@ def test_through_a_real_server_a_host_answers_two_suggestions_and_the_printed_bo
     source = tmp_path / "cafe.yaml"
     source.write_text(eventfile.dump(doc), encoding="utf-8")
     with serving(tmp_path / "data", source, "cafe") as srv:
-        listed = json.loads(srv.cli("sessions", "cafe", "--json").stdout)[0]
+        listed = srv.sessions[0]
         table = listed["tables"][0]
         token = table["host_url"].rsplit("/", 1)[1]
         phone, host, wall = Client(srv.url), Client(srv.url), Client(srv.url)

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.server
 def served(tmp_path, server_env):
     """A gevent server with the small event, at most 4 open WebSockets per address."""
     srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_LIMIT_WEBSOCKETS_PER_ADDRESS": "4"})
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    sessions = json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+    sessions_listed = srv.prepare(str(DATA / "small.yaml"), "petite-rencontre", organiser=False)
+    sessions = sessions_listed
     srv.cafe = next(s["code"] for s in sessions if s["key"] == "world-cafe")
     srv.other = next(s["code"] for s in sessions if s["key"] != "world-cafe")
     with srv:
@@ -120,8 +120,8 @@ def test_one_address_opens_only_so_many_websockets(served):
 
 def test_a_phone_that_keeps_posting_after_refusals_is_cut_off(tmp_path, server_env):
     srv = Server(tmp_path / "data", extra_env={**server_env, "ROUAGES_LIMIT_POSTS_BURST": "5"})
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+    sessions_listed = srv.prepare(str(DATA / "small.yaml"), "petite-rencontre", organiser=False)
+    code = next(s["code"] for s in sessions_listed
                 if s["key"] == "world-cafe")
     with srv:
         flooder, honest = phone(srv.url, code), phone(srv.url, code)

@@ -322,15 +322,13 @@ def test_the_demo_runs_its_idea_tree_with_this_format(app):
 
 @pytest.mark.server
 def test_the_demo_tree_grows_through_its_phases_with_real_clients(tmp_path, server_env):
-    import json
 
     from server import Server
     from test_server import Recorder, organiser_cookie, wait_until
 
     srv = Server(tmp_path / "data", extra_env=server_env)
-    srv.cli("event", "import", "--demo")
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    code = next(s["code"] for s in json.loads(srv.cli("sessions", "demo", "--json").stdout)
+    sessions_listed = srv.prepare("--demo", "demo")
+    code = next(s["code"] for s in sessions_listed
                 if s["key"] == "arbres-a-idees")
     with srv:
         console = Recorder(srv.url, {"Cookie": organiser_cookie(srv)})

@@ -165,9 +165,7 @@ def connect(url: str, headers=None):
 def server(tmp_path, server_env):
     """A real server with the ateliers event imported and an organiser."""
     srv = Server(tmp_path / "data", extra_env=server_env)
-    srv.cli("event", "import", str(ATELIERS))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.sessions = json.loads(srv.cli("sessions", "ateliers", "--json").stdout)
+    srv.sessions = srv.prepare(str(ATELIERS), "ateliers")
     with srv:
         yield srv
 

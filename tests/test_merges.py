@@ -195,16 +195,14 @@ def test_merged_ideas_count_once_on_the_kept_one_in_votes_and_synthesis(app, caf
 @pytest.mark.server
 def test_a_merge_and_its_undoing_reach_real_clients_of_a_real_server(tmp_path, server_env):
     """Under gevent, python-socketio clients (wall, console, author's phone) each get the merge and the undo."""
-    import json
 
     from conftest import DATA
     from server import Server
     from test_server import Recorder, organiser_cookie, wait_until
 
     srv = Server(tmp_path / "data", extra_env=server_env)
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    code = next(s["code"] for s in json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+    sessions_listed = srv.prepare(str(DATA / "small.yaml"), "petite-rencontre")
+    code = next(s["code"] for s in sessions_listed
                 if s["key"] == "world-cafe")
     with srv:
         console = Recorder(srv.url, {"Cookie": organiser_cookie(srv)})

@@ -68,9 +68,7 @@ def server(tmp_path, server_env):
     srv = Server(tmp_path / "data", extra_env={**server_env, **NO_ADDRESS_LIMITS})
     event = tmp_path / "questions.yaml"
     event.write_text(EVENT, encoding="utf-8")
-    srv.cli("event", "import", str(event))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.sessions = {s["key"]: s for s in json.loads(srv.cli("sessions", "questions", "--json").stdout)}
+    srv.sessions = {s["key"]: s for s in srv.prepare(str(event), "questions")}
     srv.database = server_env.get("ROUAGES_DATABASE_URL") or f"sqlite:///{srv.data_dir / 'rouages.db'}"
     with srv:
         yield srv

@@ -207,10 +207,9 @@ def test_the_room_asks_through_review_upvotes_and_the_console_answers(server_env
 
     srv = Server(tmp_path / "data", extra_env=server_env)
     (tmp_path / "table.yaml").write_text(EVENT, encoding="utf-8")
-    srv.cli("event", "import", str(tmp_path / "table.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    sessions_listed = srv.prepare(str(tmp_path / "table.yaml"), "table-ronde")
     with srv:
-        code = json.loads(srv.cli("sessions", "table-ronde", "--json").stdout)[0]["code"]
+        code = sessions_listed[0]["code"]
         info = requests.get(f"{srv.url}/api/sessions/{code}", timeout=5).json()["session"]
         assert info["questions"] is True and info["review"] is True
         console = Recorder(srv.url, {"Cookie": organiser_cookie(srv)})

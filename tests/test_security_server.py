@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -22,8 +21,8 @@ pytestmark = pytest.mark.server
 
 def sessions_of(server: Server) -> dict[str, str]:
     """Import the small event and return its session codes by key."""
-    server.cli("event", "import", str(DATA / "small.yaml"))
-    return {s["key"]: s["code"] for s in json.loads(server.cli("sessions", "petite-rencontre", "--json").stdout)}
+    sessions_listed = server.prepare(str(DATA / "small.yaml"), "petite-rencontre", organiser=False)
+    return {s["key"]: s["code"] for s in sessions_listed}
 
 
 def sign_in(url: str, email: str, password: str, **headers) -> requests.Response:

@@ -30,9 +30,7 @@ def connect(url: str, **kwargs) -> socketio.Client:
 def server(request, tmp_path, server_env):
     """A real server with the small event imported, under each async runtime."""
     srv = Server(tmp_path / "data", async_mode=request.param, extra_env=server_env)
-    srv.cli("event", "import", str(DATA / "small.yaml"))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.sessions = json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
+    srv.sessions = srv.prepare(str(DATA / "small.yaml"), "petite-rencontre")
     with srv:
         yield srv
 
@@ -218,9 +216,8 @@ def organiser_cookie(server) -> str:
 
 
 def test_the_demo_world_cafe_runs_through_every_phase_with_real_clients(server):
-    server.cli("event", "import", "--demo")
-    code = next(s["code"] for s in json.loads(server.cli("sessions", "demo", "--json").stdout)
-                if s["key"] == "world-cafe-fonctions")
+    sessions_listed = server.prepare("--demo", "demo", organiser=False)
+    code = next(s["code"] for s in sessions_listed if s["key"] == "world-cafe-fonctions")
     info = requests.get(f"{server.url}/api/sessions/{code}", timeout=5).json()["session"]
     tables = info["tables"]
     phases = [p["key"] for p in info["phases"]]
