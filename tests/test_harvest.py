@@ -53,7 +53,7 @@ def test_the_host_sees_every_post_of_their_table_and_harvests(app, phone, wall, 
     with app.test_request_context():
         data = registry()["world_cafe"].synthesise(db.session.get(Session, session.id))
     first = data["tables"][0]
-    assert first["categories"][0] == {"key": "missions", "label": "Missions", "posts": [],
+    assert first["categories"][0] == {"key": "missions", "label": "Missions", "posts": [], "key_phrases": [],
                                       "harvest": "Incarner le projet",
                                       "harvests": [{"table": first["name"], "text": "Incarner le projet"}]}
     assert [(idea["text"], idea["dots"], idea["merged"]) for idea in first["other"]] == [("Un animateur dédié", 0, [])]
