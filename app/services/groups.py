@@ -182,7 +182,8 @@ def answer(session: Session, post_id, other_id, same, table: Table | None = None
 
 # --- The organiser's editor -------------------------------------------------------------------------------------
 
-def _members_of(session: Session, post: Post) -> tuple[list[Post], Grouping, list[Post]]:
+def _members_of(session: Session, post: Post) -> list[Post]:
+    """Return the ideas of the group a post belongs to in the synthesis, its representative first."""
     posts = visible(session)
     grouping = compute(session, posts)
     index = {p.id: k for k, p in enumerate(posts)}
@@ -190,7 +191,7 @@ def _members_of(session: Session, post: Post) -> tuple[list[Post], Grouping, lis
     if kept.id not in index:
         raise ServiceError("unknown_post", _l("This post does not exist in this workshop."), 404)
     group = grouping.groups[grouping.group_of[index[kept.id]]]
-    return [posts[i] for i in group.members], grouping, posts
+    return [posts[i] for i in group.members]
 
 
 def rename(session: Session, post_id, title) -> dict:
@@ -201,7 +202,7 @@ def rename(session: Session, post_id, title) -> dict:
     title = clean_line(title)
     if len(title) > MAX_TITLE:
         raise ServiceError("title_too_long", _l("A title holds at most %(max)s characters.", max=MAX_TITLE))
-    members, _grouping, _posts = _members_of(session, post)
+    members = _members_of(session, post)
     for member in members:
         member.group_title = None
     members[0].group_title = title or None
@@ -218,7 +219,7 @@ def move(session: Session, post_id, into_id=None, organiser_id: int | None = Non
         post = db.session.get(Post, post.id)
     if post.hidden:
         raise ServiceError("already_hidden", _l("This idea is already hidden or merged: restore it first."), 409)
-    members, _grouping, _posts = _members_of(session, post)
+    members = _members_of(session, post)
     db.session.execute(delete(GroupDecision).where(GroupDecision.session_id == session.id,
                                                    or_(GroupDecision.post_id == post.id,
                                                        GroupDecision.other_id == post.id)))
@@ -240,8 +241,7 @@ def merge_groups(session: Session, post_id, other_id, organiser_id: int | None =
     post, other = _pair(session, post_id, other_id)
     if bucket_of(post.tags) != bucket_of(other.tags):
         raise ServiceError("other_tags", _l("Only ideas with the same tags can be grouped."), 409)
-    first, _g, _p = _members_of(session, post)
-    second, _g, _p = _members_of(session, other)
+    first, second = _members_of(session, post), _members_of(session, other)
     # Anything said to keep the two groups apart gives way to this newer word.
     ids_a, ids_b = {p.id for p in first}, {p.id for p in second}
     for decision in db.session.scalars(select(GroupDecision).where(GroupDecision.session_id == session.id,
@@ -259,7 +259,7 @@ def split(session: Session, post_ids, organiser_id: int | None = None) -> dict:
     if not isinstance(post_ids, list) or not post_ids or len(post_ids) > 500:
         raise ServiceError("invalid_field", _l("The field %(field)s must be a list of ideas.", field="post_ids"))
     chosen = [moderation._post(session, whole_number(i, "post_ids", low=1)) for i in post_ids]
-    members, _grouping, _posts = _members_of(session, chosen[0])
+    members = _members_of(session, chosen[0])
     ids = {p.id for p in members}
     if any(p.id not in ids for p in chosen):
         raise ServiceError("other_group", _l("Choose ideas of one group."), 409)
