@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and bound in create_app."""
 
+import json
+
+import orjson
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -33,6 +36,21 @@ class Base(DeclarativeBase):
     })
 
 
+class WireJSON:
+    """How Socket.IO frames are written: orjson, which also splices in parts already encoded (`orjson.Fragment`).
+
+    A list that a whole room receives (the ideas of a vote) is then encoded once per state of the session, and
+    each phone's acknowledgement copies its bytes. Frames are read with the standard library as before.
+    """
+
+    loads = staticmethod(json.loads)
+
+    @staticmethod
+    def dumps(obj, **_options) -> str:
+        """Return `obj` as compact JSON (integer keys written as strings, as the standard library does)."""
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 class Packet(SocketIOPacket):
     """Socket.IO packets as python-socketio's, with a cheaper search for binary values in what is sent.
 
@@ -40,6 +58,8 @@ class Packet(SocketIOPacket):
     server's time when a room of phones fetches a list of 1,000 ideas at once (bench/vote_open.py). This one
     finds the same bytes about eight times faster.
     """
+
+    json = WireJSON
 
     def decode(self, encoded_packet):
         """Decode a received packet; one that is not valid Socket.IO becomes a `MALFORMED` event, its id kept."""

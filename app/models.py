@@ -79,6 +79,9 @@ class Session(db.Model):
     timer_seconds: Mapped[int | None]
     last_seq: Mapped[int] = mapped_column(default=0)
     last_rev: Mapped[int] = mapped_column(default=0)
+    # Bumped by every change of what a session's snapshot shows (phase, timer, vote, plan, tables, format state):
+    # state broadcasts carry it, so a client drops one older than what it already applied (see sessions.py).
+    state_rev: Mapped[int] = mapped_column(default=0, server_default="0")
     removed: Mapped[bool] = mapped_column(default=False)
     # Dot vote: "none", "open", "closed" or "revealed"; results stay hidden until "revealed".
     vote_state: Mapped[str] = mapped_column(String(10), default="none")

@@ -18,7 +18,6 @@ from .services import groups, harvest, limits, moderation, posting, questions, s
 from .services.errors import ServiceError, invalid_payload, require_dict
 from .services.joining import join as join_session
 from .services.joining import participant_payload
-from .services.posting import post_payload
 
 
 def _fail(error: ServiceError) -> dict:
@@ -121,7 +120,7 @@ def on_join(data: dict) -> dict:
     _follow(sessions.room(session.id), sessions.participant_room(participant.id))
     return {"participant": participant_payload(participant), "session": sessions.session_payload(session, table),
             "host": harvest.hosted_by(session, participant),
-            "posts": [post_payload(p, session) for p in posting.posts_of(session, participant)],
+            "posts": posting.own_payloads(session, participant),
             "dots": votes.dots_of(session, participant),
             "upvoted": questions.upvoted(session, participant),
             "assignment": sessions.assignment_of(session, participant),
@@ -174,19 +173,28 @@ def on_watch(data: dict) -> dict:
     screens = organiser or session.code not in _joined()
     _follow(sessions.room(session.id), *([sessions.screens_room(session.id)] if screens else []),
             *([sessions.organisers_room(session.id)] if organiser else []))
-    if screens:
-        posts, more = posting.page_since(session, since, organiser, size)
-    else:
-        posts, more = posting.visible_payloads(session, since, size)  # a phone fetching the ideas to vote on
-    changed = posting.payloads_changed(session, since, rev) if since and rev else []
-    if not organiser:
-        # Hidden posts travel to public screens only as their id, never their text.
-        changed = [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")}
-                   for p in changed]
-    return {"session": sessions.session_payload(session, table), "posts": posts, "changed": changed,
+    if not screens:  # a phone fetching the ideas to vote on: the page every phone gets, encoded once
+        page, more, after = posting.shared_page(session, since, size)
+        return {"session": sessions.session_payload(session, table), "posts": page, "more": more, "next": after,
+                "changed": posting.shared_changes(session, since, rev) if _behind(session, since, rev) else [],
+                "vote": votes.vote_payload(session, voters=False)}
+    posts, more = posting.page_since(session, since, organiser, size)
+    changed = posting.payloads_changed(session, since, rev) if _behind(session, since, rev) else []
+    return {"session": sessions.session_payload(session, table), "posts": posts,
+            "changed": changed if organiser else _public(changed),
             "more": more, "next": posts[-1]["seq"] if more else None,
             "vote": votes.vote_payload(session), "harvest": harvest.harvest_payload(session),
             "state": sessions.format_state(session), "plan": session.plan if organiser else None}
+
+
+def _behind(session, since: int, rev: int) -> bool:
+    """Whether a client at cursors (`since`, `rev`) may have missed a hide or restore of a post it holds."""
+    return bool(since and rev and rev < session.last_rev)
+
+
+def _public(changed: list[dict]) -> list[dict]:
+    """Hidden posts travel to public screens only as their id, never their text."""
+    return [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")} for p in changed]
 
 
 @handler("session_open", organiser_only=True)

@@ -126,7 +126,8 @@ def test_the_console_computes_a_rotation_plan_that_reaches_every_phone(app, cons
         sizes = Counter(route[round_index] for route in assignments.values())
         assert max(sizes.values()) - min(sizes[t] for t in tables) <= 1
     for phone, pid, token in phones:
-        assert events_named(phone, "plan") == [{"code": world_cafe.code, "plan": plan}]
+        [sent] = events_named(phone, "plan")
+        assert sent == {"code": world_cafe.code, "plan": plan, "srev": sent["srev"]} and sent["srev"] > 0
         rejoined = phone.emit("join", {"code": world_cafe.code, "token": token}, callback=True)
         assert rejoined["assignment"] == assignments[str(pid)]
         phone.disconnect()

@@ -325,10 +325,12 @@ def test_open_and_close_reach_every_client(phone, wall, console, cafe):
     wall.emit("watch", {"code": cafe.code}, callback=True)
     phone.get_received()
     wall.get_received()
-    assert console.emit("session_open", {"code": cafe.code, "open": False}, callback=True) == {
-        "ok": True, "code": cafe.code, "is_open": False, "opening": None, "review": False}
-    assert events_named(wall, "session_state") == [{"code": cafe.code, "is_open": False, "opening": None, "review": False}]
-    assert events_named(phone, "session_state") == [{"code": cafe.code, "is_open": False, "opening": None, "review": False}]
+    closed = console.emit("session_open", {"code": cafe.code, "open": False}, callback=True)
+    assert closed == {"ok": True, "code": cafe.code, "is_open": False, "opening": None, "review": False,
+                      "srev": closed["srev"]}
+    state = {"code": cafe.code, "is_open": False, "opening": None, "review": False, "srev": closed["srev"]}
+    assert events_named(wall, "session_state") == [state]
+    assert events_named(phone, "session_state") == [state]
     assert console.emit("session_open", {"code": cafe.code, "open": "yes"}, callback=True)["error"]["code"] == "invalid_field"
     # Each opening is numbered: phones stamp their ideas with it (see test_closing.py).
     assert console.emit("session_open", {"code": cafe.code, "open": True}, callback=True)["opening"] == opening + 1

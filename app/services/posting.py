@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import orjson
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Engine, and_, case, false, insert, or_, select, update
@@ -532,16 +533,35 @@ def visible_payloads(session: Session, since: int = 0, size: int = 0) -> tuple[l
     restored post moves `last_seq` or `last_rev`; an author renamed since is shown under the old name until
     then, which phones' vote lists do not show.
     """
+    _state, posts, seqs, _pages = _visible(session)
+    start = bisect.bisect_right(seqs, since)
+    end = start + size if size else len(posts)
+    return (posts if start == 0 and end >= len(posts) else posts[start:end]), end < len(posts)
+
+
+def shared_page(session: Session, since: int = 0, size: int = 0) -> tuple[orjson.Fragment, bool, int | None]:
+    """Return visible_payloads' page already encoded, whether more follow and where the next page starts.
+
+    The same page of the same state is encoded once and its bytes shared by every phone that asks for it.
+    """
+    _state, posts, seqs, pages = _visible(session)
+    start = bisect.bisect_right(seqs, since)
+    end = min(start + size if size else len(posts), len(posts))
+    page = pages.get((start, end))
+    if page is None:
+        page = pages[(start, end)] = orjson.Fragment(orjson.dumps(posts[start:end], option=orjson.OPT_NON_STR_KEYS))
+    more = end < len(posts)
+    return page, more, seqs[end - 1] if more else None
+
+
+def _visible(session: Session) -> tuple:
     lists = current_app.extensions.setdefault("rouages.visible_posts", {})
     state = (session.code, session.last_seq, session.last_rev)
     cached = lists.get(session.id)
     if cached is None or cached[0] != state:
         posts = payloads_since(session)
-        cached = lists[session.id] = (state, posts, [p["seq"] for p in posts])
-    _state, posts, seqs = cached
-    start = bisect.bisect_right(seqs, since)
-    end = start + size if size else len(posts)
-    return (posts if start == 0 and end >= len(posts) else posts[start:end]), end < len(posts)
+        cached = lists[session.id] = (state, posts, [p["seq"] for p in posts], {})
+    return cached
 
 
 def payloads_changed(session: Session, since: int, rev: int) -> list[dict]:
@@ -549,8 +569,21 @@ def payloads_changed(session: Session, since: int, rev: int) -> list[dict]:
     return _wired(session, Post.seq <= since, Post.rev > rev)
 
 
-def posts_of(session: Session, participant: Participant) -> list[Post]:
-    """Return a participant's own posts in a session, hidden ones included; only durable ones (see idle)."""
+def shared_changes(session: Session, since: int, rev: int) -> list[dict]:
+    """Return payloads_changed for phones, hidden posts as their id only; read once per state and cursors.
+
+    The phones of a room got their list at the same moment, so after a storm they all ask with the same cursors.
+    """
+    pages = _visible(session)[3]
+    changed = pages.get(("changed", since, rev))
+    if changed is None:
+        changed = pages[("changed", since, rev)] = [
+            p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")}
+            for p in payloads_changed(session, since, rev)]
+    return changed
+
+
+def own_payloads(session: Session, participant: Participant) -> list[dict]:
+    """Return a participant's own posts in a session as clients receive them, hidden ones included; durable ones."""
     with _writer.idle():
-        return list(db.session.scalars(select(Post).where(
-            Post.session_id == session.id, Post.participant_id == participant.id).order_by(Post.seq)))
+        return _wired(session, Post.participant_id == participant.id)

@@ -8,9 +8,10 @@ import time
 from typing import NamedTuple
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, event, inspect, or_, select
+from sqlalchemy.orm import Session as OrmSession
 
 from ..extensions import db, socketio
 from ..models import Attendance, Event, Participant, Session, Table
@@ -156,7 +157,7 @@ def store_state(session: Session, state: dict) -> dict:
     session.settings = {**session.settings, "state": state}
     db.session.commit()
     forget_post_targets()  # this process posts under the new state at once; other workers within POST_TARGET_SECONDS
-    payload = {"code": session.code, "state": state}
+    payload = {"code": session.code, "state": state, "srev": session.state_rev}
     socketio.emit("format_state", payload, to=room(session.id))
     return payload
 
@@ -200,12 +201,57 @@ def now_ms() -> int:
 def timer_payload(session: Session) -> dict:
     """Return the countdown as clients render it; `now` lets them correct their clock."""
     ends_at = session.timer_ends_at if session.timer_ends_at and session.timer_ends_at > now_ms() else None
-    return {"code": session.code, "ends_at": ends_at, "seconds": session.timer_seconds if ends_at else None,
+    return {"code": session.code, "srev": session.state_rev, "ends_at": ends_at,
+            "seconds": session.timer_seconds if ends_at else None,
             "now": now_ms()}
 
 
+# Columns of a session that its snapshot does not show, or shows read afresh: changing them is no new state.
+_NOT_STATE = frozenset({"last_seq", "last_rev", "state_rev"})
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _number_state_changes(orm_session: OrmSession, _context, _instances) -> None:
+    """Bump `state_rev` of every session whose snapshot a flush changes, in the same transaction."""
+    touched: set[int] = set()
+    with orm_session.no_autoflush:
+        for obj in orm_session.dirty:
+            if isinstance(obj, Session):
+                state = inspect(obj)
+                if any(state.attrs[name].history.has_changes() for name in state.mapper.columns.keys()
+                       if name not in _NOT_STATE):
+                    touched.add(obj.id)
+            elif isinstance(obj, Table) and orm_session.is_modified(obj) and obj.session_id is not None:
+                touched.add(obj.session_id)
+            elif isinstance(obj, Participant) and inspect(obj).attrs.name.history.has_changes():
+                # A table's host is shown by name.
+                touched.update(orm_session.scalars(select(Table.session_id).where(Table.host_participant_id == obj.id)))
+            elif isinstance(obj, Event) and inspect(obj).attrs.title.history.has_changes():
+                touched.update(orm_session.scalars(select(Session.id).where(Session.event_id == obj.id)))
+        for obj in orm_session.new | orm_session.deleted:
+            if isinstance(obj, Table) and obj.session_id is not None:
+                touched.add(obj.session_id)
+        for session_id in touched:
+            session = orm_session.get(Session, session_id)
+            if session is not None and session not in orm_session.new:
+                session.state_rev = Session.state_rev + 1
+
+
 def session_payload(session: Session, table: Table | None = None) -> dict:
-    """Return the public description of a session (seen from one of its tables, when given)."""
+    """Return the public description of a session (seen from one of its tables, when given).
+
+    Built once per state of the session, table and language in each process, then shared: when a room of phones
+    rejoins at once, each one's ack costs a dictionary copy, not a dozen queries.
+    """
+    cache = current_app.extensions.setdefault("rouages.session_payloads", {})
+    key = (session.id, table.id if table is not None else None, str(get_locale()))
+    hit = cache.get(key)
+    if hit is None or hit[0] != session.state_rev:
+        hit = cache[key] = (session.state_rev, _session_payload(session, table))
+    return {**hit[1], "timer": timer_payload(session), "seq": session.last_seq, "rev": session.last_rev}
+
+
+def _session_payload(session: Session, table: Table | None) -> dict:
     from workshops import registry
 
     event: Event = session.event
@@ -226,11 +272,9 @@ def session_payload(session: Session, table: Table | None = None) -> dict:
         "actions": session.settings.get("actions", []),
         "frameworks": frameworks_of(session),
         "state": format_state(session),
-        "timer": timer_payload(session),
         "vote": {"state": session.vote_state, "budget": session.vote_budget,
                  "max_per_post": session.vote_max_per_post},
-        "seq": session.last_seq,
-        "rev": session.last_rev,
+        "srev": session.state_rev,
         "screens": fmt.screens() if (fmt := registry().get(session.workshop)) is not None else {},
         "posts": fmt.takes_posts if fmt is not None else True,
         "questions": fmt.questions if fmt is not None else False,
@@ -282,7 +326,8 @@ def set_phase(session: Session, key=None) -> dict:
         session.timer_seconds = session.timer_ends_at = None
     db.session.commit()
     payload = {"code": session.code, "phase": phase, "index": keys.index(key), "count": len(keys),
-               "is_open": session.is_open, "opening": opening_of(session), "timer": timer_payload(session)}
+               "is_open": session.is_open, "opening": opening_of(session), "timer": timer_payload(session),
+               "srev": session.state_rev}
     socketio.emit("phase", payload, to=room(session.id))
     return payload
 
@@ -302,7 +347,7 @@ def store_plan(session: Session, plan: dict) -> dict:
 
 def send_plan(session: Session) -> dict:
     """Send a session's rotation plan to everyone in it."""
-    payload = {"code": session.code, "plan": session.plan}
+    payload = {"code": session.code, "plan": session.plan, "srev": session.state_rev}
     socketio.emit("plan", payload, to=room(session.id))
     return payload
 
@@ -412,7 +457,8 @@ def set_open(session: Session, is_open) -> dict:
 
 def state_payload(session: Session) -> dict:
     """Return whether posting is open, as the `session_state` event and `session_open` ack say it."""
-    return {"code": session.code, "is_open": session.is_open, "opening": opening_of(session), "review": session.review}
+    return {"code": session.code, "is_open": session.is_open, "opening": opening_of(session), "review": session.review,
+            "srev": session.state_rev}
 
 
 def set_posting(session: Session, is_open: bool) -> None:

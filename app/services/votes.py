@@ -25,12 +25,13 @@ def _whole(value, field: str, low: int, high: int) -> int:
     return value
 
 
-def vote_payload(session: Session) -> dict:
-    """Return the vote's state and rules, with the results once revealed."""
-    payload = {"code": session.code, "state": session.vote_state, "budget": session.vote_budget,
-               "max_per_post": session.vote_max_per_post,
-               "voters": db.session.scalar(select(func.count(func.distinct(Vote.participant_id)))
-                                           .where(Vote.session_id == session.id))}
+def vote_payload(session: Session, voters: bool = True) -> dict:
+    """Return the vote's state and rules, with the results once revealed (and how many voted, unless not asked)."""
+    payload = {"code": session.code, "srev": session.state_rev, "state": session.vote_state,
+               "budget": session.vote_budget, "max_per_post": session.vote_max_per_post}
+    if voters:
+        payload["voters"] = db.session.scalar(select(func.count(func.distinct(Vote.participant_id)))
+                                              .where(Vote.session_id == session.id))
     if session.vote_state == "revealed":
         payload["results"] = results(session)
     return payload
@@ -41,7 +42,9 @@ def _announce(session: Session, with_posts: bool = False) -> dict:
     payload = vote_payload(session)
     # Phones are not sent ideas outside a vote: the opening carries the list, encoded once for the whole room,
     # rather than every phone fetching it at the same instant.
-    message = {**payload, "posts": visible_payloads(session)[0]} if with_posts else payload
+    # `seq` and `rev` are the list's cursors: a phone that reconnects during the vote asks for what changed since.
+    message = {**payload, "posts": visible_payloads(session)[0], "seq": session.last_seq,
+               "rev": session.last_rev} if with_posts else payload
     socketio.emit("vote_state", message, to=room(session.id))
     return payload
 

@@ -13,7 +13,6 @@ from ..services import limits, photos, posting, sessions, storage
 from ..services.errors import ServiceError, whole_number
 from ..services.events import get_event
 from ..services.joining import join, participant_of_event, participant_payload, require_participant
-from ..services.posting import post_payload
 from . import errors
 from .photos import uploaded
 
@@ -110,7 +109,7 @@ def join_http(code: str):
     registry()[session.workshop].joined(session, participant)
     return jsonify(ok=True, participant=participant_payload(participant),
                    session=sessions.session_payload(session, table),
-                   posts=[post_payload(p, session) for p in posting.posts_of(session, participant)],
+                   posts=posting.own_payloads(session, participant),
                    assignment=sessions.assignment_of(session, participant),
                    seat=sessions.seat_of(session, participant))
 

@@ -1,11 +1,11 @@
 // Follow a session's posts as a wall or console does: watch, resync after a disconnect, apply hides and restores.
-import { Socket } from "./socket.js";
+import { Revisions, Socket } from "./socket.js";
 
 const GAP_RESYNC_MS = 2000;
 
 // The highest number up to which everything has been received. Posts and hides from concurrent workers can
 // arrive out of order, so a resync asks from the first gap, never from the highest number seen.
-class Cursor {
+export class Cursor {
   constructor() {
     this.value = 0;
     this.ahead = new Set();
@@ -32,6 +32,7 @@ export class Board {
     this.seq = new Cursor();
     this.rev = new Cursor();
     this.resync = null;
+    this.revisions = new Revisions();
     this.onChange = onChange || (() => {});
     this.onSession = onSession || (() => {});
     this.onTimer = onTimer || (() => {});
@@ -47,24 +48,24 @@ export class Board {
     this.socket.on("connect", () => this.watch());
     this.socket.on("disconnect", () => this.status("offline"));
     this.socket.on("reconnecting", () => this.status("offline"));
-    this.follow("plan", (state) => this.onPlan(state.plan));
-    this.follow("format_state", (state) => this.onFormatState(state.state));
+    this.follow("plan", (state) => this.fresh("plan", state) && this.onPlan(state.plan));
+    this.follow("format_state", (state) => this.fresh("state", state) && this.onFormatState(state.state));
     this.follow("post", (post) => this.upsert(post) && this.onChange());
     this.follow("post_restored", (post) => this.upsert(post) && this.onChange());
     this.follow("post_hidden", (info) => this.hide(info) && this.onChange());
     this.follow("post_merged", (change) => this.regroup(change) && this.onChange());
     this.follow("post_unmerged", (change) => this.regroup(change) && this.onChange());
-    this.follow("session_state", (state) => this.onSession(state));
-    this.follow("timer", (timer) => this.onTimer(timer));
-    this.follow("vote_state", (vote) => this.onVote(vote));
+    this.follow("session_state", (state) => this.fresh("open", state) && this.onSession(state));
+    this.follow("timer", (timer) => this.fresh("timer", timer) && this.onTimer(timer));
+    this.follow("vote_state", (vote) => this.fresh("vote", vote) && this.onVote(vote));
     this.follow("harvest", (entry) => {
       (this.harvest[entry.table] ||= {})[entry.category] = entry.text;
       this.onHarvest(this.harvest);
     });
     this.follow("phase", (state) => {
-      this.onPhase(state.phase);
-      this.onSession({ code: state.code, is_open: state.is_open });
-      this.onTimer(state.timer);
+      if (this.fresh("phase", state)) this.onPhase(state.phase);
+      if (this.fresh("open", state)) this.onSession({ code: state.code, is_open: state.is_open });
+      if (this.fresh("timer", state)) this.onTimer(state.timer);
     });
   }
 
@@ -81,6 +82,11 @@ export class Board {
       this.waiting.push(resolve);
       setTimeout(() => reject(new Error("offline")), ms);
     });
+  }
+
+  // Whether a broadcast's part of the state (`field`) is not older than what the board already shows.
+  fresh(field, payload) {
+    return this.revisions.fresh(field, payload);
   }
 
   // Apply this session's broadcasts of `event`.
@@ -116,6 +122,7 @@ export class Board {
     if (ack.more) return this.watch(ack.next, Math.max(rev, ack.session.rev));
     this.seq.seen(ack.session.seq, true);
     this.rev.seen(ack.session.rev, true);
+    this.revisions.snapshot(ack.session.srev);
     this.onSession(ack.session);
     this.onPhase(ack.session.phase);
     this.onVote(ack.vote);

@@ -1,5 +1,5 @@
 // The participant's phone: join, post with an outbox that survives reloads and bad Wi-Fi, follow the countdown.
-import { Socket } from "./socket.js";
+import { Revisions, Socket } from "./socket.js";
 import { Countdown, el, formatNumber, newId, phaseLabel, readJSON, t } from "./page.js";
 import { PhoneVote } from "./vote.js";
 
@@ -388,6 +388,7 @@ function joinedAs(ack) {
   if (joinCode !== code) sessionStorage.setItem(scanKey, "1");
   joinCode = code;
   participant = ack.participant;
+  revisions.snapshot(ack.session.srev);
   seat = ack.seat || null;
   showTagChoices();
   delivered = new Map(ack.posts.map((post) => [post.client_id, post]));
@@ -406,6 +407,7 @@ function joinedAs(ack) {
 }
 
 const socket = new Socket();
+const revisions = new Revisions();
 const vote = new PhoneVote(socket, code, document.getElementById("vote"));
 vote.onChange = showClosed;
 socket.on("connect", () => join().catch(() => { setStatus("offline"); socket.reconnect(); }));
@@ -414,29 +416,33 @@ socket.on("reconnecting", () => setStatus("offline"));
 // Pings stopped coming (Wi-Fi gone, server unreachable): say so now rather than when the socket gives up.
 socket.on("stalled", () => setStatus("offline"));
 socket.on("alive", () => { if (joined) setStatus("online"); });
-socket.on("session_state", (state) => { if (state.code === code) setOpen(state.is_open, state.opening); });
-socket.on("timer", (timer) => { if (timer.code === code) countdown.set(timer); });
+socket.on("session_state", (state) => {
+  if (state.code === code && revisions.fresh("open", state)) setOpen(state.is_open, state.opening);
+});
+socket.on("timer", (timer) => { if (timer.code === code && revisions.fresh("timer", timer)) countdown.set(timer); });
 socket.on("phase", (state) => {
   if (state.code !== code) return;
-  countdown.set(state.timer);
-  showPhase(state.phase);
-  setOpen(state.is_open, state.opening);
+  if (revisions.fresh("timer", state)) countdown.set(state.timer);
+  if (revisions.fresh("phase", state)) showPhase(state.phase);
+  if (revisions.fresh("open", state)) setOpen(state.is_open, state.opening);
   // A new round may seat this person at the plan's table: ask the server, which applies the rule.
   refreshSeat().catch(() => {});
 });
 socket.on("post", (post) => { if (post.code === code) vote.added(post); });
-socket.on("format_state", (state) => { if (state.code === code && view.state) view.state(state.state); });
+socket.on("format_state", (state) => {
+  if (state.code === code && view.state && revisions.fresh("state", state)) view.state(state.state);
+});
 // The organisers gave this person's own QR code back: this phone is no longer them and starts again as a new phone.
 socket.on("identity_reset", () => {
   for (const name of ["token", "name", "organisation"]) localStorage.removeItem(storeKey(name));
   document.cookie = "rouages_participant=; path=/; max-age=0; SameSite=Lax";
   location.reload();
 });
-socket.on("vote_state", (state) => { if (state.code === code) vote.setState(state); });
+socket.on("vote_state", (state) => { if (state.code === code && revisions.fresh("vote", state)) vote.setState(state); });
 socket.on("post_hidden", (info) => {
   if (info.code !== code) return;
   for (const post of delivered.values()) if (post.id === info.id) post.hidden = true;
-  vote.removed(info.id);
+  vote.hidden(info);
   render();
 });
 socket.on("post_merged", (change) => regroupMine(change, true));

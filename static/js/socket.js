@@ -169,3 +169,27 @@ export class Socket {
     }, delay);
   }
 }
+
+// State broadcasts (phase, countdown, posting open, vote, plan, format state) carry the session's state revision
+// `srev`, and a snapshot's session carries the revision it was read at. A part of the state (`field`) is applied
+// only from a message at least as recent as the last one applied to it: a late broadcast, delivered after a
+// fresher snapshot or relayed out of order by another worker, is dropped.
+export class Revisions {
+  constructor() {
+    this.floor = 0;
+    this.applied = new Map();
+  }
+
+  // A snapshot read at revision `srev` holds every part of the state as of then.
+  snapshot(srev) {
+    if (Number.isInteger(srev) && srev > this.floor) this.floor = srev;
+  }
+
+  fresh(field, payload) {
+    const srev = payload && payload.srev;
+    if (!Number.isInteger(srev)) return true;
+    if (srev < Math.max(this.floor, this.applied.get(field) || 0)) return false;
+    this.applied.set(field, srev);
+    return true;
+  }
+}

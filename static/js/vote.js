@@ -1,6 +1,7 @@
 // Dot voting on the phone: spread a budget of dots over the session's ideas, move them until the vote closes.
 // Hundreds of ideas are grouped by the session's first framework (a world café's table themes), in groups that
 // fold, with a filter; the dots left stay on screen however far down the list the person is.
+import { Cursor } from "./board.js";
 import { mergedGroup } from "./merges.js";
 import { el, readJSON, t } from "./page.js";
 
@@ -24,6 +25,10 @@ export class PhoneVote {
     this.filters = node.querySelector("#vote-filters");
     this.mineButton = node.querySelector("#vote-mine");
     this.posts = new Map();
+    // Up to which post number and revision the list is whole: a phone back from a lost connection asks only for
+    // what changed since (usually nothing), not for the whole list again.
+    this.seq = new Cursor();
+    this.rev = new Cursor();
     this.dots = {};
     this.vote = { state: "none" };
     this.pending = false;
@@ -50,32 +55,46 @@ export class PhoneVote {
   }
 
   // Phones are sent new ideas only while a vote runs: the opening carries the list, and a phone that (re)joins
-  // during a vote fetches it, a page at a time.
+  // during a vote asks for what changed since its cursors, a page at a time (everything, the first time).
   async fetch() {
     this.synced = true;
     try {
-      let since = 0;
+      let since = this.seq.value, rev = this.rev.value;
       while (since !== null) {
-        since = await this.socket.snapshot("watch", { code: this.code, since }, (watched) => {
+        since = await this.socket.snapshot("watch", { code: this.code, since, rev }, (watched) => {
           if (!watched.ok) { this.synced = false; return null; }
           this.merge(watched.posts);
+          for (const post of watched.changed || []) post.hidden ? this.removed(post.id, false) : this.merge([post]);
           this.vote = watched.vote;
           this.render();
-          return watched.more ? watched.next : null;
+          if (watched.more) {
+            rev = Math.max(rev, watched.session.rev);
+            return watched.next;
+          }
+          this.seq.seen(watched.session.seq, true);
+          this.rev.seen(watched.session.rev, true);
+          return null;
         });
       }
     } catch {
-      this.synced = false; // the connection dropped again: the next join fetches everything anew
+      this.synced = false; // the connection dropped again: the next join asks again from the cursors
     }
   }
 
   // Merged, not replaced: ideas broadcast while the list was on its way stay.
   merge(posts) {
-    for (const post of posts) this.posts.set(post.id, post);
+    for (const post of posts) this.seen(post).posts.set(post.id, post);
+  }
+
+  // Note a post or change as received, for the cursors.
+  seen(change) {
+    this.seq.seen(change.seq);
+    this.rev.seen(change.rev);
+    return this;
   }
 
   added(post) {
-    this.posts.set(post.id, post);
+    this.merge([post]);
     this.render();
   }
 
@@ -84,16 +103,25 @@ export class PhoneVote {
     if (this.posts.has(post.id)) this.added(post);
   }
 
-  removed(id) {
+  removed(id, render = true) {
     this.posts.delete(id);
     delete this.dots[String(id)];
-    this.render();
+    if (render) this.render();
   }
 
-  setState({ posts, ...vote }) {
+  // A hide's broadcast: its revision counts for the cursors too.
+  hidden(info) {
+    this.seen(info).removed(info.id);
+  }
+
+  // The opening of a vote carries the whole list and the cursors it is whole up to.
+  setState({ posts, seq, rev, ...vote }) {
     this.vote = vote;
     if (posts) {
+      this.posts = new Map();
       this.merge(posts);
+      if (Number.isInteger(seq)) this.seq.seen(seq, true);
+      if (Number.isInteger(rev)) this.rev.seen(rev, true);
       this.synced = true;
     }
     if (vote.state === "none") this.synced = false;
