@@ -192,6 +192,8 @@ class Post(db.Model):
         UniqueConstraint("session_id", "seq"),
         UniqueConstraint("participant_id", "client_id"),
         Index("ix_post_session_rev", "session_id", "rev"),
+        # The ideas merged into a few given ones (a phone's own, on each join) without reading the whole session.
+        Index("ix_post_merged_into", "merged_into_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

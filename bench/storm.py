@@ -46,8 +46,8 @@ class Phone(LeanPhone):
     def _frame(self, opcode: int, payload: bytearray) -> None:
         if opcode == 1 and payload[:2] == b"42" and self.ready:
             name = bytes(payload[4:payload.index(b'"', 4)]).decode()
-            if name in self.listen:
-                self.listen[name].append(json.loads(payload[2:].decode())[1])
+            if name in self.listen:  # kept as received: decoded when needed (a vote's list is large)
+                self.listen[name].append(bytes(payload[2:]))
         super()._frame(opcode, payload)
 
     def abort(self) -> None:
@@ -156,7 +156,8 @@ class _Seen(list):
         super().__init__()
         self.probe = probe
 
-    def append(self, post: dict) -> None:
+    def append(self, raw: bytes) -> None:
+        post = json.loads(raw)[1]
         sent = self.probe.sent.get(post.get("client_id"))
         if sent is not None:
             self.probe.latencies.append((now(), (now() - sent) * 1000))
@@ -176,8 +177,10 @@ async def storm(args, url: str, code: str, tables: list[dict], pid: int) -> dict
         deadline = now() + 60
         while any(not p.listen["vote_state"] for p in phones) and now() < deadline:
             await asyncio.sleep(0.05)
+        decoded: dict[bytes, dict] = {}  # every phone got the same bytes: decoded once
         for phone in phones:
-            opening = phone.listen["vote_state"][0]
+            raw = phone.listen["vote_state"][0]
+            opening = decoded.get(raw) or decoded.setdefault(raw, json.loads(raw)[1])
             posts = opening["posts"]
             lists.append(VoteList(posts, opening.get("seq", max(p["seq"] for p in posts)),
                                   opening.get("rev", max(p["rev"] for p in posts))))
@@ -245,7 +248,11 @@ async def storm(args, url: str, code: str, tables: list[dict], pid: int) -> dict
         spy.wait(timeout=60)
     await asyncio.sleep(0.5)
     if vote:
-        final = (await console.call("watch", {"code": code}, timeout=TIMEOUT))["posts"]
+        final, since = [], 0
+        while since is not None:  # every page
+            page = await console.call("watch", {"code": code, "since": since}, timeout=TIMEOUT)
+            final += page["posts"]
+            since = page["next"] if page["more"] else None
         visible = {p["id"] for p in final if not p["hidden"] and not p["client_id"].startswith("probe-")}
         whole = [set(k for k, p in lst.posts.items() if not p["client_id"].startswith("probe-")) == visible
                  for lst in lists]

@@ -1,4 +1,5 @@
-"""state revision: every change of a session's state numbered, so that clients drop stale broadcasts
+"""state revision: every change of a session's state numbered, so that clients drop stale broadcasts; an index
+on the ideas merged into another
 
 Revision ID: 0018
 Revises: 0017
@@ -19,8 +20,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('session', schema=None) as batch_op:
         batch_op.add_column(sa.Column('state_rev', sa.Integer(), server_default='0', nullable=False))
+    with op.batch_alter_table('post', schema=None) as batch_op:
+        batch_op.create_index('ix_post_merged_into', ['merged_into_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('post', schema=None) as batch_op:
+        batch_op.drop_index('ix_post_merged_into')
     with op.batch_alter_table('session', schema=None) as batch_op:
         batch_op.drop_column('state_rev')
