@@ -48,7 +48,23 @@ class WireJSON:
     @staticmethod
     def dumps(obj, **_options) -> str:
         """Return `obj` as compact JSON (integer keys written as strings, as the standard library does)."""
-        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:
+            # A lone surrogate (valid in a JSON escape a client sent back, not in UTF-8) becomes "?" rather
+            # than failing the whole frame; anything else not JSON fails as before.
+            return orjson.dumps(_utf8(obj), option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _utf8(value):
+    """Return `value` with every string made valid UTF-8 (lists, tuples and dicts walked)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode()
+    if isinstance(value, dict):
+        return {_utf8(key): _utf8(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_utf8(item) for item in value]
+    return value
 
 
 class Packet(SocketIOPacket):

@@ -3,7 +3,11 @@ numbered so that a late one can be told from a fresh one."""
 
 from __future__ import annotations
 
-from app.extensions import db
+import json
+
+import orjson
+
+from app.extensions import WireJSON, db
 from app.models import Session
 from app.services import posting
 from conftest import events_named, socket_client
@@ -120,3 +124,11 @@ def test_state_broadcasts_carry_a_revision_each_change_raises(app, phone, wall, 
     # Posting and hiding change posts, not the state: the revision stays.
     post(phone, cafe.code, ["Une autre idée"], "state2")
     assert ok(wall.emit("watch", {"code": cafe.code}, callback=True))["session"]["srev"] == revisions[-1]
+
+
+def test_frames_are_written_with_shared_fragments_and_survive_a_lone_surrogate():
+    page = orjson.Fragment(orjson.dumps([{"id": 1, "text": "Idée « une »"}]))
+    assert json.loads(WireJSON.dumps({"posts": page, 7: "sept"})) == {
+        "posts": [{"id": 1, "text": "Idée « une »"}], "7": "sept"}
+    # A client may send a lone surrogate as a JSON escape; a frame echoing it is still written.
+    assert WireJSON.dumps(["error", {"field": json.loads('"a\\ud800b"')}]) == '["error",{"field":"a?b"}]'
