@@ -30,12 +30,12 @@ def base_config(data_dir: Path, database_url: str) -> dict:
             "SQLALCHEMY_DATABASE_URI": database_url}
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_itemcollected(item):
     """Under `pytest -n 2 --dist loadgroup`, keep each module's tests on one worker (its servers are started once)
-    and every browser test on one worker, so that two Chromiums never compete for the machine's two cores."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
+    and every browser test on one worker, so that two Chromiums never compete for the machine's two cores.
+
+    Marked as each test is collected, before xdist reads the groups (at the end of collection)."""
+    if item.config.pluginmanager.hasplugin("xdist"):
         group = "browser" if item.get_closest_marker("browser") else item.nodeid.split("::", 1)[0]
         item.add_marker(pytest.mark.xdist_group(group))
 

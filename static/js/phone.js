@@ -371,8 +371,12 @@ function updateCounter() {
   counter.classList.toggle("counter--low", left < 50);
 }
 
+// When a whole room comes back at once (the venue's access point rebooted), joins wait their turn on the server
+// for longer than a post's ack would: a phone that gave up and connected again would only add to that queue.
+const JOIN_TIMEOUT = 30000;
+
 function join() {
-  return socket.snapshot("join", { code: joinCode, token, ...identity() }, joinedAs);
+  return socket.snapshot("join", { code: joinCode, token, ...identity() }, joinedAs, JOIN_TIMEOUT);
 }
 
 function joinedAs(ack) {

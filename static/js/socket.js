@@ -101,12 +101,12 @@ export class Socket {
     }
   }
 
-  // Resolve with the server's ack; reject when not connected or when no ack comes in time.
-  emit(event, data) {
+  // Resolve with the server's ack; reject when not connected or when no ack comes within `timeout` ms.
+  emit(event, data, timeout = this.ackTimeout) {
     return new Promise((resolve, reject) => {
       if (!this.connected) { reject(new Error("offline")); return; }
       const id = this.nextAckId++;
-      const timer = setTimeout(() => { this.acks.delete(id); reject(new Error("timeout")); }, this.ackTimeout);
+      const timer = setTimeout(() => { this.acks.delete(id); reject(new Error("timeout")); }, timeout);
       this.acks.set(id, { resolve, reject, timer });
       this.ws.send(EIO_MESSAGE + SIO_EVENT + id + JSON.stringify([event, data]));
     });
@@ -114,12 +114,12 @@ export class Socket {
 
   // Ask for a snapshot of the state (`join`, `watch`) and `apply` its ack. A broadcast that arrived while the
   // snapshot was being read may be newer than it: each is delivered again after `apply` (they are idempotent).
-  async snapshot(event, data, apply) {
+  async snapshot(event, data, apply, timeout = this.ackTimeout) {
     const missed = [];
     this.missed.add(missed);
     let ack;
     try {
-      ack = await this.emit(event, data);
+      ack = await this.emit(event, data, timeout);
     } finally {
       this.missed.delete(missed);
     }
