@@ -30,16 +30,6 @@ def base_config(data_dir: Path, database_url: str) -> dict:
             "SQLALCHEMY_DATABASE_URI": database_url}
 
 
-def pytest_itemcollected(item):
-    """Under `pytest -n 2 --dist loadgroup`, keep each module's tests on one worker (its servers are started once)
-    and every browser test on one worker, so that two Chromiums never compete for the machine's two cores.
-
-    Marked as each test is collected, before xdist reads the groups (at the end of collection)."""
-    if item.config.pluginmanager.hasplugin("xdist"):
-        group = "browser" if item.get_closest_marker("browser") else item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
     """The test databases of this run; PostgreSQL ones are dropped at the end."""

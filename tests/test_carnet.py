@@ -23,6 +23,10 @@ from carnet import carnet
 from conftest import PUBLIC_URL, import_file
 from workshops import registry
 
+# Laid out page by page: the longest module of the suite, and it reads the event through the services the other
+# modules test on both databases, so the run on PostgreSQL leaves it out (.ci/run, README).
+pytestmark = pytest.mark.layout
+
 
 def pdf_pages(path: Path) -> list[str]:
     """Return each page's text, spaces normalised."""

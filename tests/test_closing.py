@@ -61,7 +61,8 @@ def stored(server) -> list[dict]:
 
 def close(console, server) -> None:
     ack = console.call("session_open", {"code": server.code, "open": False}, timeout=10)
-    assert ack == {"ok": True, "code": server.code, "is_open": False, "opening": None, "review": False}
+    assert ack == {"ok": True, "code": server.code, "is_open": False, "opening": None, "review": False,
+                   "srev": ack["srev"]}
 
 
 def test_an_idea_written_while_open_is_stored_once_after_closing_within_the_grace(server, console):

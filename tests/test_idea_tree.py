@@ -127,7 +127,8 @@ def test_the_console_opens_roots_and_fruits_for_everyone(app, read, phone, wall,
     ack = console.emit("idea_tree.parts", {"code": tree.code, "roots": True}, callback=True)
     assert ack == {"ok": True, "state": {"roots": True}}
     for client in (phone, wall):
-        assert events_named(client, "format_state") == [{"code": tree.code, "state": {"roots": True}}]
+        [sent] = events_named(client, "format_state")
+        assert sent == {"code": tree.code, "state": {"roots": True}, "srev": sent["srev"]} and sent["srev"] > 0
     root = send(phone, tree.code, "La confiance entre membres", {"movement": "amorcer", "part": "root"})
     assert root["ok"] and root["post"]["tags"]["part"] == "root"
     assert send(phone, tree.code, "Un lieu à soi", {"movement": "amorcer", "part": "fruit"})["error"]["code"] == \
@@ -351,7 +352,8 @@ def test_the_demo_tree_grows_through_its_phases_with_real_clients(tmp_path, serv
         assert console.call("idea_tree.parts", {"code": code, "roots": True, "fruits": True})["ok"]
         wait_until(lambda: all(p.got("format_state") for p in phones) and wall.got("format_state"))
         for client in [wall, *phones]:
-            assert client.got("format_state") == [{"code": code, "state": {"roots": True, "fruits": True}}]
+            [sent] = client.got("format_state")
+            assert sent == {"code": code, "state": {"roots": True, "fruits": True}, "srev": sent["srev"]}
         root = phones[0].call("post", {"code": code, "client_id": "real-root-0001", "text": "La confiance",
                                        "tags": {"movement": "amorcer", "part": "root"}})
         fruit = phones[1].call("post", {"code": code, "client_id": "real-fruit-001", "text": "Des emplois",

@@ -348,7 +348,8 @@ def test_answered_and_spotlight_reach_phones_and_walls(server):
     assert console.call("question_spotlight", {"code": code, "post_id": anonymous["id"], "on": True})["ok"]
     for client in (wall, reader):
         wait_until(lambda client=client: client.got("format_state"))
-        assert client.got("format_state") == [{"code": code, "state": {"spotlight": {"": anonymous["id"]}}}]
+        [sent] = client.got("format_state")
+        assert sent == {"code": code, "state": {"spotlight": {"": anonymous["id"]}}, "srev": sent["srev"]}
     assert console.call("question_spotlight", {"code": code, "post_id": anonymous["id"], "on": False})["ok"]
     wait_until(lambda: spotlight(wall) == {})
     assert stored(server, "SELECT answered FROM post ORDER BY id") == [(True,), (False,)]

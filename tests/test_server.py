@@ -169,7 +169,7 @@ def test_console_actions_need_a_signed_in_organiser(server):
     deadline = time.monotonic() + 5
     while not states and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert states == [{"code": code, "is_open": False, "opening": None, "review": False}]
+    assert states == [{"code": code, "is_open": False, "opening": None, "review": False, "srev": states[0]["srev"]}]
     # Never stamped with an opening: refused at once, whatever the grace period after closing.
     closed = phone.call("post", {"code": code, "client_id": "late-00001", "text": "Trop tard",
                                  "tags": {"function": "animation"}}, timeout=10)
