@@ -181,7 +181,7 @@ def on_watch(data: dict) -> dict:
     posts, more = posting.page_since(session, since, organiser, size)
     changed = posting.payloads_changed(session, since, rev) if _behind(session, since, rev) else []
     return {"session": sessions.session_payload(session, table), "posts": posts,
-            "changed": changed if organiser else _public(changed),
+            "changed": changed if organiser else posting.public_changes(changed),
             "more": more, "next": posts[-1]["seq"] if more else None,
             "vote": votes.vote_payload(session), "harvest": harvest.harvest_payload(session),
             "state": sessions.format_state(session), "plan": session.plan if organiser else None}
@@ -190,11 +190,6 @@ def on_watch(data: dict) -> dict:
 def _behind(session, since: int, rev: int) -> bool:
     """Whether a client at cursors (`since`, `rev`) may have missed a hide or restore of a post it holds."""
     return bool(since and rev and rev < session.last_rev)
-
-
-def _public(changed: list[dict]) -> list[dict]:
-    """Hidden posts travel to public screens only as their id, never their text."""
-    return [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")} for p in changed]
 
 
 @handler("session_open", organiser_only=True)

@@ -589,10 +589,13 @@ def shared_changes(session: Session, since: int, rev: int) -> list[dict]:
     pages = _visible(session)[3]
     changed = pages.get(("changed", since, rev))
     if changed is None:
-        changed = pages[("changed", since, rev)] = [
-            p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")}
-            for p in payloads_changed(session, since, rev)]
+        changed = pages[("changed", since, rev)] = public_changes(payloads_changed(session, since, rev))
     return changed
+
+
+def public_changes(changed: list[dict]) -> list[dict]:
+    """Return changed posts as public screens and phones get them: hidden ones as their id, never their text."""
+    return [p if not p["hidden"] else {k: p[k] for k in ("id", "code", "seq", "rev", "hidden")} for p in changed]
 
 
 def own_payloads(session: Session, participant: Participant) -> list[dict]:
