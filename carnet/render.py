@@ -3,46 +3,15 @@
 from __future__ import annotations
 
 import logging
-import mimetypes
 import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from flask_babel import gettext as _
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 ASSETS = Path(__file__).resolve().parent / "static"
-log = logging.getLogger(__name__)
-
-class SandboxFetcher(URLFetcher):
-    """A URL fetcher that reads only files under the given folders and ``data:`` URLs; it refuses everything else."""
-
-    def __init__(self, roots: Iterable[Path]):
-        super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
-        self.roots = [Path(root).resolve() for root in roots]
-        self.refused: list[str] = []
-
-    def fetch(self, url: str, headers=None):
-        """Return the file or data the URL names, or raise ValueError (WeasyPrint then leaves the resource out)."""
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme == "data":
-            return super().fetch(url, headers)
-        if scheme == "file" and parts.netloc in ("", "localhost"):
-            path = Path(url2pathname(parts.path)).resolve()
-            if path.is_file() and any(path.is_relative_to(root) for root in self.roots):
-                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": kind})
-        self.refused.append(url)
-        log.warning("booklet: refused to fetch %s", url[:200])
-        raise ValueError(f"Rouages booklets fetch nothing from {url[:200]!r}")
-
 
 _PAGE = re.compile(r"Page (\d+)")
 
@@ -88,6 +57,13 @@ def document(html: str, *, roots: Iterable[Path] = (), progress: Callable[[str],
 
     ``stylesheets`` are files under the booklet assets applied after the document's own (the print-shop bleed, say).
     """
+    # Imported here, not with the module: WeasyPrint loads Pango and HarfBuzz, seconds that a server starting, or a
+    # command that lays nothing out, need not wait for.
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from .fetcher import SandboxFetcher
+
     fetcher = SandboxFetcher([ASSETS, *roots])
     fonts = FontConfiguration()
     extra = [CSS(url=Path(sheet).resolve().as_uri(), url_fetcher=fetcher, font_config=fonts) for sheet in stylesheets]

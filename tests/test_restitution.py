@@ -180,7 +180,9 @@ def test_the_fetcher_refuses_the_network_and_files_outside_rouages(tmp_path, tra
             f'<img src="http://127.0.0.1:{tracker}/photo.jpg"><img src="file:///etc/passwd">'
             f'<img src="{outside.as_uri()}"><img src="file://127.0.0.1/etc/hostname">'
             f'<img src="{render.ASSETS.as_uri()}/../../app/data/demo.yaml"><p>Texte</p></body></html>')
-    fetcher = render.SandboxFetcher([render.ASSETS])
+    from carnet.fetcher import SandboxFetcher
+
+    fetcher = SandboxFetcher([render.ASSETS])
     from weasyprint import HTML
 
     HTML(string=html, base_url=render.ASSETS.as_uri() + "/", url_fetcher=fetcher).write_pdf(tmp_path / "x.pdf")
