@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +20,8 @@ import requests
 
 ROUAGES = [sys.executable, "-m", "app.server"]
 PREPARE = Path(__file__).resolve().parent / "prepare.py"
+# Data folders of events already prepared in this run: {what was prepared: (folder, its server's URL, sessions)}.
+_PREPARED: dict[tuple, tuple[Path, str, str]] = {}
 
 
 def free_port() -> int:
@@ -55,11 +61,35 @@ class Server:
         return json.loads(done.stdout.splitlines()[-1])
 
     def prepare(self, event: str | Path, slug: str, organiser: bool = True) -> list[dict]:
-        """Import an event (a file, or `--demo`), add the organiser, and return `rouages sessions SLUG --json`."""
+        """Import an event (a file, or `--demo`), add the organiser, and return `rouages sessions SLUG --json`.
+
+        On SQLite, the data folder this leaves is kept the first time and copied the next: the same event prepared
+        for another test costs a copy, not the migrations, the import and the password hashing again.
+        """
+        key = self._prepared_key(event, slug, organiser)
+        if key in _PREPARED:
+            template, url, listed = _PREPARED[key]
+            shutil.copytree(template, self.data_dir, dirs_exist_ok=True)
+            return json.loads(listed.replace(url, self.url))
         commands = [["event", "import", str(event)]]
         if organiser:
             commands.append(["user", "add", "orga@example.org", "--password", "correct-horse-battery"])
-        return json.loads(self.cli_many(*commands, ["sessions", slug, "--json"])[-1])
+        listed = self.cli_many(*commands, ["sessions", slug, "--json"])[-1]
+        if key is not None:
+            template = Path(tempfile.mkdtemp(prefix="rouages-prepared-"))
+            atexit.register(shutil.rmtree, template, True)
+            shutil.copytree(self.data_dir, template, dirs_exist_ok=True)
+            _PREPARED[key] = (template, self.url, listed)
+        return json.loads(listed)
+
+    def _prepared_key(self, event: str | Path, slug: str, organiser: bool) -> tuple | None:
+        """Return what makes two preparations alike, or None when this one cannot be copied (not SQLite, not new)."""
+        if self.env.get("ROUAGES_DATABASE_URL") or (self.data_dir.exists() and any(self.data_dir.iterdir())):
+            return None
+        content = Path(event).read_bytes() if str(event) != "--demo" else b""
+        settings = sorted((k, v) for k, v in self.env.items() if k.startswith("ROUAGES_") or k == "PYTHONPATH")
+        settings = [(k, v) for k, v in settings if k not in ("ROUAGES_DATA_DIR", "ROUAGES_PUBLIC_URL")]
+        return str(event), hashlib.sha256(content).hexdigest(), slug, organiser, tuple(settings)
 
     def start(self, timeout: float = 30) -> Server:
         """Start the server and wait until /healthz answers."""
@@ -184,3 +214,46 @@ class Nginx:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+class Redis:
+    """A `redis-server` of a test's own on loopback, without persistence as the deployment guide sets it up.
+
+    It can be stopped and started again on the same port, as a restarted Redis would be.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10) -> Redis:
+        """Start the server and wait until it answers."""
+        import redis
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "redis.log", "ab") as log:
+            self.process = subprocess.Popen(
+                ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+                 "--dir", str(self.folder)], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=1).ping()
+                return self
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not answer within {timeout}s:\n{(self.folder / 'redis.log').read_text()}")
+
+    def kill(self) -> None:
+        """Stop it at once, losing whatever it held."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def __enter__(self) -> Redis:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
