@@ -77,11 +77,18 @@ def build_app(overrides: dict | None = None) -> Flask:
     # Handlers must be declared before init_app: Flask-SocketIO copies them onto each new server it creates.
     from . import realtime  # noqa: F401
 
+    queue = app.config["MESSAGE_QUEUE"]
+    if queue and queue.startswith(("redis://", "rediss://")):
+        from .queue import RedisQueue
+
+        # Not Flask-SocketIO's own: this one makes the screens catch up when Redis comes back.
+        queueing = {"client_manager": RedisQueue(queue, app.config["MESSAGE_QUEUE_CHANNEL"])}
+    else:
+        queueing = {"message_queue": queue, "channel": app.config["MESSAGE_QUEUE_CHANNEL"]}
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config["MESSAGE_QUEUE"],
-        channel=app.config["MESSAGE_QUEUE_CHANNEL"],
+        **queueing,
         max_http_buffer_size=app.config["MAX_JSON_LENGTH"],
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],

@@ -37,9 +37,9 @@ class Databases:
         self.prefix = f"rouages_{uuid.uuid4().hex[:8]}"
         self.created: list[str] = []
 
-    def empty_url(self) -> str:
-        """Return the URL of a new, empty database (for a server to migrate itself)."""
-        if BACKEND == "sqlite":
+    def empty_url(self, backend: str | None = None) -> str:
+        """Return the URL of a new, empty database (for a server to migrate itself), on the run's backend or `backend`."""
+        if (backend or BACKEND) == "sqlite":
             path = self.workdir / f"{uuid.uuid4().hex}.db"
             return f"sqlite:///{path}"
         return self._create()
@@ -61,7 +61,7 @@ class Databases:
 
     def drop_all(self) -> None:
         """Drop every PostgreSQL database this run created."""
-        if BACKEND != "sqlite" and self.created:
+        if self.created:
             with _admin() as admin:
                 for name in self.created:
                     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

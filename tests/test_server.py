@@ -289,13 +289,18 @@ def redis_or_skip() -> None:
         pytest.skip(f"Redis at {REDIS_URL} is unreachable")
 
 
-def two_workers(tmp_path, databases, mode: str = "gevent") -> tuple[Server, Server, str]:
-    """Two workers on one database joined by Redis, with the demo and an organiser; return them and the café's code."""
-    redis_or_skip()
-    database = databases.empty_url()
+def two_workers(tmp_path, databases, mode: str = "gevent", queue: str = REDIS_URL,
+                postgres: bool = False) -> tuple[Server, Server, str]:
+    """Two workers on one database joined by Redis, with the demo and an organiser; return them and the café's code.
+
+    `postgres` puts them on PostgreSQL whatever the run's database, as a deployment of several workers is.
+    """
+    if queue == REDIS_URL:
+        redis_or_skip()
+    database = databases.empty_url(backend="postgresql" if postgres else None)
     if database.startswith("sqlite"):
         database = f"sqlite:///{tmp_path / 'shared.db'}"
-    env = {"ROUAGES_DATABASE_URL": database, "ROUAGES_MESSAGE_QUEUE": REDIS_URL,
+    env = {"ROUAGES_DATABASE_URL": database, "ROUAGES_MESSAGE_QUEUE": queue,
            "ROUAGES_MESSAGE_QUEUE_CHANNEL": f"rouages-test-{uuid.uuid4().hex}"}
     first = Server(tmp_path / "a", async_mode=mode, extra_env=env)
     first.cli("event", "import", "--demo")

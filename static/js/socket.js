@@ -5,6 +5,9 @@ const EIO_OPEN = "0", EIO_CLOSE = "1", EIO_PING = "2", EIO_PONG = "3", EIO_MESSA
 const SIO_CONNECT = "0", SIO_EVENT = "2", SIO_ACK = "3", SIO_CONNECT_ERROR = "4";
 // How late a ping may be before the connection is said to be lost (the server's own delay, a slow network).
 const STALL_MARGIN = 1500;
+// When the server says that broadcasts may have been lost, each page asks again within this many ms, at random:
+// a room's pages do not all ask in the same instant.
+const RESYNC_SPREAD = 2000;
 
 export class Socket {
   constructor({ path = "/socket.io/", ackTimeout = 10000 } = {}) {
@@ -22,6 +25,7 @@ export class Socket {
     this.stalled = false;
     this.retry = null;
     this.missed = new Set();
+    this.resyncing = null;
     // The device itself lost its network: the connection is gone, whatever the socket still believes; and when
     // the network is back, try at once rather than at the end of the back-off.
     window.addEventListener("offline", () => { if (this.ws) this.ws.close(); });
@@ -90,6 +94,8 @@ export class Socket {
     } else if (type === SIO_CONNECT_ERROR) {
       this.fire("connect_error", payload);
       this.ws.close();
+    } else if (type === SIO_EVENT && Array.isArray(payload) && payload[0] === "resync") {
+      this.resync();
     } else if (type === SIO_EVENT && Array.isArray(payload)) {
       for (const missed of this.missed) missed.push(payload);
       this.fire(payload[0], ...payload.slice(1));
@@ -128,6 +134,16 @@ export class Socket {
     } finally {
       for (const payload of missed) this.fire(payload[0], ...payload.slice(1));
     }
+  }
+
+  // The workers' message queue was lost for a while: broadcasts meant for this page may be missing although its
+  // connection held. The page catches up as after a reconnection, asking for what changed since its cursors.
+  resync() {
+    if (this.resyncing !== null) return;
+    this.resyncing = setTimeout(() => {
+      this.resyncing = null;
+      if (this.connected) this.fire("connect");
+    }, Math.random() * RESYNC_SPREAD);
   }
 
   // Drop the connection and open a new one: after a request that got no answer, a fresh start resyncs.

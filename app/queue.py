@@ -1,0 +1,70 @@
+"""The message queue that joins several workers, and what happens when it goes away and comes back."""
+from __future__ import annotations
+
+import logging
+import time
+
+import socketio
+
+log = logging.getLogger("rouages.queue")
+
+# Seconds between two attempts to reach the queue again: short, since screens lag for as long as it stays lost.
+RETRY_SECONDS = 1.0
+# What the screens are sent when they may have missed broadcasts: each one asks for what changed since its cursors.
+RESYNC = "resync"
+
+
+class RedisQueue(socketio.RedisManager):
+    """Redis between workers, telling the screens to catch up when messages may have been lost.
+
+    While Redis is unreachable, what a worker broadcasts reaches its own clients only. Every worker loses its
+    subscription with Redis: when it has subscribed again, it tells its clients to resync, so that they ask for
+    what changed since their cursors. A publication that fails is lost to the other workers, but it failed because
+    Redis did, so their subscriptions fail too and the resync that follows covers it.
+    """
+
+    def __init__(self, url: str, channel: str):
+        super().__init__(url, channel=channel, logger=log)
+        self.lost = False  # until the log has said that the queue is back
+        self.publisher = None
+
+    def _publish(self, data):
+        # A client of its own: the listener's reconnections replace `self.redis` and `self.pubsub` meanwhile.
+        if self.publisher is None:
+            self.publisher = self._get_redis_module().Redis.from_url(self.redis_url, **self.redis_options)
+        message = self.json.dumps(data)
+        for attempt in range(2):  # redis-py opens a new connection for the second one
+            try:
+                self.publisher.publish(self.channel, message)
+                return
+            except Exception as error:  # noqa: BLE001 - whatever redis-py raises, the queue is unreachable
+                if attempt:
+                    self._lose(error)
+
+    def _redis_listen_with_retries(self):
+        missed = False
+        while True:
+            try:
+                self._redis_connect()
+                pubsub = self.pubsub
+                pubsub.subscribe(self.channel)
+                if missed:
+                    missed = False
+                    self._back()
+                    self.server.emit(RESYNC, {}, ignore_queue=True)
+                yield from pubsub.listen()
+            except Exception as error:  # noqa: BLE001
+                missed = True
+                self._lose(error)
+                time.sleep(RETRY_SECONDS)
+
+    def _lose(self, error: Exception) -> None:
+        if not self.lost:
+            self.lost = True
+            log.error("Message queue lost (%s): other workers' screens miss this worker's broadcasts until it is "
+                      "back, then catch up.", error)
+
+    def _back(self) -> None:
+        if self.lost:
+            self.lost = False
+            log.warning("Message queue back: this worker's screens catch up on what they missed.")
