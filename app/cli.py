@@ -16,10 +16,33 @@ from . import create_app
 from .factory import ensure_schema
 
 
+# Commands that leave the schema as they find it: Flask-Migrate's own, the copies of the database, and the servers,
+# which migrate once they hold the server lock (_load).
+_SCHEMA_AS_IS = {"db", "backup", "restore", "serve", "demo"}
+
+
 def _make_app():
-    info = click.get_current_context().find_object(ScriptInfo)
+    ctx = click.get_current_context()
+    info = ctx.find_object(ScriptInfo)
     overrides = dict(getattr(info, "rouages_overrides", {}) or {})
-    return create_app(overrides)
+    app = create_app(overrides)
+    # A command run without the deployment's settings would write to another database and say it did well:
+    # every command names the one it uses, on standard error (standard output may be JSON or a file).
+    click.echo(f"Database: {database_label(app.config['SQLALCHEMY_DATABASE_URI'])}", err=True)
+    command = ctx.command_path.split()[1:2]
+    if app.config.get("AUTO_MIGRATE", True) and not _SCHEMA_AS_IS.intersection(command):
+        ensure_schema(app)  # an empty database gets its tables rather than a « no such table » at the first query
+    return app
+
+
+def database_label(url: str) -> str:
+    """Return how a command names its database: the SQLite file, or the URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"{parsed.database} (SQLite)"
+    return parsed.render_as_string(hide_password=True)
 
 
 def _set_data(ctx: click.Context, _param, value):
@@ -78,8 +101,8 @@ def _load(ctx: click.Context, *, server: bool = False, **overrides):
             app.extensions["rouages.server_lock"] = ServerLock(app.config["DATA_DIR"], exclusive=False)
         except BackupError as exc:
             raise click.ClickException(str(exc)) from None
-    if app.config.get("AUTO_MIGRATE", True):
-        ensure_schema(app)
+        if app.config.get("AUTO_MIGRATE", True):
+            ensure_schema(app)
     return app
 
 

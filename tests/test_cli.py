@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import yaml
 from sqlalchemy import func, select
@@ -242,7 +243,7 @@ def test_data_is_accepted_before_and_after_every_command(tmp_path, monkeypatch):
         assert (first.exit_code, second.exit_code) == (0, 0), (args, first.output, second.output)
         assert first.output.replace(before, after) == second.output or args[0] in ("sessions",), args
     assert (tmp_path / "after" / "copy.db").exists()
-    codes = [json.loads(fresh.invoke(cli, args=["sessions", "petite-rencontre", "--json", "--data", d]).output)
+    codes = [json.loads(fresh.invoke(cli, args=["sessions", "petite-rencontre", "--json", "--data", d]).stdout)
              for d in (before, after)]
     assert len(codes[0]) == len(codes[1]) == 2 and codes[0] != codes[1]
     context = cli.make_context("rouages", ["formats"], resilient_parsing=True)
@@ -251,3 +252,41 @@ def test_data_is_accepted_before_and_after_every_command(tmp_path, monkeypatch):
         nested = command.commands.values() if hasattr(command, "commands") else [command]
         assert all(any(p.name == "data" for p in sub.params) for sub in nested), name
     assert isinstance(cli, _RouagesGroup)
+
+
+def test_commands_read_the_env_file_name_their_database_and_migrate_an_empty_one(tmp_path, databases):
+    import subprocess
+    import sys
+
+    from app.cli import database_label
+
+    url = databases.empty_url()
+    settings = tmp_path / "rouages.env"
+    # The format systemd's EnvironmentFile reads too: NAME=value, one per line, no `export`.
+    settings.write_text(f"ROUAGES_DATA_DIR={tmp_path / 'data'}\nROUAGES_DATABASE_URL={url}\n"
+                        f"ROUAGES_PUBLIC_URL={PUBLIC_URL}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROUAGES_")}
+
+    def rouages(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "app.server", "--env-file", str(settings), *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    named = f"Database: {database_label(url)}"
+    # On an empty database, a command that reads says what is missing, not « no such table ».
+    missing = rouages("sessions", "demo")
+    assert missing.returncode == 1 and missing.stderr.splitlines() == [named, "Error: No event has the slug 'demo'."]
+    imported = rouages("event", "import", "--demo")
+    assert imported.returncode == 0 and imported.stderr.splitlines() == [named], imported.stderr
+    added = rouages("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    assert added.stdout == "Organiser orga@example.org created.\n" and added.stderr.splitlines() == [named]
+    listed = rouages("sessions", "demo", "--json")
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 7
+    # A password is never printed.
+    assert database_label("postgresql+psycopg://rouages:s3cret@127.0.0.1:5432/rouages") == (
+        "postgresql+psycopg://rouages:***@127.0.0.1:5432/rouages")
+    assert database_label(f"sqlite:///{tmp_path}/x.db") == f"{tmp_path}/x.db (SQLite)"
+    # Without the file, the same command names another database: the mistake shows at once.
+    elsewhere = subprocess.run([sys.executable, "-m", "app.server", "--data", str(tmp_path / "other"), "sessions",
+                                "demo"], env=env, capture_output=True, text=True, timeout=120)
+    assert elsewhere.returncode == 1
+    assert elsewhere.stderr.splitlines()[0] == f"Database: {tmp_path / 'other' / 'rouages.db'} (SQLite)"
