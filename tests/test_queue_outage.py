@@ -76,6 +76,7 @@ def test_screens_of_the_other_worker_catch_up_on_what_was_said_while_redis_was_d
             assert all(c.got("resync") for c in screens), [c.got("resync") for c in screens]
             told = time.monotonic() - back
             assert told < 5, f"screens were told to catch up {told:.1f} s after Redis came back"
+            print(f"every screen of worker B told to catch up {told:.2f} s after Redis came back")
 
             # What each screen asks for then, from the cursors it held, is every change it missed.
             session = wall_ack["session"]
