@@ -19,14 +19,15 @@ class RedisQueue(socketio.RedisManager):
 
     While Redis is unreachable, what a worker broadcasts reaches its own clients only. Every worker loses its
     subscription with Redis: when it has subscribed again, it tells its clients to resync, so that they ask for
-    what changed since their cursors. A publication that fails is lost to the other workers, but it failed because
-    Redis did, so their subscriptions fail too and the resync that follows covers it.
+    what changed since their cursors. A publication can also fail while the subscriptions hold (its connection
+    refused, say): the first one that succeeds afterwards is followed by a resync of every worker's clients.
     """
 
     def __init__(self, url: str, channel: str):
         super().__init__(url, channel=channel, logger=log)
         self.lost = False  # until the log has said that the queue is back
         self.publisher = None
+        self.unsent = False  # a publication failed: the other workers' clients missed it
 
     def _publish(self, data):
         # A client of its own: the listener's reconnections replace `self.redis` and `self.pubsub` meanwhile.
@@ -36,10 +37,18 @@ class RedisQueue(socketio.RedisManager):
         for attempt in range(2):  # redis-py opens a new connection for the second one
             try:
                 self.publisher.publish(self.channel, message)
-                return
+                break
             except Exception as error:  # noqa: BLE001 - whatever redis-py raises, the queue is unreachable
                 if attempt:
                     self._lose(error)
+                    self.unsent = True
+                    return
+        if self.unsent:
+            self.unsent = False
+            self._back()
+            # To every worker, this one included (the message comes back to it with another host id).
+            self._publish({"method": "emit", "event": RESYNC, "data": [{}], "binary": False, "namespace": "/",
+                           "room": None, "skip_sid": None, "callback": None, "host_id": "resync"})
 
     def _redis_listen_with_retries(self):
         missed = False

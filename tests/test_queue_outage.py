@@ -109,3 +109,39 @@ def test_screens_of_the_other_worker_catch_up_on_what_was_said_while_redis_was_d
             for client in (*screens, console, phone):
                 client.client.disconnect()
             assert requests.get(f"{second.url}/healthz", timeout=5).json() == {"status": "ok"}
+
+
+def test_a_publication_refused_while_the_subscriptions_hold_is_followed_by_a_resync(tmp_path, databases):
+    import redis
+
+    with Redis(tmp_path / "redis") as queue:
+        first, second, code = two_workers(tmp_path, databases, queue=queue.url)
+        table = next(s for s in json.loads(first.cli("sessions", "demo", "--json").stdout)
+                     if s["code"] == code)["tables"][0]
+        with first, second:
+            wall = Recorder(second.url)
+            ack = watch(wall, code)
+            console = Recorder(first.url, {"Cookie": organiser_cookie(first)})
+            assert console.call("phase_set", {"code": code})["ok"]
+            phone = Recorder(first.url)
+            assert phone.call("join", {"code": table["code"], "name": "Ana"})["ok"]
+            wait_until(lambda: wall.got("phase"))
+            # Redis now asks new connections for a password: the workers' subscriptions, open already, hold, but
+            # worker A's publications, on a connection opened anew, are refused.
+            admin = redis.Redis.from_url(queue.url)
+            admin.config_set("requirepass", "refused")
+            admin.client_kill_filter(_type="normal", skipme=True)
+            refused = post(phone, table["code"], "outage-refused", "Refusée par Redis")
+            time.sleep(1)
+            assert not wall.got("post") and not wall.got("resync")
+            admin.config_set("requirepass", "")
+            later = post(phone, table["code"], "outage-later", "Publiée ensuite")
+            wait_until(lambda: wall.got("resync") and wall.got("post"))
+            assert [p["id"] for p in wall.got("post")] == [later["id"]] and wall.got("resync") == [{}]
+            caught = watch(wall, code, ack["session"]["seq"], ack["session"]["rev"])
+            assert [p["id"] for p in caught["posts"]] == [refused["id"], later["id"]]
+            assert len(re.findall("Message queue lost", first.log.read_text())) == 1
+            assert len(re.findall("Message queue back", first.log.read_text())) == 1
+            assert "Message queue" not in second.log.read_text()
+            for client in (wall, console, phone):
+                client.client.disconnect()
