@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -843,9 +842,7 @@ def cafe(tmp_path, server_env, request):
     else:
         path, slug = tmp_path / "cafe.yaml", f"cafe-{request.param}"
         path.write_text(cafe_yaml(request.param), encoding="utf-8")
-    srv.cli("event", "import", str(path))
-    srv.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
-    srv.session = json.loads(srv.cli("sessions", slug, "--json").stdout)[0]
+    srv.session = srv.prepare(path, slug)[0]
     assert len(srv.session["tables"]) == request.param
     with srv:
         yield srv

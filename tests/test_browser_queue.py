@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -28,7 +27,7 @@ def post(phone: Recorder, code: str, client_id: str, text: str) -> dict:
 def test_wall_console_host_and_voting_phone_catch_up_after_redis_comes_back(browser, tmp_path, databases):
     with Redis(tmp_path / "redis") as queue:
         first, second, code = two_workers(tmp_path, databases, queue=queue.url, postgres=True)
-        cafe = next(s for s in json.loads(first.cli("sessions", "demo", "--json").stdout) if s["code"] == code)
+        cafe = next(s for s in first.sessions if s["code"] == code)
         table = cafe["tables"][0]
         with first, second:
             console = Recorder(first.url, {"Cookie": organiser_cookie(first)})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -31,8 +30,7 @@ def post(phone: Recorder, code: str, client_id: str, text: str) -> dict:
 def test_screens_of_the_other_worker_catch_up_on_what_was_said_while_redis_was_down(tmp_path, databases):
     with Redis(tmp_path / "redis") as queue:
         first, second, code = two_workers(tmp_path, databases, queue=queue.url)
-        tables = json.loads(first.cli("sessions", "demo", "--json").stdout)
-        cafe = next(s for s in tables if s["code"] == code)
+        cafe = next(s for s in first.sessions if s["code"] == code)
         with first, second:
             table = cafe["tables"][0]
             # Worker B holds the screens: a wall, a console, a table's host page and a phone that will vote.
@@ -116,8 +114,7 @@ def test_a_publication_refused_while_the_subscriptions_hold_is_followed_by_a_res
 
     with Redis(tmp_path / "redis") as queue:
         first, second, code = two_workers(tmp_path, databases, queue=queue.url)
-        table = next(s for s in json.loads(first.cli("sessions", "demo", "--json").stdout)
-                     if s["code"] == code)["tables"][0]
+        table = next(s for s in first.sessions if s["code"] == code)["tables"][0]
         with first, second:
             wall = Recorder(second.url)
             ack = watch(wall, code)

@@ -52,7 +52,7 @@ def fresh_demo(directory, databases, **env: str) -> Server:
     """Return a server (not started) with the demo event imported and nothing else, on its own database."""
     srv = Server(directory, extra_env={**env, **({} if BACKEND == "sqlite" else
                                                  {"ROUAGES_DATABASE_URL": databases.empty_url()})})
-    srv.cli("event", "import", "--demo")
+    srv.prepare("--demo", "demo", organiser=False)
     return srv
 
 

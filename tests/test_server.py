@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -303,13 +302,11 @@ def two_workers(tmp_path, databases, mode: str = "gevent", queue: str = REDIS_UR
     env = {"ROUAGES_DATABASE_URL": database, "ROUAGES_MESSAGE_QUEUE": queue,
            "ROUAGES_MESSAGE_QUEUE_CHANNEL": f"rouages-test-{uuid.uuid4().hex}"}
     first = Server(tmp_path / "a", async_mode=mode, extra_env=env)
-    first.cli("event", "import", "--demo")
-    first.cli("user", "add", "orga@example.org", "--password", "correct-horse-battery")
+    first.sessions = first.prepare("--demo", "demo")
     second = Server(tmp_path / "b", async_mode=mode, extra_env=env)
     # Both workers sign cookies with one key, as behind one address.
     first.env["ROUAGES_SECRET_KEY"] = second.env["ROUAGES_SECRET_KEY"] = (tmp_path / "a" / "secret_key").read_text()
-    code = next(s["code"] for s in json.loads(first.cli("sessions", "demo", "--json").stdout)
-                if s["key"] == "world-cafe-fonctions")
+    code = next(s["code"] for s in first.sessions if s["key"] == "world-cafe-fonctions")
     return first, second, code
 
 
