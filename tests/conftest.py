@@ -30,6 +30,16 @@ def base_config(data_dir: Path, database_url: str) -> dict:
             "SQLALCHEMY_DATABASE_URI": database_url}
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, run the tests that use a database (through `databases`): the others run the same code again."""
+    if BACKEND == "sqlite":
+        return
+    kept = [item for item in items if "databases" in item.fixturenames]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if "databases" not in item.fixturenames])
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
     """The test databases of this run; PostgreSQL ones are dropped at the end."""
