@@ -10,6 +10,9 @@ log = logging.getLogger("rouages.queue")
 
 # Seconds between two attempts to reach the queue again: short, since screens lag for as long as it stays lost.
 RETRY_SECONDS = 1.0
+# While publications fail, one is tried at most this often: the others are dropped at once rather than each
+# holding up the posts acknowledged after it.
+PUBLISH_PAUSE = 0.5
 # What the screens are sent when they may have missed broadcasts: each one asks for what changed since its cursors.
 RESYNC = "resync"
 
@@ -28,11 +31,16 @@ class RedisQueue(socketio.RedisManager):
         self.lost = False  # until the log has said that the queue is back
         self.publisher = None
         self.unsent = False  # a publication failed: the other workers' clients missed it
+        self.failed_at = 0.0
 
     def _publish(self, data):
-        # A client of its own: the listener's reconnections replace `self.redis` and `self.pubsub` meanwhile.
+        # A client of its own: the listener's reconnections replace `self.redis` and `self.pubsub` meanwhile. Short
+        # timeouts: a post is acknowledged after its broadcast, which must not wait on an unreachable Redis host.
         if self.publisher is None:
-            self.publisher = self._get_redis_module().Redis.from_url(self.redis_url, **self.redis_options)
+            self.publisher = self._get_redis_module().Redis.from_url(
+                self.redis_url, **{"socket_connect_timeout": 1, "socket_timeout": 2, **self.redis_options})
+        if self.unsent and time.monotonic() - self.failed_at < PUBLISH_PAUSE:
+            return  # failed a moment ago: lost like the ones before it, and caught up with them
         message = self.json.dumps(data)
         for attempt in range(2):  # redis-py opens a new connection for the second one
             try:
@@ -41,7 +49,7 @@ class RedisQueue(socketio.RedisManager):
             except Exception as error:  # noqa: BLE001 - whatever redis-py raises, the queue is unreachable
                 if attempt:
                     self._lose(error)
-                    self.unsent = True
+                    self.unsent, self.failed_at = True, time.monotonic()
                     return
         if self.unsent:
             self.unsent = False
