@@ -30,6 +30,15 @@ def base_config(data_dir: Path, database_url: str) -> dict:
             "SQLALCHEMY_DATABASE_URI": database_url}
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Close the browser pages a test opened before its fixtures (its servers) are torn down."""
+    browser_tests = sys.modules.get("test_browser")
+    if browser_tests is not None:
+        browser_tests.close_pages()
+    yield
+
+
 def pytest_collection_modifyitems(config, items):
     """On PostgreSQL, run the tests that use a database (through `databases`): the others run the same code again."""
     if BACKEND == "sqlite":

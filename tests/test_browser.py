@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Screenshots for a person to look at: ROUAGES_SCREENSHOTS=/some/dir pytest tests/test_browser.py
 PAGE_ERRORS: list[str] = []
+OPEN_PAGES: list = []  # pages opened by the running test
 SHOTS = Path(os.environ["ROUAGES_SCREENSHOTS"]) if os.environ.get("ROUAGES_SCREENSHOTS") else None
 
 if CHROMIUM is None and os.environ.get("CI"):
@@ -42,11 +43,26 @@ def browser():
             # Pages speak the browser's language: the tests read French unless they ask for another.
             page = open_page(**{"locale": "fr-FR", **options})
             page.on("pageerror", lambda error: PAGE_ERRORS.append(f"{page.url}: {error}"))
+            OPEN_PAGES.append(page)
             return page
 
         instance.new_page = new_page
         yield instance
         instance.close()
+
+
+def close_pages() -> None:
+    """Close the pages a test opened (tests/conftest.py calls it before the test's servers stop).
+
+    A page left open goes on reconnecting to its stopped server, which costs the browser and the machine, and its
+    errors would be charged to a later test.
+    """
+    while OPEN_PAGES:
+        page = OPEN_PAGES.pop()
+        try:
+            page.close()
+        except Exception:  # noqa: BLE001 - its browser may be gone already: nothing left to close
+            pass
 
 
 @pytest.fixture(autouse=True)
