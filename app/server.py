@@ -13,29 +13,20 @@ SERVER_COMMANDS = ("serve", "demo")
 _VALUED = ("--data", "-e", "--env-file", "-A", "--app")
 
 
-def _command(args: list[str]) -> str | None:
-    """Return the sub-command named on the command line, skipping the group's options."""
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in _VALUED:
-            skip = True
+def _group_options(args: list[str]) -> tuple[str | None, str | None]:
+    """Return the sub-command named on the command line and the file given to the group's --env-file, if any."""
+    env_file = None
+    rest = iter(args)
+    for arg in rest:
+        if arg in _VALUED:
+            value = next(rest, None)
+            if arg in ("-e", "--env-file"):
+                env_file = value
+        elif arg.startswith("--env-file="):
+            env_file = arg.split("=", 1)[1]
         elif not arg.startswith("-"):
-            return arg
-    return None
-
-
-def _env_file(args: list[str]) -> str | None:
-    """Return the file given to the group's --env-file, if any."""
-    for n, arg in enumerate(args):
-        if _command(args[:n]) is not None:
-            return None
-        if arg in ("-e", "--env-file") and n + 1 < len(args):
-            return args[n + 1]
-        if arg.startswith("--env-file="):
-            return arg.split("=", 1)[1]
-    return None
+            return arg, env_file
+    return None, env_file
 
 
 def patch_runtime(mode: str) -> None:
@@ -84,14 +75,14 @@ def main(args: list[str] | None = None) -> None:
     # The database holds participants' names: whatever this process creates (the database, its log and shared
     # memory, locks, backups) is for this user only; config.private_data_dir closes the directory itself.
     os.umask(0o077)
-    env_file = _env_file(args)
+    command, env_file = _group_options(args)
     if env_file is not None and os.path.isfile(env_file):
         # Read now rather than by Flask's option: ROUAGES_ASYNC_MODE decides how to patch the runtime, first.
         # As with Flask's option, what the environment already sets wins.
         from dotenv import load_dotenv
 
         load_dotenv(env_file, override=False, encoding="utf-8")
-    if _command(args) in SERVER_COMMANDS:
+    if command in SERVER_COMMANDS:
         from .config import async_mode
 
         patch_runtime(async_mode())

@@ -87,8 +87,8 @@ class Server:
         if self.env.get("ROUAGES_DATABASE_URL") or (self.data_dir.exists() and any(self.data_dir.iterdir())):
             return None
         content = Path(event).read_bytes() if str(event) != "--demo" else b""
-        settings = sorted((k, v) for k, v in self.env.items() if k.startswith("ROUAGES_") or k == "PYTHONPATH")
-        settings = [(k, v) for k, v in settings if k not in ("ROUAGES_DATA_DIR", "ROUAGES_PUBLIC_URL")]
+        settings = sorted((k, v) for k, v in self.env.items() if (k.startswith("ROUAGES_") or k == "PYTHONPATH")
+                          and k not in ("ROUAGES_DATA_DIR", "ROUAGES_PUBLIC_URL"))
         return str(event), hashlib.sha256(content).hexdigest(), slug, organiser, tuple(settings)
 
     def start(self, timeout: float = 30) -> Server:
