@@ -17,6 +17,7 @@ from app.models import Event, Participant
 from app.services import network, photos, qr, registrants
 from app.services.errors import ServiceError
 from app.services.eventfile import guest_kinds
+from app.services.eventpage import paragraphs, programme_partial
 from app.services.events import live_sessions
 from app.services.sessions import frameworks_of, live_tables
 from app.services.text import slugify
@@ -86,7 +87,10 @@ def context(event: Event, a4: bool = False) -> dict:
     spec = event.spec
     pages = workshops(event)
     by_key = {page["session"].key: page for page in pages}
-    programme = [{**day, "items": [{**item, "page": by_key.get(item.get("id"))} for item in day["items"]]}
+    formats = registry()
+    programme = [{**day, "items": [{**item, "page": by_key.get(item.get("id")),
+                                    "programme": programme_partial(formats.get(item.get("workshop")), "{slug}/{name}")}
+                                   for item in day["items"]]}
                  for day in spec["programme"]]
     kinds = guest_kinds(spec)
     guests = [{**guest, "kind_label": kinds.get(guest.get("kind"), "")} for guest in spec.get("guests", [])]
@@ -95,7 +99,8 @@ def context(event: Event, a4: bool = False) -> dict:
             "dates": event_dates(spec), "logos": [photos.print_file(p, width).as_uri() for p in photos.logos(event)[:MAX_LOGOS]],
             "welcome": spec.get("welcome") or spec.get("description"), "programme": programme, "guests": guests,
             "workshops": pages, "sheets": spec.get("sheets", []), "glossary": glossary(spec),
-            "organisers": spec.get("organisers", []), "partners": spec.get("partners", [])}
+            "organisers": spec.get("organisers", []), "partners": spec.get("partners", []),
+            "print": True, "paragraphs": paragraphs}
 
 
 def route(participant: Participant, sessions: list) -> list[dict]:

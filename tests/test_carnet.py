@@ -74,6 +74,8 @@ def test_the_demo_carnet_holds_the_event_and_pads_with_note_pages(app, demo, tmp
     for day in spec["programme"]:
         for item in day["items"]:
             assert _words(item["title"]) in whole, item["title"]
+            for duo in item.get("duos", []):  # the duo format's line under its item
+                assert _words(f"{duo['title']} — {duo['authority']['name']}") in whole, duo["title"]
     for guest in spec["guests"]:
         assert guest["name"] in whole, guest["name"]
     for sheet in spec["sheets"]:

@@ -161,8 +161,14 @@ def test_the_page_holds_every_programme_item_guest_sheet_and_organiser_of_the_de
     for person in DEMO["organisers"]:
         assert person["name"] in contacts and person["email"] in contacts
         assert f'href="mailto:{person["email"]}"' in page
-    # Speakers and duos are in the page, folded.
-    assert "Anne-Laure Federici" in text and "Alimentation durable et locale" in text
+    # Speakers and duos are in the page, folded: each duo (drawn by its format) with its presenters and summary.
+    assert "Anne-Laure Federici" in text
+    duos = next(item for day in DEMO["programme"] for item in day["items"] if item.get("workshop") == "duo")
+    folded = section(page, "item-2022-06-10-duos")
+    assert page.count('<div class="agenda__panel">') == len(duos["duos"]) == 4
+    for duo in duos["duos"]:
+        assert duo["title"] in folded and duo["cooperation"]["name"] in folded and duo["authority"]["name"] in folded
+        assert " ".join(duo["summary"].split()) in folded
     assert "jeudi 9 juin au vendredi 10 juin 2022" in text and "L’Hermitage, Autrêches (Oise)" in text
     for label in ("Programme", "Invités", "Fiches thématiques", "Contacts", "Tiers-lieu", "Table ronde", "World café"):
         assert label in text

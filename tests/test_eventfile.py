@@ -213,3 +213,14 @@ def test_demo_event_is_valid_and_runs_the_seed_workshops():
 def test_dump_then_load_round_trips():
     data = eventfile.normalise(eventfile.load(demo_text(), registry()))
     assert eventfile.normalise(eventfile.load(eventfile.dump(data), registry())) == data
+
+
+def test_a_field_a_format_owns_is_refused_on_items_that_do_not_run_it():
+    duos = "        duos:\n          - title: Alimentation durable\n"
+    text = SMALL.replace("        kind: welcome\n", "        kind: welcome\n" + duos, 1)
+    text = text.replace("        workshop: board\n", "        workshop: board\n" + duos, 1)
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "- title: Alimentation durable"]
+    assert len(lines) == 2
+    assert problems_of(text) == [
+        f"programme[0].items[{n}].duos: only applies to an item of the duo format (add workshop: duo) (line {line})"
+        for n, line in enumerate(lines)]

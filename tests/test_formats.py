@@ -58,6 +58,21 @@ def test_a_format_from_another_package_is_registered_through_its_entry_point(fis
     assert fmt.screen("console") is None and fmt.screen("host") is None and fmt.screen("elsewhere") is None
 
 
+
+def test_a_plug_in_adds_to_its_items_in_the_programme_of_the_page_and_of_the_carnet(app, client, fishbowl):
+    from app.services.events import get_event
+    from carnet.carnet import context
+    from carnet.templating import environment as carnet_environment
+
+    item = {**registry()["fishbowl"].example, "question": "Que garder <de> cette journée ?"}
+    import_file(app, eventfile.dump(event_with(item)))
+    page = client.get("/e/contrat").get_data(as_text=True)
+    assert '<p class="agenda__panel">5 chairs around « Que garder &lt;de&gt; cette journée ? »</p>' in page
+    with app.test_request_context():
+        carnet = carnet_environment().get_template("carnet/booklet.html").render(**context(get_event("contrat")), notes=0)
+    assert '<span class="programme__more">5 chairs · Que garder &lt;de&gt; cette journée ?</span>' in carnet
+
+
 @pytest.mark.parametrize("slug", FORMATS)
 def test_format_declares_the_contract(slug):
     fmt = registry()[slug]

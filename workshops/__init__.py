@@ -99,6 +99,9 @@ class WorkshopFormat(ABC):
     #: True for a question-and-answer format: its posts can be upvoted once per person, marked answered and put in
     #: the spotlight; its phones are sent every new post (to upvote others'), and posts are anonymous unless signed.
     questions: ClassVar[bool] = False
+    #: Fields of a programme item that only this format reads (the duo's ``duos``): the event file refuses them on
+    #: an item that does not run the format.
+    item_fields: ClassVar[tuple[str, ...]] = ()
 
     def folder(self) -> Path:
         """Return the format's folder: its package's folder, or the folder of the module defining the class."""
@@ -243,6 +246,15 @@ class WorkshopFormat(ABC):
         """
         own = self.folder() / "templates" / "carnet.html"
         return own if own.is_file() else None
+
+    def programme_template(self) -> str | None:
+        """Return the name of the format's ``templates/programme.html``, or None when it has none.
+
+        What the format adds to its item in the event's programme, on the public page and in the carnet. It
+        receives ``item`` (the programme item as the event file has it), ``print`` (True in the carnet) and
+        ``paragraphs(text)``; on the page it may import ``person(contact, tag)`` from ``_people.html``.
+        """
+        return "programme.html" if (self.folder() / "templates" / "programme.html").is_file() else None
 
     def carnet_notes(self, session) -> dict:
         """Return what the format's carnet page needs beyond the core's notes; it receives it as ``notes.format``."""

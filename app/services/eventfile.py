@@ -302,6 +302,11 @@ def _semantic_problems(data: dict, formats: Mapping) -> list[tuple[tuple, str]]:
                          for path, message in schema_problems(item.get("settings", {}), fmt.settings_schema)]
                 found = found or fmt.settings_problems(item, {**data, "frameworks": frameworks})
                 problems += [(base + path, message) for path, message in found]
+            for fmt in formats.values():
+                for field in fmt.item_fields:
+                    if field in item and item.get("workshop") != fmt.slug:
+                        problems.append((base + (field,), f"only applies to an item of the {fmt.slug} format "
+                                         f"(add workshop: {fmt.slug})"))
             if "workshop" not in item:
                 for field in ("question", "tags", "settings"):
                     if field in item:

@@ -124,6 +124,12 @@ def _dates(spec: dict) -> str:
     return _("%(start)s to %(end)s", start=format_date(start, "EEEE d MMMM"), end=format_date(end, "EEEE d MMMM y"))
 
 
+def programme_partial(fmt, pattern: str) -> str | None:
+    """Return the template name of what `fmt` adds to its items in the programme (None: nothing), in `pattern`."""
+    name = fmt.programme_template() if fmt is not None else None
+    return pattern.format(slug=fmt.slug, name=name) if name else None
+
+
 def page(event: Event, formats: Mapping, now: datetime | None = None) -> dict:
     """Return everything the event page shows, in the current locale, as plain values.
 
@@ -146,7 +152,7 @@ def page(event: Event, formats: Mapping, now: datetime | None = None) -> dict:
                           "format_label": str(fmt.title) if fmt else None,
                           "paragraphs": paragraphs(item.get("description")),
                           "code": codes.get(item.get("id")) if fmt else None,
-                          "duos": [{**duo, "paragraphs": paragraphs(duo.get("summary"))} for duo in item.get("duos", [])]})
+                          "programme": programme_partial(fmt, "formats/{slug}/{name}")})
         days.append({"date": day["date"], "label": _day_label(day["date"]), "title": day.get("title"), "items": items})
     guests, seen = [], set()
     for guest in spec.get("guests", []):

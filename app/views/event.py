@@ -37,7 +37,8 @@ def page(slug: str):
         data["hello"] = _("Hello %(name)s")  # filled on the phone (static/js/event.js)
         data["clock"]["worker"] = {"url": url_for("event.worker", slug=slug), "scope": url_for("event.page", slug=slug)}
         response = Response(render_template("event.html", **data, web_link=eventpage.web_link,
-                                            phone_link=eventpage.phone_link))
+                                            phone_link=eventpage.phone_link, paragraphs=eventpage.paragraphs,
+                                            print=False))
     # Always asked again when online (the programme changes); the service worker keeps a copy for when it is not.
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -97,6 +97,7 @@ class Duo(WorkshopFormat):
                      "take away and ask questions the room upvotes; the facilitator writes each duo's key lessons.")
     settings_schema = SETTINGS_SCHEMA
     questions = True
+    item_fields = ("duos",)
     strings = (
         N_("Questions"),
         N_("What the room takes away"),
