@@ -2,7 +2,7 @@
 or on a live board, while a wall follows the posts; how long until every phone is whole again, at what cost.
 
 Run from the repository root:  python bench/storm.py [--scenario vote|board] [--phones 1000] [--posts 1000]
-                                                     [--no-cursors] [--py-spy FILE]
+                                                     [--no-cursors] [--bare] [--py-spy FILE]
 
 During a vote each phone holds the list of ideas to put its dots on. While the phones are away an organiser
 hides an idea, restores another, and three new ideas are posted; then every phone reconnects, joins again with
@@ -10,6 +10,9 @@ its token and asks for what changed since its cursors (or, with --no-cursors, fo
 did before they kept cursors). A phone counts as whole when its list is exactly the room's visible ideas. On a
 board, a phone is whole once its join is acknowledged with its own ideas. Meanwhile one more phone posts ten
 ideas a second and a wall times each from its send to the wall.
+
+With --bare (board only), the same storm meets bench/bare_server.py, a Flask-SocketIO server that acks a join
+with no database and no validation: the floor any server on this runtime pays to take a room back.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -30,7 +35,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from phases import TIMEOUT, console_client, demo_world_cafe  # noqa: E402
-from phones import LeanPhone, percentile  # noqa: E402
+from phones import BareServer, LeanPhone, percentile  # noqa: E402
 
 now = time.monotonic
 POST_RATE = 10.0  # the wall's probe: posts per second during the storm
@@ -83,7 +88,7 @@ async def connect(phone: Phone, gate: asyncio.Semaphore | None = None) -> None:
 
 
 async def join_all(url: str, tables: list[dict], count: int, listen=()) -> tuple[list[Phone], list[str]]:
-    """Connect and join `count` phones at the tables, 20 at a time; return them and their tokens."""
+    """Connect and join `count` phones at the tables, 20 at a time; return them and their (token, name) in order."""
     phones, tokens = [], []
     gate = asyncio.Semaphore(20)
 
@@ -91,10 +96,11 @@ async def join_all(url: str, tables: list[dict], count: int, listen=()) -> tuple
         phone = Phone(url)
         phone.listen = {name: [] for name in listen}
         await connect(phone, gate)
-        ack = await phone.call("join", {"code": tables[index % len(tables)]["code"], "name": f"P{index}"}, TIMEOUT)
+        ack = await phone.call("join", {"code": tables[index % len(tables)]["code"], "name": f"P{index}",
+                                        "organisation": "Coopérative"}, TIMEOUT)
         assert ack["ok"], ack
         phones.append(phone)
-        tokens.append(ack["participant"]["token"])
+        tokens.append((ack["participant"]["token"], ack["participant"]["name"]))
 
     await asyncio.gather(*(one(i) for i in range(count)))
     return phones, tokens
@@ -165,8 +171,9 @@ class _Seen(list):
 
 async def storm(args, url: str, code: str, tables: list[dict], pid: int) -> dict:
     server = psutil.Process(pid)
-    console = await console_client(url)
-    assert (await console.call("phase_set", {"code": code, "phase": "round_1"}, timeout=TIMEOUT))["ok"]
+    console = None if args.bare else await console_client(url)
+    if console is not None:
+        assert (await console.call("phase_set", {"code": code, "phase": "round_1"}, timeout=TIMEOUT))["ok"]
     vote = args.scenario == "vote"
     phones, tokens = await join_all(url, tables, args.phones, listen=("vote_state",) if vote else ())
     await post_many(phones, tables, args.posts, "storm")
@@ -219,7 +226,10 @@ async def storm(args, url: str, code: str, tables: list[dict], pid: int) -> dict
         try:
             await phone.connect()
             # A phone rejoins with the session's code: its table's card is stated once per scan.
-            ack = await phone.call("join", {"code": code, "token": tokens[index]}, TIMEOUT)
+            # With its name and organisation, as static/js/phone.js sends them at every join.
+            token, name = tokens[index]
+            ack = await phone.call("join", {"code": code, "token": token, "name": name,
+                                            "organisation": "Coopérative"}, TIMEOUT)
             if not ack["ok"]:
                 raise RuntimeError(ack["error"]["code"])
             if vote:
@@ -258,7 +268,7 @@ async def storm(args, url: str, code: str, tables: list[dict], pid: int) -> dict
                  for lst in lists]
     during = probe.during(start, end + 0.5)
     await probe.stop()
-    for phone in phones + [console]:
+    for phone in phones + ([console] if console else []):
         try:
             await phone.disconnect()
         except Exception:
@@ -273,6 +283,13 @@ async def storm(args, url: str, code: str, tables: list[dict], pid: int) -> dict
             "wall_p95_ms": _round(percentile(during, 95)), "wall_max_ms": _round(max(during, default=None))}
 
 
+@contextmanager
+def bare_server(async_mode: str):
+    """Run bench/bare_server.py; yield it with a session code and tables as the demo's world café would have."""
+    with tempfile.TemporaryDirectory() as data, BareServer(Path(data) / "bare.log", async_mode) as server:
+        yield server, "BARE00", [{"code": "BARE00"}]  # one room: the wall hears the probe's posts
+
+
 def _round(value):
     return None if value is None else round(value, 1)
 
@@ -284,17 +301,21 @@ def main() -> None:
     parser.add_argument("--phones", type=int)
     parser.add_argument("--posts", type=int)
     parser.add_argument("--no-cursors", action="store_true", help="phones fetch the whole list, as before cursors")
+    parser.add_argument("--bare", action="store_true", help="the same storm on the bare Flask-SocketIO server (board)")
     parser.add_argument("--async-mode", choices=["gevent", "eventlet"], default="gevent")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--py-spy", type=Path, metavar="FILE", help="profile the server during the storm (raw)")
     args = parser.parse_args()
     args.phones = args.phones or (1000 if args.scenario == "vote" else 300)
     args.posts = args.posts if args.posts is not None else (1000 if args.scenario == "vote" else 300)
-    with demo_world_cafe(args.async_mode) as (server, code, tables):
+    if args.bare and args.scenario != "board":
+        parser.error("--bare runs the board scenario only (the bare server holds no vote)")
+    with bare_server(args.async_mode) if args.bare else demo_world_cafe(args.async_mode) as (server, code, tables):
         requests.get(f"{server.url}/healthz", timeout=5)
         result = asyncio.run(storm(args, server.url, code, tables, server.process.pid))
     print(f"{result['scenario']}: {result['phones']} phones reconnecting at once ({result['posts']} ideas, "
-          f"{'with' if result['cursors'] else 'without'} cursors, {args.async_mode})")
+          f"{'with' if result['cursors'] else 'without'} cursors, {args.async_mode}"
+          f"{', bare Flask-SocketIO server' if args.bare else ''})")
     print(f"  back {result['back']} (whole {result['whole']}, errors {result['error_count']} {result['errors']}); "
           f"median {result['median_s']} s, last {result['last_s']} s; server CPU {result['server_cpu_s']} s")
     print(f"  wall meanwhile: {result['wall_posts']} posts, p50 {result['wall_p50_ms']} ms, "

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from app.extensions import db
-from app.models import Event, Post, Table
+from app.models import Event, Participant, Post, Table
 from app.services import eventfile
 from app.services.events import export_event
 from conftest import events_named, import_file, socket_client
@@ -299,3 +299,40 @@ def test_a_phone_joining_over_http_gets_its_seat_and_posts_there(client, world_c
     codes = table_codes(read)
     answer = client.post(f"/api/sessions/{codes['valorisation']}/join", json={}).get_json()
     assert (answer["seat"]["key"], answer["seat"]["code"], answer["assignment"]) == ("valorisation", codes["valorisation"], None)
+
+
+def test_a_rejoin_that_changes_nothing_writes_nothing_and_answers_the_same(app, world_cafe, read):
+    from sqlalchemy import event
+
+    key, code = next(iter(table_codes(read).items()))
+    phone = socket_client(app)
+    first = phone.emit("join", {"code": code, "name": "Awa", "organisation": "Scop"}, callback=True)
+    assert first["ok"], first
+    phone.disconnect()
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    def committed(_conn):
+        statements.append("COMMIT")
+
+    with app.app_context():
+        engine = db.engine
+    back = socket_client(app)
+    event.listen(engine, "before_cursor_execute", seen)
+    event.listen(engine, "commit", committed)
+    try:
+        again = (back.emit("join", {"code": world_cafe.code, "token": first["participant"]["token"], "name": "Awa",
+                                      "organisation": "Scop"}, callback=True))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+        event.remove(engine, "commit", committed)
+    assert statements and set(statements) == {"SELECT"}, statements
+    assert again["participant"] == first["participant"] and again["session"]["code"] == world_cafe.code
+    # Still where its table's card seated it, though it came back through the session's code.
+    assert again["seat"]["key"] == key and again["seat"]["source"] == "stated"
+    renamed = (back.emit("join", {"code": world_cafe.code, "token": first["participant"]["token"], "name": "Awa D."},
+                           callback=True))
+    assert renamed["participant"]["name"] == "Awa D."
+    assert read(lambda: db.session.get(Participant, first["participant"]["id"]).name) == "Awa D."

@@ -44,40 +44,50 @@ def join(data, address: str | None = None) -> tuple[Participant, Session, Table 
     name = optional_str(data, "name", NAME_MAX)
     organisation = optional_str(data, "organisation", ORGANISATION_MAX)
     participant = participant_by_token(session, data.get("token"))
-    if participant is None:
+    # A room of phones rejoining at once mostly changes nothing: then nothing is written and the rows just read stay
+    # loaded for the answer (a commit would expire them and have each read again).
+    new = changed = participant is None
+    if new:
         check_new_participant(address)
         participant = Participant(event_id=session.event_id, token=secrets.token_urlsafe(24))
         db.session.add(participant)
     elif participant.listed:
         # A phone holds this listed person's token (given out by the organisers): nobody may take the entry by name
         # now, nor claim their personal QR code.
-        participant.listed = False
+        participant.listed, changed = False, True
         if participant.badge is not None and participant.badge_claimed_at is None:
             participant.badge_claimed_at = utcnow()
     # A registrant's name is the registration list's: what a phone types never replaces it (the next import
     # recognises people by name and organisation when there is no e-mail).
+    renamed = False
     if participant.registered_position is None:
-        if name is not None:
-            participant.name = name
-        if organisation is not None:
-            participant.organisation = organisation
+        if name is not None and name != participant.name:
+            participant.name, renamed = name, True
+        if organisation is not None and organisation != participant.organisation:
+            participant.organisation, renamed = organisation, True
     db.session.flush()
-    # Someone on the session's registration list, giving their name, takes their place on it.
-    replanned = claim(session, participant) if name is not None else []
     attended = select(Attendance).where(Attendance.session_id == session.id,
                                         Attendance.participant_id == participant.id)
-    attendance = db.session.scalar(attended)
+    attendance = None if new else db.session.scalar(attended)
+    # Someone on the session's registration list, giving their name, takes their place on it. A phone already in
+    # the session under the same name was skipped by any list imported since (registrations.import_list), so only
+    # a first join or a new name can match an entry.
+    replanned = []
+    if name is not None and (renamed or attendance is None):
+        replanned, changed = claim(session, participant), True
+        attendance = db.session.scalar(attended)
     if attendance is None:
-        attendance = Attendance(session_id=session.id, participant_id=participant.id)
+        attendance, changed = Attendance(session_id=session.id, participant_id=participant.id), True
         db.session.add(attendance)
     if table is not None:
         # Scanning a table's card says « I am at this table » (see sessions.seat_of).
-        attendance.table_key, attendance.seated_phase = table.key, session.phase
-    db.session.commit()
+        attendance.table_key, attendance.seated_phase, changed = table.key, session.phase, True
+    if changed or renamed:
+        db.session.commit()
     if table is not None:
         seating_changed(session)
-    for changed in replanned:
-        send_plan(changed)
+    for changed_session in replanned:
+        send_plan(changed_session)
     return participant, session, table
 
 

@@ -378,11 +378,18 @@ def seat_of(session: Session, participant: Participant, attendance: Attendance |
     last stated (scanned its card, or said « I am at table X ») during the current step; else, in a round, the plan's
     table for it; else the table they last stated.
     """
-    tables = {t.key: t for t in live_tables(session)}
     attendance = attendance if attendance is not None else _attendance(session, participant)
-    stated = attendance.table_key if attendance is not None and attendance.table_key in tables else None
     assigned = assignment_of(session, participant) or []
     index = plan_round(session)
+    wanted = {attendance.table_key} if attendance is not None and attendance.table_key else set()
+    if index is not None and index < len(assigned):
+        wanted.add(assigned[index])
+    if not wanted:
+        return None
+    # Only the tables that may seat them, not every table: a room rejoining at once asks this for each phone.
+    tables = {t.key: t for t in db.session.scalars(select(Table).where(
+        Table.session_id == session.id, Table.key.in_(wanted), Table.removed.is_(False)))}
+    stated = attendance.table_key if attendance is not None and attendance.table_key in tables else None
     planned = assigned[index] if index is not None and index < len(assigned) and assigned[index] in tables else None
     if stated and (planned is None or attendance.seated_phase == session.phase):
         key, source = stated, "stated"
