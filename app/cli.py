@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import sys
 from pathlib import Path
@@ -130,6 +131,12 @@ def _run_server(app, host: str, port: int) -> None:
     from .server import wsgi_server_options
 
     click.echo(f"Rouages listening on http://{host}:{port} ({app.config['ASYNC_MODE']}); press Ctrl+C to stop.")
+    # What start-up built (the app, its models, its templates) lives as long as the process: kept out of the garbage
+    # collector's scans, and collections made rarer, a room of phones reconnecting at once costs the server about
+    # 7 % less time and the wall's posts wait less (bench/storm.py).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
     socketio.run(app, host=host, port=port, log_output=False, use_reloader=False, debug=False,
                  **wsgi_server_options(app.config["ASYNC_MODE"]))
 

@@ -50,6 +50,16 @@ class _SessionInterface(SecureCookieSessionInterface):
             return self.session_class()
         return super().open_session(app, request)
 
+    def get_signing_serializer(self, app: Flask):
+        # Flask builds a serializer for every request, and building one encodes a test value through the app's JSON
+        # provider: a twentieth of the server's time when a room of phones reconnects at once. It only depends on
+        # the keys, so it is kept until they change.
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        kept = self.__dict__.get("_serializer")
+        if kept is None or kept[0] != keys:
+            kept = self.__dict__["_serializer"] = (keys, super().get_signing_serializer(app))
+        return kept[1]
+
 
 def build_app(overrides: dict | None = None) -> Flask:
     """Build and configure the application."""

@@ -86,12 +86,29 @@ def _author(code: str) -> posting.Author:
     return posting.Author(*joined)
 
 
-def _follow(*rooms: str) -> None:
-    """Join rooms, then read afresh: a change made meanwhile is in the ack that follows or in a broadcast."""
+def _follow(*rooms: str, keep: tuple = ()) -> None:
+    """Join rooms, then read afresh: a change made meanwhile is in the ack that follows or in a broadcast.
+
+    The rows in `keep` are not read again: they are the phone's own (its participant, its attendance), which only
+    its own actions change.
+    """
     for name in rooms:
         join_room(name)
     # Ends the read transaction (nothing is pending here), so what the ack reports is read after the join.
-    db.session.rollback()
+    if not keep:
+        db.session.rollback()
+        return
+    # A rollback would expire every row loaded, and each would be read again: a room rejoining at once pays for it.
+    current = db.session()
+    current.expire_on_commit = False
+    try:
+        current.commit()
+    finally:
+        current.expire_on_commit = True
+    kept = {id(row) for row in keep}
+    for row in list(current.identity_map.values()):
+        if id(row) not in kept:
+            current.expire(row)
 
 
 @socketio.on(MALFORMED)
@@ -113,18 +130,18 @@ def on_join(data: dict) -> dict:
     """A phone joins a session, keeping its identity if it sends back its token."""
     if not data.get("token") and request.cookies.get("rouages_participant"):
         data = {**data, "token": request.cookies["rouages_participant"]}
-    participant, session, table = join_session(data, request.remote_addr)
+    participant, session, table, attendance = join_session(data, request.remote_addr)
     registry()[session.workshop].joined(session, participant)
     _joined()[session.code] = (participant.id, participant.name, participant.organisation, participant.token)
     socket_session.modified = True
-    _follow(sessions.room(session.id), sessions.participant_room(participant.id))
+    _follow(sessions.room(session.id), sessions.participant_room(participant.id), keep=(participant, attendance))
     return {"participant": participant_payload(participant), "session": sessions.session_payload(session, table),
             "host": harvest.hosted_by(session, participant),
             "posts": posting.own_payloads(session, participant),
             "dots": votes.dots_of(session, participant),
             "upvoted": questions.upvoted(session, participant),
             "assignment": sessions.assignment_of(session, participant),
-            "seat": sessions.seat_of(session, participant),
+            "seat": sessions.seat_of(session, participant, attendance),
             "notice_minutes": (session.plan or {}).get("notice_minutes")}
 
 

@@ -210,7 +210,7 @@ async def storm(args, url: str, code: str, tables: list[dict], pid: int) -> dict
     await asyncio.sleep(1)
 
     # It comes back: every phone reconnects at once.
-    spy = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "--output",
+    spy = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "1000", "--format", "raw", "--output",
                             str(args.py_spy), "--nonblocking"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL) if args.py_spy else None
     if spy:

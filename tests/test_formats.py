@@ -120,7 +120,7 @@ def test_a_session_runs_through_every_phase_and_synthesises(app, slug):
         session = sessions.get_session(code)
         keys = [p["key"] for p in session.settings["phases"]]
         assert session.phase == keys[0]
-        participant, _session, _table = join({"code": code, "name": "Contrat"})
+        participant = join({"code": code, "name": "Contrat"}).participant
         posted = 0
         for key in keys[1:]:
             phase = sessions.set_phase(session)["phase"]

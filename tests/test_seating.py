@@ -301,7 +301,7 @@ def test_a_phone_joining_over_http_gets_its_seat_and_posts_there(client, world_c
     assert (answer["seat"]["key"], answer["seat"]["code"], answer["assignment"]) == ("valorisation", codes["valorisation"], None)
 
 
-def test_a_rejoin_that_changes_nothing_writes_nothing_and_answers_the_same(app, world_cafe, read):
+def test_a_rejoin_that_changes_nothing_writes_nothing_and_reads_each_row_it_needs_once(app, world_cafe, read):
     from sqlalchemy import event
 
     key, code = next(iter(table_codes(read).items()))
@@ -309,30 +309,30 @@ def test_a_rejoin_that_changes_nothing_writes_nothing_and_answers_the_same(app, 
     first = phone.emit("join", {"code": code, "name": "Awa", "organisation": "Scop"}, callback=True)
     assert first["ok"], first
     phone.disconnect()
-    statements: list[str] = []
+    socket_client(app).emit("join", {"code": world_cafe.code, "token": first["participant"]["token"]}, callback=True)
+    statements: list[tuple[str, str]] = []
 
     def seen(_conn, _cursor, statement, *_args):
-        statements.append(statement.split(None, 1)[0].upper())
-
-    def committed(_conn):
-        statements.append("COMMIT")
+        words = statement.split()
+        statements.append((words[0].upper(), words[words.index("FROM") + 1] if "FROM" in words else ""))
 
     with app.app_context():
         engine = db.engine
     back = socket_client(app)
     event.listen(engine, "before_cursor_execute", seen)
-    event.listen(engine, "commit", committed)
     try:
-        again = (back.emit("join", {"code": world_cafe.code, "token": first["participant"]["token"], "name": "Awa",
-                                      "organisation": "Scop"}, callback=True))
+        again = back.emit("join", {"code": world_cafe.code, "token": first["participant"]["token"], "name": "Awa",
+                                   "organisation": "Scop"}, callback=True)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-        event.remove(engine, "commit", committed)
-    assert statements and set(statements) == {"SELECT"}, statements
+    assert {verb for verb, _table in statements} == {"SELECT"}, statements
+    read_from = Counter(table for _verb, table in statements)
+    # The phone's own rows once; the session again once the phone is in its rooms, so that its state is fresh.
+    assert read_from["participant"] == 1 and read_from["attendance"] == 0 and read_from["session"] == 2, statements
     assert again["participant"] == first["participant"] and again["session"]["code"] == world_cafe.code
     # Still where its table's card seated it, though it came back through the session's code.
     assert again["seat"]["key"] == key and again["seat"]["source"] == "stated"
-    renamed = (back.emit("join", {"code": world_cafe.code, "token": first["participant"]["token"], "name": "Awa D."},
-                           callback=True))
+    renamed = back.emit("join", {"code": world_cafe.code, "token": first["participant"]["token"], "name": "Awa D."},
+                        callback=True)
     assert renamed["participant"]["name"] == "Awa D."
     assert read(lambda: db.session.get(Participant, first["participant"]["id"]).name) == "Awa D."

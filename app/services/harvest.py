@@ -7,6 +7,7 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from ..extensions import db, socketio
 from flask import url_for
@@ -74,8 +75,9 @@ def host_link(table: Table) -> dict:
 def hosted_by(session: Session, participant: Participant) -> dict | None:
     """Return the host link of the live table of `session` this participant was made host of, if any."""
     # One indexed look-up rather than loading every table: a whole room asks this as it rejoins.
-    table = db.session.scalar(select(Table).where(Table.session_id == session.id, Table.removed.is_(False),
-                                                  Table.host_participant_id == participant.id))
+    # The host is this participant, already loaded: no need to join it in.
+    table = db.session.scalar(select(Table).options(lazyload(Table.host_participant)).where(
+        Table.session_id == session.id, Table.removed.is_(False), Table.host_participant_id == participant.id))
     return host_link(table) if table is not None else None
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-
 import secrets
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -34,7 +34,16 @@ def participant_of_event(event_id: int, token) -> Participant | None:
     return db.session.scalar(select(Participant).where(Participant.token == token, Participant.event_id == event_id))
 
 
-def join(data, address: str | None = None) -> tuple[Participant, Session, Table | None]:
+class Joined(NamedTuple):
+    """Who joined what: the participant, the session, the table whose code they used (if any), their attendance."""
+
+    participant: Participant
+    session: Session
+    table: Table | None
+    attendance: Attendance
+
+
+def join(data, address: str | None = None) -> Joined:
     """Join a session (or one of its tables) by code: reuse the participant behind a known token, else create one.
 
     A new participant counts against the joins allowed from the client's `address`.
@@ -43,7 +52,7 @@ def join(data, address: str | None = None) -> tuple[Participant, Session, Table 
     session, table = resolve(data.get("code"))
     name = optional_str(data, "name", NAME_MAX)
     organisation = optional_str(data, "organisation", ORGANISATION_MAX)
-    participant = participant_by_token(session, data.get("token"))
+    participant, attendance = _participant_and_attendance(session, data.get("token"))
     # A room of phones rejoining at once mostly changes nothing: then nothing is written and the rows just read stay
     # loaded for the answer (a commit would expire them and have each read again).
     new = changed = participant is None
@@ -68,7 +77,6 @@ def join(data, address: str | None = None) -> tuple[Participant, Session, Table 
     db.session.flush()
     attended = select(Attendance).where(Attendance.session_id == session.id,
                                         Attendance.participant_id == participant.id)
-    attendance = None if new else db.session.scalar(attended)
     # Someone on the session's registration list, giving their name, takes their place on it. A phone already in
     # the session under the same name was skipped by any list imported since (registrations.import_list), so only
     # a first join or a new name can match an entry.
@@ -88,7 +96,19 @@ def join(data, address: str | None = None) -> tuple[Participant, Session, Table 
         seating_changed(session)
     for changed_session in replanned:
         send_plan(changed_session)
-    return participant, session, table
+    return Joined(participant, session, table, attendance)
+
+
+def _participant_and_attendance(session: Session, token) -> tuple[Participant | None, Attendance | None]:
+    """Return the participant of the session's event holding this token and their attendance of the session, in one
+    query (a room rejoining at once asks it for every phone)."""
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        return None, None
+    row = db.session.execute(
+        select(Participant, Attendance)
+        .outerjoin(Attendance, (Attendance.participant_id == Participant.id) & (Attendance.session_id == session.id))
+        .where(Participant.token == token, Participant.event_id == session.event_id)).first()
+    return (row.Participant, row.Attendance) if row is not None else (None, None)
 
 
 def participant_payload(participant: Participant) -> dict:

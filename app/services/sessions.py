@@ -12,6 +12,7 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, event, inspect, or_, select
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import lazyload
 
 from ..extensions import db, socketio
 from ..models import Attendance, Event, Participant, Session, Table
@@ -387,7 +388,7 @@ def seat_of(session: Session, participant: Participant, attendance: Attendance |
     if not wanted:
         return None
     # Only the tables that may seat them, not every table: a room rejoining at once asks this for each phone.
-    tables = {t.key: t for t in db.session.scalars(select(Table).where(
+    tables = {t.key: t for t in db.session.scalars(select(Table).options(lazyload(Table.host_participant)).where(
         Table.session_id == session.id, Table.key.in_(wanted), Table.removed.is_(False)))}
     stated = attendance.table_key if attendance is not None and attendance.table_key in tables else None
     planned = assigned[index] if index is not None and index < len(assigned) and assigned[index] in tables else None

@@ -105,13 +105,13 @@ def join_http(code: str):
     """Join a session over HTTP."""
     data = {**_body(), "code": code}
     data.setdefault("token", request.cookies.get("rouages_participant"))
-    participant, session, table = join(data, request.remote_addr)
+    participant, session, table, attendance = join(data, request.remote_addr)
     registry()[session.workshop].joined(session, participant)
     return jsonify(ok=True, participant=participant_payload(participant),
                    session=sessions.session_payload(session, table),
                    posts=posting.own_payloads(session, participant),
                    assignment=sessions.assignment_of(session, participant),
-                   seat=sessions.seat_of(session, participant))
+                   seat=sessions.seat_of(session, participant, attendance))
 
 
 @bp.post("/sessions/<code>/posts")
