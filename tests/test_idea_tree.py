@@ -154,7 +154,7 @@ def test_the_console_opens_roots_and_fruits_for_everyone(app, read, phone, wall,
 
 def test_a_part_opened_by_another_worker_is_taken_before_the_cache_expires(app, read, tree):
     with app.test_request_context():
-        participant, _s, _t = joining.join({"code": tree.code})
+        participant = joining.join({"code": tree.code}).participant
         target = sessions.post_target(tree.code)  # cached: roots closed
         assert target.state == {}
         # Another worker opened roots: this process's cache still says closed, the database says open.

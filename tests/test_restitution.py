@@ -35,8 +35,9 @@ def populate(app, hostile_port: int = 1) -> dict:
         cafe = next(s for s in event.sessions if s.workshop == "world_cafe")
         board = next(s for s in event.sessions if s.key == "arbres-a-idees")
         animation = next(t for t in cafe.tables if t.tags.get("function") == "animation")
-        named, _s, _t = joining.join({"code": animation.code, "name": "Claire Dubois", "organisation": "Tiers-lieu La Forge"})
-        anonymous, _s, _t = joining.join({"code": animation.code})
+        named = joining.join({"code": animation.code, "name": "Claire Dubois",
+                              "organisation": "Tiers-lieu La Forge"}).participant
+        anonymous = joining.join({"code": animation.code}).participant
         sessions.set_posting(cafe, True)
         liked = _post(animation.code, named, "restit-0001", "Un animateur salarié et formé", {"category": "missions"})
         _post(animation.code, anonymous, "restit-0002", "Des repas partagés entre membres", {"category": "actions"})
@@ -49,7 +50,7 @@ def populate(app, hostile_port: int = 1) -> dict:
         votes.open_vote(cafe, 5, 3)
         votes.cast(cafe, anonymous, {str(liked["id"]): 3})
         votes.close_vote(cafe)
-        board_participant, _s, _t = joining.join({"code": board.code})
+        board_participant = joining.join({"code": board.code}).participant
         sessions.set_posting(board, True)
         _post(board.code, board_participant, "restit-0006", "Une charte de coopération signée par tous",
               {"movement": "amorcer", "function": "gestion_de_projet"})
@@ -327,7 +328,7 @@ def test_tables_sharing_a_theme_print_each_idea_once_with_every_tables_harvest(a
         event = db.session.get(Event, imported.id)
         cafe = event.sessions[0]
         first, second, _third = [t for t in cafe.tables if t.tags.get("function") == "animation"]
-        person, _s, _t = joining.join({"code": first.code})
+        person = joining.join({"code": first.code}).participant
         sessions.set_posting(cafe, True)
         _post(first.code, person, "shared-0001", "Un poste d’animation partagé entre trois structures",
               {"category": "missions"})
