@@ -6,6 +6,7 @@ and broadcasts it to the room.
 No validation, no database, no Flask session use: only the runtime, Flask-SocketIO and the fan-out.
 
 Run by phones.py (its `BareServer`) as a subprocess:  python bench/bare_server.py --port P [--async-mode gevent|eventlet]
+With --message-queue URL, several of them are joined by Redis as Rouages' workers are (`--workers 2` in phones.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import argparse
 
 
-def serve(port: int, mode: str) -> None:
+def serve(port: int, mode: str, queue: str | None = None, channel: str = "flask-socketio", worker: int = 0,
+          workers: int = 1) -> None:
     """Patch the standard library for the runtime, then serve on 127.0.0.1:port until stopped."""
     # Monkey-patch before Flask, Flask-SocketIO or anything using sockets is imported, as Rouages does.
     if mode == "gevent":
@@ -36,8 +38,9 @@ def serve(port: int, mode: str) -> None:
     app = Flask(__name__)
     # Same Socket.IO settings as Rouages' app/factory.py, so only the application work differs.
     sio = SocketIO(app, async_mode=mode, max_http_buffer_size=64 * 1024, ping_interval=20, ping_timeout=20,
-                   logger=False, engineio_logger=False)
-    seqs = itertools.count(1)  # one counter for the process: enough for one benchmark session
+                   logger=False, engineio_logger=False, message_queue=queue, channel=channel)
+    # One counter per process, each worker on its own residue: numbers never collide across workers.
+    seqs = itertools.count(worker + 1, workers)
     participants = itertools.count(1)
 
     def room(data) -> str:
@@ -77,8 +80,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--async-mode", choices=("gevent", "eventlet"), default="gevent")
+    parser.add_argument("--message-queue", help="Redis URL joining several bare workers")
+    parser.add_argument("--channel", default="flask-socketio", help="the queue's channel")
+    parser.add_argument("--worker", type=int, default=0, help="this worker's index among --workers")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
-    serve(args.port, args.async_mode)
+    serve(args.port, args.async_mode, args.message_queue, args.channel, args.worker, args.workers)
 
 
 if __name__ == "__main__":

@@ -814,14 +814,15 @@ async def bench_target(target: str, srv, code: str, args, workdir: Path) -> dict
 class BareServer(Server):
     """bench/bare_server.py, the bare Flask-SocketIO ceiling, run as a subprocess on 127.0.0.1 and a free port."""
 
-    def __init__(self, log: Path, async_mode: str = "gevent"):
+    def __init__(self, log: Path, async_mode: str = "gevent", queue: list[str] | None = None):
         super().__init__(Path(log).parent, async_mode=async_mode)
         self.async_mode = async_mode
         self.log = Path(log)
+        self.queue = queue or []  # --message-queue, --channel, --worker, --workers when one of several
 
     def command(self) -> list[str]:
         return [sys.executable, str(ROOT / "bench" / "bare_server.py"), "--port", str(self.port),
-                "--async-mode", self.async_mode]
+                "--async-mode", self.async_mode, *self.queue]
 
 
 CpuTimes = namedtuple("CpuTimes", "user system")
@@ -879,6 +880,21 @@ class Workers:
         return [server.process.pid for server in self.servers]
 
 
+class BareWorkers(Workers):
+    """N bare servers joined by the same Redis as Rouages' workers: the ceiling of the several-workers set-up."""
+
+    def __init__(self, tmp: Path, args):
+        channel = f"bare-bench-{secrets.token_hex(4)}"
+        self.servers = [BareServer(tmp / f"bare{i}.log", args.async_mode, [
+            "--message-queue", args.redis, "--channel", channel, "--worker", str(i), "--workers", str(args.workers)])
+            for i in range(args.workers)]
+        self.log = self.servers[0].log
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
 def limits_env(args) -> dict:
     """Per-address limits off: every generated phone comes from 127.0.0.1, standing for a thousand addresses.
 
@@ -901,6 +917,8 @@ def start_server(target: str, args, tmp: Path):
         sessions = json.loads(srv.cli("sessions", "petite-rencontre", "--json").stdout)
         code = next(s["code"] for s in sessions if s["key"] == SESSION_KEY)
         return srv, code
+    if args.workers > 1:
+        return BareWorkers(tmp, args), "BARE01"
     return BareServer(tmp / "bare.log", async_mode=args.async_mode), "BARE01"
 
 
