@@ -95,11 +95,11 @@ def _follow(*rooms: str, keep: tuple = ()) -> None:
     for name in rooms:
         join_room(name)
     # Ends the read transaction (nothing is pending here), so what the ack reports is read after the join.
-    if not keep:
-        db.session.rollback()
+    current = db.session()
+    if not keep or current.new or current.dirty or current.deleted:
+        current.rollback()
         return
     # A rollback would expire every row loaded, and each would be read again: a room rejoining at once pays for it.
-    current = db.session()
     current.expire_on_commit = False
     try:
         current.commit()
