@@ -55,9 +55,9 @@ class _SessionInterface(SecureCookieSessionInterface):
         # provider: a twentieth of the server's time when a room of phones reconnects at once. It only depends on
         # the keys, so it is kept until they change.
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        kept = self.__dict__.get("_serializer")
+        kept = getattr(self, "_kept", None)
         if kept is None or kept[0] != keys:
-            kept = self.__dict__["_serializer"] = (keys, super().get_signing_serializer(app))
+            kept = self._kept = (keys, super().get_signing_serializer(app))
         return kept[1]
 
 

@@ -191,6 +191,17 @@ def test_an_english_event_gets_english_labels(client, app, tmp_path):
         assert french not in text
 
 
+def test_a_kind_named_after_a_format_is_labelled_with_its_title_without_running_it(client, app, tmp_path):
+    text = ('slug: kinds\ntitle: Rencontre\nprogramme:\n  - date: "2026-06-09"\n    items:\n'
+            '      - {start: "09:00", end: "10:00", title: Débat, kind: round_table}\n'
+            '      - {start: "10:00", end: "11:00", title: Récits, kind: duo}\n'
+            '      - {start: "11:00", end: "12:00", title: Repas, kind: meal}\n')
+    import_file(app, write_event(tmp_path, text))
+    page = client.get("/e/kinds").get_data(as_text=True)
+    metas = re.findall(r'<p class="agenda__meta">([^<]*)</p>', page)
+    assert metas == ["Table ronde", "Retours d’expérience en duo", "Repas"]
+
+
 def test_the_restitution_is_linked_once_published(client, app, demo):
     from app.services.booklet import set_options
 

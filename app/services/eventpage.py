@@ -15,10 +15,10 @@ from . import eventfile
 from .events import live_sessions
 from .text import slugify
 
-# Labels of the programme's kinds of moment, as the event file names them.
+# Labels of the programme's kinds of moment, as the event file names them; a kind named after a workshop format's
+# slug is labelled with the format's title.
 ITEM_KINDS = {"welcome": _l("Welcome"), "plenary": _l("Plenary"), "forum": _l("Forum"), "workshop": _l("Workshop"),
-              "duo": _l("Duo feedback"), "round_table": _l("Round table"), "break": _l("Break"), "meal": _l("Meal"),
-              "visit": _l("Visit"), "festive": _l("Festivities")}
+              "break": _l("Break"), "meal": _l("Meal"), "visit": _l("Visit"), "festive": _l("Festivities")}
 # The built-in kinds of guest in the page's language; an event's own guest_kinds label their keys themselves.
 GUEST_KINDS = {"ptce": _l("PTCE"), "tiers-lieu": _l("Third place"), "projet-collectif": _l("Collective project"),
                "collectivite": _l("Local authority"), "reseau": _l("Network"), "entreprise": _l("Company"),
@@ -124,6 +124,11 @@ def _dates(spec: dict) -> str:
     return _("%(start)s to %(end)s", start=format_date(start, "EEEE d MMMM"), end=format_date(end, "EEEE d MMMM y"))
 
 
+def _kind_label(kind: str | None, formats: Mapping) -> str | None:
+    label = ITEM_KINDS.get(kind) or (formats[kind].title if kind in formats else None)
+    return str(label) if label is not None else None
+
+
 def programme_partial(fmt, pattern: str) -> str | None:
     """Return the template name of what `fmt` adds to its items in the programme (None: nothing), in `pattern`."""
     name = fmt.programme_template() if fmt is not None else None
@@ -148,7 +153,7 @@ def page(event: Event, formats: Mapping, now: datetime | None = None) -> dict:
             fmt = formats.get(item["workshop"]) if "workshop" in item else None
             kind = item.get("kind") or ("workshop" if fmt else None)
             items.append({**item, "anchor": next(anchors)["anchor"],
-                          "kind_label": str(ITEM_KINDS[kind]) if kind in ITEM_KINDS else None,
+                          "kind_label": _kind_label(kind, formats),
                           "format_label": str(fmt.title) if fmt else None,
                           "paragraphs": paragraphs(item.get("description")),
                           "code": codes.get(item.get("id")) if fmt else None,
